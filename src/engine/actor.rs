@@ -1,0 +1,166 @@
+//! The engine's one owner: a tokio task holding the [`Room`]. Everyone else
+//! talks to it through a cloneable [`EngineHandle`]; changes fan out to
+//! sessions through a bounded broadcast of pre-serialised event frames.
+
+use super::room::{Deferred, OwnShare, Room, RoomConfig, Step};
+use crate::protocol::{Event, Request, RpcResult, SourceInfo};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+/// How many event frames a slow session may fall behind before it is told
+/// it lagged (the server then drops that connection, not the others).
+pub const EVENT_BUFFER: usize = 4096;
+
+/// An event with its wire text, serialised once for every subscriber.
+#[derive(Debug)]
+pub struct EventFrame {
+    pub event: Event,
+    pub text: String,
+}
+
+/// A consistent picture of the room after the latest change, for in-process
+/// observers (the share session, tests).
+#[derive(Debug, Clone)]
+pub struct RoomSnapshot {
+    pub own_share: Option<OwnShare>,
+    pub sources: Vec<SourceInfo>,
+    pub generation: u64,
+    pub meeting_status: i64,
+    pub is_sharing: bool,
+}
+
+enum Msg {
+    Request(Request, oneshot::Sender<RpcResult>),
+    SetSources(Vec<SourceInfo>),
+    ShareFailed { source_id: String, reason: String },
+    Deferred(Deferred),
+}
+
+/// A handle on a running engine. Cheap to clone.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: mpsc::Sender<Msg>,
+    events: broadcast::Sender<Arc<EventFrame>>,
+    snapshot: watch::Receiver<Arc<RoomSnapshot>>,
+}
+
+/// The engine's task has ended (runtime shutting down).
+#[derive(Debug, thiserror::Error)]
+#[error("the share engine has stopped")]
+pub struct EngineGone;
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn snapshot_of(room: &Room) -> Arc<RoomSnapshot> {
+    Arc::new(RoomSnapshot {
+        own_share: room.own_share().cloned(),
+        sources: room.sources().to_vec(),
+        generation: room.generation(),
+        meeting_status: room.meeting_info().meeting_status,
+        is_sharing: room.share_info().is_sharing,
+    })
+}
+
+impl EngineHandle {
+    /// Start an engine on the current tokio runtime.
+    pub fn spawn(config: RoomConfig) -> EngineHandle {
+        let room = Room::new(config);
+        let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (snap_tx, snapshot) = watch::channel(snapshot_of(&room));
+        let handle = EngineHandle {
+            tx: tx.clone(),
+            events: events.clone(),
+            snapshot,
+        };
+        // The task holds only a weak sender for deferred work, so it ends
+        // when every handle is dropped.
+        let weak = tx.downgrade();
+        tokio::spawn(async move {
+            let mut room = room;
+            while let Some(msg) = rx.recv().await {
+                let (step, reply) = match msg {
+                    Msg::Request(req, reply) => (room.handle(&req, unix_now()), Some(reply)),
+                    Msg::SetSources(list) => (room.set_sources(list), None),
+                    Msg::ShareFailed { source_id, reason } => {
+                        (room.share_failed(&source_id, &reason), None)
+                    }
+                    Msg::Deferred(d) => (room.complete(&d), None),
+                };
+                let Step {
+                    result,
+                    events: new_events,
+                    deferred,
+                } = step;
+                if !new_events.is_empty() {
+                    snap_tx.send_replace(snapshot_of(&room));
+                }
+                // Answer first: the caller's response precedes the events on
+                // its own connection (protocol.md §4).
+                if let (Some(reply), Some(result)) = (reply, result) {
+                    let _ = reply.send(result);
+                }
+                for event in new_events {
+                    let text = event.to_frame();
+                    tracing::debug!(target: "roomshare::engine", "{text}");
+                    // No receivers is fine: nobody is listening.
+                    let _ = events.send(Arc::new(EventFrame { event, text }));
+                }
+                for (delay, d) in deferred {
+                    let weak = weak.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        if let Some(tx) = weak.upgrade() {
+                            let _ = tx.send(Msg::Deferred(d)).await;
+                        }
+                    });
+                }
+            }
+        });
+        handle
+    }
+
+    /// Apply one request; `RpcResult` is the `result` to answer with.
+    pub async fn request(&self, req: Request) -> Result<RpcResult, EngineGone> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Request(req, reply))
+            .await
+            .map_err(|_| EngineGone)?;
+        rx.await.map_err(|_| EngineGone)
+    }
+
+    /// Publish a new source list (from the capture catalog).
+    pub async fn set_sources(&self, sources: Vec<SourceInfo>) -> Result<(), EngineGone> {
+        self.tx
+            .send(Msg::SetSources(sources))
+            .await
+            .map_err(|_| EngineGone)
+    }
+
+    /// The share session reports that it could not go on.
+    pub async fn share_failed(&self, source_id: &str, reason: &str) -> Result<(), EngineGone> {
+        self.tx
+            .send(Msg::ShareFailed {
+                source_id: source_id.to_string(),
+                reason: reason.to_string(),
+            })
+            .await
+            .map_err(|_| EngineGone)
+    }
+
+    /// Every event the engine emits, unfiltered.
+    pub fn events(&self) -> broadcast::Receiver<Arc<EventFrame>> {
+        self.events.subscribe()
+    }
+
+    /// The latest snapshot, updated after every change.
+    pub fn snapshot(&self) -> watch::Receiver<Arc<RoomSnapshot>> {
+        self.snapshot.clone()
+    }
+}

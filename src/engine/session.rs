@@ -1,0 +1,180 @@
+//! One client's conversation with the engine: parsing frames, per-connection
+//! subscriptions, answers in the device form. The WebSocket server wraps a
+//! session per connection; the console's embedded link uses one directly, so
+//! embedded and remote behave identically, frame for frame.
+
+use super::actor::{EngineGone, EngineHandle, EventFrame};
+use crate::protocol::codes::{PARAMETER_ERROR, SUBSCRIBE_PATH_ERROR};
+use crate::protocol::message::result_frame;
+use crate::protocol::{Method, Request, RpcError, RpcResult, is_subscribable, parse_request};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+/// A JPEG thumbnail of one source.
+#[derive(Debug, Clone)]
+pub struct Thumbnail {
+    pub width: u32,
+    pub height: u32,
+    pub jpeg: Vec<u8>,
+}
+
+/// Gives the engine's sessions access to the capture layer's thumbnails for
+/// `Query ["RoomShare","Thumbnail"]`, without the engine owning capture.
+pub trait ThumbnailProvider: Send + Sync {
+    /// The latest thumbnail of `source_id`, or why there is none.
+    fn thumbnail(&self, source_id: &str) -> Result<Thumbnail, String>;
+}
+
+/// Why a session cannot deliver events any more.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("the subscriber fell {0} events behind and was dropped")]
+    Lagged(u64),
+    #[error(transparent)]
+    EngineGone(#[from] EngineGone),
+}
+
+/// One connection's state.
+pub struct Session {
+    engine: EngineHandle,
+    events: broadcast::Receiver<Arc<EventFrame>>,
+    subscriptions: Vec<Vec<String>>,
+    thumbnails: Option<Arc<dyn ThumbnailProvider>>,
+}
+
+impl Session {
+    pub fn new(engine: EngineHandle, thumbnails: Option<Arc<dyn ThumbnailProvider>>) -> Session {
+        Session {
+            events: engine.events(),
+            engine,
+            subscriptions: Vec::new(),
+            thumbnails,
+        }
+    }
+
+    /// Handle one text frame; `Some(frame)` is the answer to send back
+    /// (`None` for notifications).
+    pub async fn handle_text(&mut self, text: &str) -> Result<Option<String>, EngineGone> {
+        match parse_request(text) {
+            Ok(req) => self.handle_frame(req).await,
+            Err(rejection) => Ok(Some(rejection.to_frame())),
+        }
+    }
+
+    /// Handle a parsed request and render the answer frame.
+    pub async fn handle_frame(&mut self, req: Request) -> Result<Option<String>, EngineGone> {
+        let id = req.id.clone();
+        let method = req.method_name.clone();
+        let result = self.handle(req).await?;
+        Ok(id.map(|id| result_frame(&method, &id, &result)))
+    }
+
+    /// The answer frame for a request refused before it was handled.
+    pub fn refusal(req: &Request, error: RpcError) -> Option<String> {
+        let id = req.id.as_ref()?;
+        Some(result_frame(
+            &req.method_name,
+            id,
+            &RpcResult::err(None, error),
+        ))
+    }
+
+    /// Handle a parsed request.
+    pub async fn handle(&mut self, req: Request) -> Result<RpcResult, EngineGone> {
+        match req.method {
+            Method::Subscribe | Method::Unsubscribe => Ok(self.subscription(&req)),
+            Method::Query if is_thumbnail_query(&req) => Ok(self.thumbnail(&req)),
+            _ => self.engine.request(req).await,
+        }
+    }
+
+    fn subscription(&mut self, req: &Request) -> RpcResult {
+        let path = match req.path() {
+            Ok(p) => p.unwrap_or_default(),
+            Err(e) => return RpcResult::err(None, e),
+        };
+        if !is_subscribable(&path) {
+            return RpcResult::err(
+                None,
+                RpcError::new(
+                    SUBSCRIBE_PATH_ERROR,
+                    format!(
+                        "unknown subscribe path {path:?}; use [], [\"Share\"], [\"Share\",\"ShareInfo\"], [\"Meeting\"] …"
+                    ),
+                ),
+            );
+        }
+        if req.method == Method::Subscribe {
+            if !self.subscriptions.contains(&path) {
+                self.subscriptions.push(path);
+            }
+        } else if path.is_empty() {
+            self.subscriptions.clear();
+        } else {
+            self.subscriptions.retain(|p| p != &path);
+        }
+        RpcResult::ok(None, None)
+    }
+
+    fn thumbnail(&self, req: &Request) -> RpcResult {
+        let source_id = match req.params.get("source_id") {
+            Some(Value::String(s)) => s.clone(),
+            _ => {
+                return RpcResult::err(
+                    None,
+                    RpcError::new(PARAMETER_ERROR, "Thumbnail needs `source_id` (string)"),
+                );
+            }
+        };
+        let Some(provider) = &self.thumbnails else {
+            return RpcResult::err(
+                None,
+                RpcError::new(PARAMETER_ERROR, "this engine has no capture layer"),
+            );
+        };
+        match provider.thumbnail(&source_id) {
+            Ok(t) => RpcResult::ok(
+                None,
+                Some(json!({
+                    "id": source_id,
+                    "width": t.width,
+                    "height": t.height,
+                    "jpeg_base64": base64::engine::general_purpose::STANDARD.encode(&t.jpeg),
+                })),
+            ),
+            Err(why) => RpcResult::err(
+                None,
+                RpcError::new(
+                    PARAMETER_ERROR,
+                    format!("no thumbnail for {source_id:?}: {why}"),
+                ),
+            ),
+        }
+    }
+
+    /// The current subscriptions.
+    pub fn subscriptions(&self) -> &[Vec<String>] {
+        &self.subscriptions
+    }
+
+    /// The next event this session is subscribed to.
+    pub async fn next_event(&mut self) -> Result<Arc<EventFrame>, SessionError> {
+        loop {
+            match self.events.recv().await {
+                Ok(frame) => {
+                    if self.subscriptions.iter().any(|p| frame.event.matches(p)) {
+                        return Ok(frame);
+                    }
+                }
+                Err(RecvError::Lagged(n)) => return Err(SessionError::Lagged(n)),
+                Err(RecvError::Closed) => return Err(SessionError::EngineGone(EngineGone)),
+            }
+        }
+    }
+}
+
+fn is_thumbnail_query(req: &Request) -> bool {
+    matches!(req.params.get("path").and_then(Value::as_array), Some(p) if p.len() == 2 && p[0] == "RoomShare" && p[1] == "Thumbnail")
+}

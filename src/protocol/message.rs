@@ -1,0 +1,684 @@
+//! Envelopes: parsing requests tolerantly, emitting responses and events in
+//! the device form (protocol.md §2), and reading frames on the client side.
+
+use super::codes;
+use super::wire::to_device_string;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Deepest JSON nesting accepted (protocol.md §2).
+pub const MAX_DEPTH: usize = 128;
+
+/// A request id: a JSON string or number, kept exactly as written so that big
+/// integers are echoed without float rounding. `null` is allowed too (an
+/// explicit `"id": null` is a request, answered with `id` null).
+#[derive(Clone)]
+pub struct Id(Box<RawValue>);
+
+impl Id {
+    pub fn null() -> Id {
+        Id(RawValue::from_string("null".into()).expect("null is JSON"))
+    }
+
+    pub fn number(n: u64) -> Id {
+        Id(RawValue::from_string(n.to_string()).expect("a number is JSON"))
+    }
+
+    pub fn string(s: &str) -> Id {
+        Id(
+            RawValue::from_string(serde_json::to_string(s).expect("strings serialise"))
+                .expect("JSON string"),
+        )
+    }
+
+    /// The id exactly as it was written.
+    pub fn raw(&self) -> &RawValue {
+        &self.0
+    }
+
+    /// The id as a JSON value, for comparing with ids of parsed responses.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.get())
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.get())
+    }
+}
+
+impl PartialEq for Id {
+    fn eq(&self, other: &Id) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Method {
+    Query,
+    /// `Call/<Module>`, with the module name as written.
+    Call(String),
+    Subscribe,
+    Unsubscribe,
+    /// Any other method string: answered with error 9.
+    Other(String),
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Method {
+        match s {
+            "Query" => Method::Query,
+            "Subscribe" | "subscribe" => Method::Subscribe,
+            "Unsubscribe" | "unsubscribe" => Method::Unsubscribe,
+            _ => match s.strip_prefix("Call/") {
+                Some(module) => Method::Call(module.to_string()),
+                None => Method::Other(s.to_string()),
+            },
+        }
+    }
+}
+
+/// A well-formed request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `None` for a notification (no `id` member): processed, not answered.
+    pub id: Option<Id>,
+    /// The method string exactly as sent (echoed in the response).
+    pub method_name: String,
+    pub method: Method,
+    /// `params`, or an empty object when absent or not an object.
+    pub params: Map<String, Value>,
+}
+
+impl Request {
+    /// Build a request (client side).
+    pub fn new(id: Option<Id>, method: &str, params: Value) -> Request {
+        let params = match params {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        Request {
+            id,
+            method_name: method.to_string(),
+            method: Method::parse(method),
+            params,
+        }
+    }
+
+    /// `params.path` as strings: `Ok(None)` when absent, `Err` when it is not
+    /// an array of strings.
+    pub fn path(&self) -> Result<Option<Vec<String>>, RpcError> {
+        match self.params.get("path") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    other => Err(RpcError::new(
+                        codes::PARAMETER_ERROR,
+                        format!("path elements must be strings, got {}", json_type(other)),
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(other) => Err(RpcError::new(
+                codes::PARAMETER_ERROR,
+                format!("path must be an array of strings, got {}", json_type(other)),
+            )),
+        }
+    }
+
+    /// The request in the wire form a client sends.
+    pub fn to_text(&self) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            jsonrpc: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            id: Option<&'a RawValue>,
+            method: &'a str,
+            params: &'a Map<String, Value>,
+        }
+        to_device_string(&Out {
+            jsonrpc: "2.0",
+            id: self.id.as_ref().map(Id::raw),
+            method: &self.method_name,
+            params: &self.params,
+        })
+    }
+}
+
+/// Why a frame was not a request (JSON-RPC level errors).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rejection {
+    /// Not JSON (or nested deeper than [`MAX_DEPTH`]): -32700.
+    Parse,
+    /// JSON, but not a request object: -32600, echoing the id when usable.
+    Invalid { id: Option<Id> },
+}
+
+impl Rejection {
+    pub fn code(&self) -> i64 {
+        match self {
+            Rejection::Parse => codes::JSONRPC_PARSE_ERROR,
+            Rejection::Invalid { .. } => codes::JSONRPC_INVALID_REQUEST,
+        }
+    }
+
+    /// `{"jsonrpc": "2.0", "id": …, "error": {"code": …, "message": …}}`.
+    pub fn to_frame(&self) -> String {
+        let id = match self {
+            Rejection::Invalid { id: Some(id) } => id.clone(),
+            _ => Id::null(),
+        };
+        error_frame(&id, self.code())
+    }
+}
+
+/// A JSON-RPC error frame (no `method`, as JSON-RPC 2.0 has it).
+pub fn error_frame(id: &Id, code: i64) -> String {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        code: i64,
+        message: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Out<'a> {
+        jsonrpc: &'static str,
+        id: &'a RawValue,
+        error: Body<'a>,
+    }
+    to_device_string(&Out {
+        jsonrpc: "2.0",
+        id: id.raw(),
+        error: Body {
+            code,
+            message: codes::meaning(code).unwrap_or("Error"),
+        },
+    })
+}
+
+/// Depth of the deepest array/object nesting, stopping early past `limit`.
+fn nesting_exceeds(text: &str, limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text.as_bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Parse one text frame into a request.
+pub fn parse_request(text: &str) -> Result<Request, Rejection> {
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(default, borrow, deserialize_with = "present")]
+        id: Option<&'a RawValue>,
+        #[serde(default)]
+        method: Option<Value>,
+        #[serde(default)]
+        params: Option<Value>,
+    }
+    // `Option<&RawValue>` would read `null` as absent; an explicit null id is
+    // a request, an absent one a notification, so capture the raw value.
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+        <&RawValue>::deserialize(d).map(Some)
+    }
+
+    if nesting_exceeds(text, MAX_DEPTH) {
+        return Err(Rejection::Parse);
+    }
+    // serde's derived structs also accept arrays; a request must be an object.
+    if !text.trim_start().starts_with('{') {
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => Rejection::Invalid { id: None },
+            Err(_) => Rejection::Parse,
+        });
+    }
+    let env: Envelope = match serde_json::from_str(text) {
+        Ok(env) => env,
+        Err(e) => {
+            return Err(match e.classify() {
+                serde_json::error::Category::Data => {
+                    // Valid JSON of the wrong shape. Salvage a usable id if the
+                    // text is an object that has one.
+                    Rejection::Invalid {
+                        id: salvage_id(text),
+                    }
+                }
+                _ => Rejection::Parse,
+            });
+        }
+    };
+
+    let id = match env.id {
+        None => None,
+        Some(raw) => {
+            let first = raw.get().as_bytes().first().copied();
+            match first {
+                Some(b'"' | b'-' | b'0'..=b'9') => Some(Id(raw.to_owned())),
+                Some(b'n') => Some(Id::null()),
+                // Object, array or boolean ids are invalid.
+                _ => return Err(Rejection::Invalid { id: None }),
+            }
+        }
+    };
+    let method_name = match env.method {
+        Some(Value::String(m)) => m,
+        Some(_) => return Err(Rejection::Invalid { id: None }),
+        None => return Err(Rejection::Invalid { id }),
+    };
+    let params = match env.params {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    Ok(Request {
+        id,
+        method: Method::parse(&method_name),
+        method_name,
+        params,
+    })
+}
+
+/// The string or number `id` of a JSON object, if any.
+fn salvage_id(text: &str) -> Option<Id> {
+    let value: Map<String, Value> = serde_json::from_str(text).ok()?;
+    match value.get("id")? {
+        Value::String(s) => Some(Id::string(s)),
+        v @ Value::Number(_) => RawValue::from_string(v.to_string()).ok().map(Id),
+        _ => None,
+    }
+}
+
+/// A device-level error: `result.error_code` and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+}
+
+impl RpcError {
+    pub fn new(code: i64, message: impl Into<String>) -> RpcError {
+        RpcError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The error with the table's wording as its message.
+    pub fn plain(code: i64) -> RpcError {
+        RpcError::new(code, codes::meaning(code).unwrap_or("Error"))
+    }
+}
+
+impl fmt::Display for RpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "error {} ({}): {}",
+            self.code,
+            codes::meaning(self.code).unwrap_or("undocumented"),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for RpcError {}
+
+/// The `result` member of a response. Member order is wire order; a Call
+/// result never holds a nested object, and `data` comes last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RpcResult {
+    pub error_code: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl RpcResult {
+    pub fn ok(action: Option<&str>, data: Option<Value>) -> RpcResult {
+        RpcResult {
+            error_code: 0,
+            action: action.map(str::to_string),
+            message: String::new(),
+            data,
+        }
+    }
+
+    pub fn err(action: Option<&str>, error: RpcError) -> RpcResult {
+        RpcResult {
+            error_code: error.code,
+            action: action.map(str::to_string),
+            message: error.message,
+            data: None,
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.error_code == 0
+    }
+
+    pub fn into_result(self) -> Result<RpcResult, RpcError> {
+        if self.is_ok() {
+            Ok(self)
+        } else {
+            Err(RpcError::new(self.error_code, self.message))
+        }
+    }
+}
+
+/// `{"jsonrpc": "2.0", "method": …, "id": …, "result": {…}}`, device form.
+pub fn result_frame(method: &str, id: &Id, result: &RpcResult) -> String {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        jsonrpc: &'static str,
+        method: &'a str,
+        id: &'a RawValue,
+        result: &'a RpcResult,
+    }
+    to_device_string(&Out {
+        jsonrpc: "2.0",
+        method,
+        id: id.raw(),
+        result,
+    })
+}
+
+/// The frame sent before closing a connection that failed authentication.
+pub fn auth_failure_frame(code: i64) -> String {
+    result_frame(
+        "Auth",
+        &Id::null(),
+        &RpcResult::err(None, RpcError::plain(code)),
+    )
+}
+
+/// A pushed event (protocol.md §5). `node` is the `[Module, Child]` it
+/// belongs to; subscriptions at or above that node receive it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub module: &'static str,
+    pub child: &'static str,
+    pub sub_event: &'static str,
+    pub error_code: i64,
+    /// Why, for events that report a failure (a shared window vanished).
+    pub message: String,
+    pub data: Value,
+}
+
+impl Event {
+    pub fn new(
+        module: &'static str,
+        child: &'static str,
+        sub_event: &'static str,
+        data: Value,
+    ) -> Event {
+        Event {
+            module,
+            child,
+            sub_event,
+            error_code: 0,
+            message: String::new(),
+            data,
+        }
+    }
+
+    pub fn method(&self) -> String {
+        format!("Event/{}", self.module)
+    }
+
+    /// True if a subscription to `path` receives this event.
+    pub fn matches(&self, path: &[String]) -> bool {
+        match path {
+            [] => true,
+            [m] => m == self.module,
+            [m, c] => m == self.module && c == self.child,
+            _ => false,
+        }
+    }
+
+    pub fn to_frame(&self) -> String {
+        #[derive(Serialize)]
+        struct Params<'a> {
+            sub_event: &'a str,
+            error_code: i64,
+            message: &'a str,
+            data: &'a Value,
+        }
+        #[derive(Serialize)]
+        struct Out<'a> {
+            jsonrpc: &'static str,
+            method: &'a str,
+            params: Params<'a>,
+        }
+        to_device_string(&Out {
+            jsonrpc: "2.0",
+            method: &self.method(),
+            params: Params {
+                sub_event: self.sub_event,
+                error_code: self.error_code,
+                message: &self.message,
+                data: &self.data,
+            },
+        })
+    }
+}
+
+/// A frame as a client reads it: tolerant of key order, spacing, a missing
+/// `method` in responses and escaped or raw UTF-8.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// A response to one of our requests, matched on `id`.
+    Response {
+        id: Value,
+        method: Option<String>,
+        outcome: Result<RpcResult, RpcError>,
+    },
+    /// A pushed event (a frame with `method` and no `id`).
+    Event {
+        method: String,
+        sub_event: String,
+        error_code: i64,
+        message: String,
+        data: Value,
+    },
+}
+
+impl Incoming {
+    pub fn parse(text: &str) -> Option<Incoming> {
+        let mut v: Map<String, Value> = serde_json::from_str(text).ok()?;
+        let method = v.get("method").and_then(Value::as_str).map(str::to_string);
+        if let Some(id) = v.remove("id") {
+            let outcome = if let Some(result) = v.remove("result") {
+                match serde_json::from_value::<RpcResult>(result) {
+                    Ok(r) => Ok(r),
+                    Err(e) => Err(RpcError::new(
+                        codes::UNKNOWN_ERROR,
+                        format!("malformed result: {e}"),
+                    )),
+                }
+            } else if let Some(Value::Object(err)) = v.remove("error") {
+                let code = err
+                    .get("code")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(codes::UNKNOWN_ERROR);
+                let message = err
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                Err(RpcError::new(code, message))
+            } else {
+                Err(RpcError::new(
+                    codes::UNKNOWN_ERROR,
+                    "response without result or error",
+                ))
+            };
+            return Some(Incoming::Response {
+                id,
+                method,
+                outcome,
+            });
+        }
+        let method = method?;
+        let params = match v.remove("params") {
+            Some(Value::Object(p)) => p,
+            _ => Map::new(),
+        };
+        Some(Incoming::Event {
+            method,
+            sub_event: params
+                .get("sub_event")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            error_code: params
+                .get("error_code")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+            message: params
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            data: params.get("data").cloned().unwrap_or(Value::Null),
+        })
+    }
+}
+
+/// A JSON type's name, for error messages.
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a bool",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_echoed_exactly() {
+        let r =
+            parse_request(r#"{"id": 123456789012345678901234567890, "method": "Query"}"#).unwrap();
+        assert_eq!(r.id.unwrap().raw().get(), "123456789012345678901234567890");
+        let r = parse_request(r#"{"id": "Share Cast Code", "method": "Query"}"#).unwrap();
+        assert_eq!(r.id.unwrap().raw().get(), r#""Share Cast Code""#);
+        let r = parse_request(r#"{"id": null, "method": "Query"}"#).unwrap();
+        assert_eq!(r.id.unwrap().raw().get(), "null");
+        let r = parse_request(r#"{"method": "Query"}"#).unwrap();
+        assert!(r.id.is_none());
+    }
+
+    #[test]
+    fn rejections() {
+        assert!(matches!(parse_request("nope"), Err(Rejection::Parse)));
+        assert!(matches!(
+            parse_request("[1]"),
+            Err(Rejection::Invalid { id: None })
+        ));
+        assert!(matches!(
+            parse_request("7"),
+            Err(Rejection::Invalid { id: None })
+        ));
+        let Err(Rejection::Invalid { id: Some(id) }) = parse_request(r#"{"id": "x"}"#) else {
+            panic!()
+        };
+        assert_eq!(id.raw().get(), r#""x""#);
+        assert!(matches!(
+            parse_request(r#"{"id": [1], "method": "Query"}"#),
+            Err(Rejection::Invalid { id: None })
+        ));
+        assert!(matches!(
+            parse_request(r#"{"id": 1, "method": 5}"#),
+            Err(Rejection::Invalid { id: None })
+        ));
+        let deep = format!("{}{}", "[".repeat(129), "]".repeat(129));
+        assert!(matches!(parse_request(&deep), Err(Rejection::Parse)));
+        let deep = format!(
+            r#"{{"id": 1, "method": "Query", "x": {}{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert!(matches!(parse_request(&deep), Err(Rejection::Parse)));
+        let ok = format!(
+            r#"{{"id": 1, "method": "Query", "x": {}{}}}"#,
+            "[".repeat(120),
+            "]".repeat(120)
+        );
+        assert!(parse_request(&ok).is_ok());
+    }
+
+    #[test]
+    fn frames_in_device_form() {
+        let frame = result_frame(
+            "Call/Share",
+            &Id::string("c1"),
+            &RpcResult::ok(Some("StartShare"), None),
+        );
+        assert_eq!(
+            frame,
+            r#"{"jsonrpc": "2.0", "method": "Call/Share", "id": "c1", "result": {"error_code": 0, "action": "StartShare", "message": ""}}"#
+        );
+        assert_eq!(
+            auth_failure_frame(4),
+            r#"{"jsonrpc": "2.0", "method": "Auth", "id": null, "result": {"error_code": 4, "message": "Request Header Error"}}"#
+        );
+        assert_eq!(
+            Rejection::Parse.to_frame(),
+            r#"{"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "Parse error"}}"#
+        );
+    }
+
+    #[test]
+    fn client_reads_any_form() {
+        let text = r#"{"jsonrpc":"2.0","id":"xxx","result":{"error_code":0,"message":"成功","data":{"cast_code":"xxx"}}}"#;
+        let Some(Incoming::Response {
+            id,
+            method,
+            outcome,
+        }) = Incoming::parse(text)
+        else {
+            panic!()
+        };
+        assert_eq!(id, Value::String("xxx".into()));
+        assert_eq!(method, None);
+        assert_eq!(outcome.unwrap().data.unwrap()["cast_code"], "xxx");
+    }
+}

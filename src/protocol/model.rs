@@ -1,0 +1,186 @@
+//! The data models of the Share and Meeting modules (protocol.md §3, §4, §6)
+//! and roomshare's own source descriptions (§8).
+//!
+//! Field order is wire order. Nested objects come before scalars so that the
+//! last member of every Query node is a scalar: regex-matching controllers
+//! find the end of a frame with `}}}}` and jam when an object closes there.
+
+use serde::{Deserialize, Serialize};
+
+/// `share_info`. `share_user_info` is present only while someone shares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ShareInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_user_info: Option<ShareUserInfo>,
+    #[serde(default)]
+    pub is_sharing: bool,
+    /// 0 not started, 1 preparing, 2 sharing (pre-meeting quick cast).
+    #[serde(default)]
+    pub quick_casting_state: i64,
+}
+
+/// `share_user_info`: who is sharing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ShareUserInfo {
+    pub app_uid: String,
+    pub app_id: String,
+    pub user_id: String,
+    pub host: bool,
+    pub co_host: bool,
+    /// The sharer's terminal type, see [`terminal_name`].
+    pub instance_id: i64,
+    /// 1 normal, 2 PSTN.
+    pub user_type: i64,
+    pub is_creator: bool,
+    /// See [`role_name`].
+    pub role_type: i64,
+    pub video_on: bool,
+    pub audio_on: bool,
+    pub screen_sharing: bool,
+    /// 0 screen, 1 whiteboard.
+    pub screen_share_type: i64,
+    pub web_sharing: bool,
+    pub nickname: String,
+}
+
+/// Human name of an `instance_id` (terminal type).
+pub fn terminal_name(instance_id: i64) -> &'static str {
+    match instance_id {
+        0 => "PSTN",
+        1 => "PC",
+        2 => "Mac",
+        3 => "Android",
+        4 => "iOS",
+        5 => "Web",
+        6 => "iPad",
+        7 => "Android Pad",
+        8 => "Mini-program",
+        9 => "SIP",
+        10 => "Linux",
+        20..=22 => "Rooms",
+        30..=33 => "Controller",
+        _ => "Unknown terminal",
+    }
+}
+
+/// Human name of a `role_type`.
+pub fn role_name(role_type: i64) -> &'static str {
+    match role_type {
+        1 => "Host",
+        2 => "Co-host",
+        3 => "Participant",
+        4 => "Internal guest",
+        5..=7 => "External guest",
+        8 => "Interpreter",
+        _ => "Unknown role",
+    }
+}
+
+/// `meeting_time` as field controllers read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct MeetingTime {
+    pub begin_time: i64,
+    pub end_time: i64,
+}
+
+/// `meeting_info` (the subset a share console needs). Times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct MeetingInfo {
+    pub meeting_time: MeetingTime,
+    /// 0 not in meeting, 1 in meeting, 2 joining, 3 waiting room,
+    /// 4 casting before a meeting, 5 phone call before a meeting.
+    pub meeting_status: i64,
+    /// -1 unknown, 0 one-time, 1 recurring, 2 WeChat, 3 cast meeting.
+    pub meeting_type: i64,
+    pub meeting_title: String,
+    pub meeting_code: String,
+    pub formatted_meeting_code: String,
+    pub meeting_password: String,
+    pub begin_time: i64,
+    pub end_time: i64,
+    pub meeting_creator_name: String,
+    pub host_status: i64,
+}
+
+impl MeetingInfo {
+    /// Devices put the times in `meeting_time` or directly in `meeting_info`;
+    /// read either.
+    pub fn begin(&self) -> i64 {
+        if self.begin_time != 0 {
+            self.begin_time
+        } else {
+            self.meeting_time.begin_time
+        }
+    }
+
+    /// "In meeting" for the Share module's preconditions: in a meeting, or
+    /// in a pre-meeting cast meeting.
+    pub fn in_meeting(&self) -> bool {
+        matches!(self.meeting_status, 1 | 4)
+    }
+}
+
+/// Human name of a `meeting_status`.
+pub fn meeting_status_name(status: i64) -> &'static str {
+    match status {
+        0 => "Not in meeting",
+        1 => "In meeting",
+        2 => "Joining",
+        3 => "Waiting room",
+        4 => "Casting before a meeting",
+        5 => "Phone call before a meeting",
+        _ => "Unknown status",
+    }
+}
+
+/// Human name of a `quick_casting_state`.
+pub fn quick_cast_name(state: i64) -> &'static str {
+    match state {
+        0 => "Not started",
+        1 => "Preparing",
+        2 => "Sharing",
+        _ => "Unknown",
+    }
+}
+
+/// What kind of thing a source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// The whole desktop: `select_index` 0.
+    Desktop,
+    /// A window: `select_index` 1..n.
+    Window,
+    /// A monitor or video-capture device: shared with `share_type` 1.
+    CaptureDevice,
+}
+
+/// One shareable source, as the engine publishes it (`["RoomShare","Sources"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// Stable across refreshes (a window's X id, a monitor's name).
+    pub id: String,
+    pub kind: SourceKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select_index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub app: String,
+    #[serde(default)]
+    pub width: u32,
+    #[serde(default)]
+    pub height: u32,
+}
+
+impl SourceInfo {
+    /// True for sources shared with `share_type` 1.
+    pub fn is_capture_device(&self) -> bool {
+        self.kind == SourceKind::CaptureDevice
+    }
+}

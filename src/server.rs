@@ -1,0 +1,409 @@
+//! The WebSocket server: authenticates (protocol.md §1), frames, limits, and
+//! hands requests to an engine [`Session`] per connection.
+
+use crate::engine::{EngineHandle, Session, SessionError, ThumbnailProvider};
+use crate::protocol::codes::{PASSWORD_FAILED, REQUEST_HEADER_ERROR, REQUEST_TOO_FREQUENTLY};
+use crate::protocol::message::auth_failure_frame;
+use crate::protocol::{RpcError, parse_request};
+use base64::Engine as _;
+use futures_util::{SinkExt, StreamExt};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::server::{
+    ErrorResponse, Request as HttpRequest, Response as HttpResponse,
+};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+/// Largest message (and frame) accepted: bigger ones close with 1009.
+pub const MAX_MESSAGE: usize = 1 << 20;
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// `None` = no authentication (loopback only).
+    pub password: Option<String>,
+    pub max_connections: usize,
+    /// Well-formed requests per second per connection, and the burst allowance.
+    pub rate_per_sec: u32,
+    pub rate_burst: u32,
+    pub handshake_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], crate::protocol::DEFAULT_PORT)),
+            password: None,
+            max_connections: 1024,
+            rate_per_sec: 1000,
+            rate_burst: 2000,
+            handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(
+        "refusing to listen on {0} without a password: anyone on the network could control the room (use --password, or listen on 127.0.0.1)"
+    )]
+    PasswordRequired(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A running server. Dropping it does not stop it; call [`Server::shutdown`].
+pub struct Server {
+    local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Bind and start serving `engine`.
+    pub async fn start(
+        config: ServerConfig,
+        engine: EngineHandle,
+        thumbnails: Option<Arc<dyn ThumbnailProvider>>,
+    ) -> Result<Server, ServerError> {
+        if config.password.as_deref().is_none_or(str::is_empty) && !config.listen.ip().is_loopback()
+        {
+            return Err(ServerError::PasswordRequired(config.listen));
+        }
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(
+            listener,
+            Arc::new(config),
+            engine,
+            thumbnails,
+            shutdown_rx,
+        ));
+        tracing::info!("serving the Rooms control API on ws://{local_addr}/");
+        Ok(Server {
+            local_addr,
+            shutdown,
+            task,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stop accepting, close every connection with 1001 (going away), wait
+    /// for them to finish.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    engine: EngineHandle,
+    thumbnails: Option<Arc<dyn ThumbnailProvider>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(config.max_connections));
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off, keep serving.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    tracing::warn!("connection from {peer} refused: {} connections already open", config.max_connections);
+                    drop(stream);
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let session = Session::new(engine.clone(), thumbnails.clone());
+                let config = config.clone();
+                let shutdown = shutdown.clone();
+                connections.spawn(async move {
+                    serve_connection(stream, peer, config, session, shutdown).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+    // Graceful shutdown: connections see the flag and close themselves.
+    while connections.join_next().await.is_some() {}
+}
+
+/// The outcome of checking the `Sec-WebSocket-Protocol` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthOutcome {
+    Accepted,
+    /// Error 4: no usable `auth-` value.
+    HeaderError,
+    /// Error 16: wrong password.
+    WrongPassword,
+}
+
+/// Pick the subprotocol to echo and judge the credentials. The first
+/// `auth-…` value offered is used (and echoed alone); without one, the first
+/// value offered is echoed so browsers complete the handshake and can read
+/// the error frame.
+pub fn check_auth(offered: Option<&str>, password: Option<&str>) -> (Option<String>, AuthOutcome) {
+    let values: Vec<&str> = offered
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    let auth = values.iter().find(|v| v.starts_with("auth-")).copied();
+    let echo = auth.or(values.first().copied()).map(str::to_string);
+    let Some(password) = password.filter(|p| !p.is_empty()) else {
+        return (echo, AuthOutcome::Accepted);
+    };
+    let outcome = match auth.map(|a| &a["auth-".len()..]).filter(|c| !c.is_empty()) {
+        None => AuthOutcome::HeaderError,
+        Some(cred) => match decode_credential(cred) {
+            None => AuthOutcome::HeaderError,
+            Some(given) => {
+                if bool::from(given.as_slice().ct_eq(password.as_bytes())) {
+                    AuthOutcome::Accepted
+                } else {
+                    AuthOutcome::WrongPassword
+                }
+            }
+        },
+    };
+    (echo, outcome)
+}
+
+/// Percent-decode, then Base64-decode: accepts the vendor's URL-encoded form
+/// and the field driver's raw Base64 alike.
+fn decode_credential(cred: &str) -> Option<Vec<u8>> {
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(cred).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(decoded)
+        .ok()
+}
+
+/// The header value a client offers: `auth-` + URL-encode(Base64(password)).
+pub fn auth_protocol(password: &str) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(password.as_bytes());
+    format!(
+        "auth-{}",
+        percent_encoding::utf8_percent_encode(&b64, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+/// A token bucket: `rate` per second, up to `burst` at once.
+struct RateLimiter {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    last: Instant,
+}
+
+impl RateLimiter {
+    fn new(rate: u32, burst: u32) -> RateLimiter {
+        RateLimiter {
+            tokens: f64::from(burst),
+            rate: f64::from(rate),
+            burst: f64::from(burst),
+            last: Instant::now(),
+        }
+    }
+
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    config: Arc<ServerConfig>,
+    mut session: Session,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE));
+    let mut outcome = AuthOutcome::HeaderError;
+    let password = config.password.clone();
+    let callback =
+        |req: &HttpRequest, mut resp: HttpResponse| -> Result<HttpResponse, ErrorResponse> {
+            let offered = req
+                .headers()
+                .get_all("sec-websocket-protocol")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(",");
+            let (echo, judged) = check_auth(Some(&offered), password.as_deref());
+            outcome = judged;
+            if let Some(echo) = echo.and_then(|e| HeaderValue::from_str(&e).ok()) {
+                resp.headers_mut().insert("sec-websocket-protocol", echo);
+            }
+            Ok(resp)
+        };
+    let handshake =
+        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config));
+    let mut ws = match tokio::time::timeout(config.handshake_timeout, handshake).await {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => {
+            tracing::debug!("handshake with {peer} failed: {e}");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!("handshake with {peer} timed out");
+            return;
+        }
+    };
+    match outcome {
+        AuthOutcome::Accepted => {}
+        AuthOutcome::HeaderError | AuthOutcome::WrongPassword => {
+            let code = if outcome == AuthOutcome::HeaderError {
+                REQUEST_HEADER_ERROR
+            } else {
+                PASSWORD_FAILED
+            };
+            tracing::info!("connection from {peer} refused: error {code}");
+            let _ = ws.send(Message::text(auth_failure_frame(code))).await;
+            let reason = format!(
+                "{code} {}",
+                crate::protocol::codes::meaning(code).unwrap_or("")
+            );
+            close_and_drop(ws, CloseCode::Policy, &reason, Duration::from_secs(1)).await;
+            return;
+        }
+    }
+    tracing::debug!("{peer} connected");
+    let mut limiter = RateLimiter::new(config.rate_per_sec, config.rate_burst);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => {
+                close_and_drop(ws, CloseCode::Away, "server shutting down", Duration::from_secs(1)).await;
+                return;
+            }
+            event = session.next_event() => match event {
+                Ok(frame) => {
+                    if ws.send(Message::text(frame.text.clone())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(SessionError::Lagged(n)) => {
+                    tracing::warn!("dropping {peer}: it stopped reading and fell {n} events behind");
+                    close_and_drop(ws, CloseCode::Policy, "too slow: events were not read", Duration::from_secs(1)).await;
+                    return;
+                }
+                Err(SessionError::EngineGone(_)) => {
+                    close_and_drop(ws, CloseCode::Away, "engine stopped", Duration::from_secs(1)).await;
+                    return;
+                }
+            },
+            msg = ws.next() => {
+                let reply = match msg {
+                    None => return,
+                    Some(Ok(Message::Text(text))) => {
+                        match parse_request(text.as_str()) {
+                            Err(rejection) => Some(rejection.to_frame()),
+                            Ok(req) if !limiter.allow() => Session::refusal(&req, RpcError::new(REQUEST_TOO_FREQUENTLY, format!("more than {} requests per second", config.rate_per_sec))),
+                            Ok(req) => match session.handle_frame(req).await {
+                                Ok(reply) => reply,
+                                Err(_) => {
+                                    close_and_drop(ws, CloseCode::Away, "engine stopped", Duration::from_secs(1)).await;
+                                    return;
+                                }
+                            },
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => Some(crate::protocol::Rejection::Invalid { id: None }.to_frame()),
+                    Some(Ok(Message::Close(_))) => {
+                        // tungstenite answers the close; give it a moment to flush.
+                        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+                        return;
+                    }
+                    Some(Ok(_)) => None, // Ping (auto-answered), Pong, raw frames
+                    Some(Err(e)) => {
+                        let (code, reason) = match &e {
+                            WsError::Capacity(_) => (CloseCode::Size, "message over 1 MiB"),
+                            WsError::Utf8(_) => (CloseCode::Invalid, "text frame is not valid UTF-8"),
+                            WsError::Protocol(_) => (CloseCode::Protocol, "protocol error"),
+                            _ => {
+                                tracing::debug!("{peer}: {e}");
+                                return;
+                            }
+                        };
+                        tracing::debug!("closing {peer}: {e}");
+                        close_and_drop(ws, code, reason, Duration::from_secs(1)).await;
+                        return;
+                    }
+                };
+                if let Some(reply) = reply
+                    && ws.send(Message::text(reply)).await.is_err()
+                {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Send a close frame and give the peer `grace` to answer; then the TCP
+/// connection is dropped whatever the peer does.
+async fn close_and_drop(
+    mut ws: WebSocketStream<TcpStream>,
+    code: CloseCode,
+    reason: &str,
+    grace: Duration,
+) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.to_string().into(),
+    };
+    let _ = tokio::time::timeout(grace, async {
+        let _ = ws.close(Some(frame)).await;
+        // Drain until the peer's close arrives (or the grace period ends).
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+}
