@@ -14,3 +14,4 @@ pub mod engine;
 pub mod link;
 pub mod protocol;
 pub mod server;
+pub mod ui;

@@ -1,0 +1,174 @@
+//! What the panels drive: the [`Link`] in the real console, or a fixed
+//! [`Fixture`] for snapshot tests and benchmarks of specific states. The UI
+//! never knows which; it reads a snapshot and sends commands.
+
+use crate::capture::{SharePreview, ThumbnailStore};
+use crate::client::ConnState;
+use crate::link::{Extension, Link, Notice, RoomView, TrafficEntry};
+use crate::protocol::{MeetingAction, ShareAction, SimAction};
+use std::sync::{Arc, Mutex};
+
+/// The UI's view of a room. Every method returns at once.
+pub trait Driver: Send + Sync {
+    fn view(&self) -> Arc<RoomView>;
+    fn share(&self, action: ShareAction);
+    fn meeting(&self, action: MeetingAction);
+    fn simulate(&self, action: SimAction);
+    fn take_notices(&self) -> Vec<Notice>;
+    fn traffic(&self) -> Vec<TrafficEntry>;
+    fn clear_traffic(&self);
+    fn thumbnails(&self) -> ThumbnailStore;
+    fn preview(&self) -> Option<SharePreview>;
+    fn reconnect(&self);
+}
+
+impl Driver for Link {
+    fn view(&self) -> Arc<RoomView> {
+        Link::view(self)
+    }
+    fn share(&self, action: ShareAction) {
+        Link::share(self, action)
+    }
+    fn meeting(&self, action: MeetingAction) {
+        Link::meeting(self, action)
+    }
+    fn simulate(&self, action: SimAction) {
+        Link::simulate(self, action)
+    }
+    fn take_notices(&self) -> Vec<Notice> {
+        Link::take_notices(self)
+    }
+    fn traffic(&self) -> Vec<TrafficEntry> {
+        Link::traffic(self)
+    }
+    fn clear_traffic(&self) {
+        Link::clear_traffic(self)
+    }
+    fn thumbnails(&self) -> ThumbnailStore {
+        Link::thumbnails(self)
+    }
+    fn preview(&self) -> Option<SharePreview> {
+        Link::preview(self)
+    }
+    fn reconnect(&self) {
+        Link::reconnect(self)
+    }
+}
+
+/// Something a fixture was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sent {
+    Share(ShareAction),
+    Meeting(MeetingAction),
+    Simulate(SimAction),
+    ClearTraffic,
+    Reconnect,
+}
+
+/// A fixed room: shows exactly the view it is given and records commands.
+/// For snapshot tests of specific states and for frame-time benchmarks.
+#[derive(Clone)]
+pub struct Fixture {
+    pub view: Arc<Mutex<Arc<RoomView>>>,
+    pub notices: Arc<Mutex<Vec<Notice>>>,
+    pub traffic: Arc<Mutex<Vec<TrafficEntry>>>,
+    pub thumbnails: ThumbnailStore,
+    pub preview: Arc<Mutex<Option<SharePreview>>>,
+    pub sent: Arc<Mutex<Vec<Sent>>>,
+}
+
+impl Fixture {
+    pub fn new(view: RoomView) -> Fixture {
+        Fixture {
+            view: Arc::new(Mutex::new(Arc::new(view))),
+            notices: Default::default(),
+            traffic: Default::default(),
+            thumbnails: ThumbnailStore::default(),
+            preview: Default::default(),
+            sent: Default::default(),
+        }
+    }
+
+    pub fn set_view(&self, view: RoomView) {
+        if let Ok(mut v) = self.view.lock() {
+            *v = Arc::new(view);
+        }
+    }
+
+    pub fn push_notice(&self, notice: Notice) {
+        if let Ok(mut n) = self.notices.lock() {
+            n.push(notice);
+        }
+    }
+
+    pub fn sent(&self) -> Vec<Sent> {
+        self.sent.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn record(&self, s: Sent) {
+        if let Ok(mut v) = self.sent.lock() {
+            v.push(s);
+        }
+    }
+}
+
+/// An empty view: nothing known yet.
+pub fn empty_view(label: &str, embedded: bool) -> RoomView {
+    RoomView {
+        label: label.to_string(),
+        embedded,
+        conn: ConnState::Connecting,
+        share_info: None,
+        meeting: None,
+        cast_code: None,
+        capture_device_list: Vec::new(),
+        share_guide_open: None,
+        extension: Extension::Unknown,
+        sources: Vec::new(),
+        generation: None,
+        shared_source: None,
+        last_stop_reason: None,
+    }
+}
+
+impl Driver for Fixture {
+    fn view(&self) -> Arc<RoomView> {
+        self.view
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_else(|_| Arc::new(empty_view("fixture", true)))
+    }
+    fn share(&self, action: ShareAction) {
+        self.record(Sent::Share(action));
+    }
+    fn meeting(&self, action: MeetingAction) {
+        self.record(Sent::Meeting(action));
+    }
+    fn simulate(&self, action: SimAction) {
+        self.record(Sent::Simulate(action));
+    }
+    fn take_notices(&self) -> Vec<Notice> {
+        self.notices
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n))
+            .unwrap_or_default()
+    }
+    fn traffic(&self) -> Vec<TrafficEntry> {
+        self.traffic.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+    fn clear_traffic(&self) {
+        if let Ok(mut t) = self.traffic.lock() {
+            t.clear();
+        }
+        self.record(Sent::ClearTraffic);
+    }
+    fn thumbnails(&self) -> ThumbnailStore {
+        self.thumbnails.clone()
+    }
+    fn preview(&self) -> Option<SharePreview> {
+        self.preview.lock().ok().and_then(|p| p.clone())
+    }
+    fn reconnect(&self) {
+        self.record(Sent::Reconnect);
+    }
+}

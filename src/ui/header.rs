@@ -1,0 +1,154 @@
+//! The header: which room (embedded or its URL), the connection state with
+//! its retry countdown, the meeting status, and the cast code — large
+//! enough to read from the back of the room; a click copies it.
+
+use super::Command;
+use super::i18n::{self, Lang};
+use super::style;
+use crate::client::ConnState;
+use crate::link::RoomView;
+use egui::{Color32, RichText};
+use std::time::{Duration, Instant};
+
+/// The connection state as one line of text and a colour.
+pub fn conn_text(conn: &ConnState, lang: Lang, now: Instant) -> (String, Color32, bool) {
+    match conn {
+        ConnState::Connected => (lang.tr("connected").into(), style::OK, false),
+        ConnState::Connecting => (lang.tr("connecting").into(), style::WARN, true),
+        ConnState::Reconnecting {
+            retry_at,
+            attempt,
+            last_error,
+        } => {
+            let secs = retry_at.saturating_duration_since(now).as_secs_f32().ceil() as u64;
+            let text = match lang {
+                Lang::En => format!("Reconnecting in {secs} s (attempt {attempt}) — {last_error}"),
+                Lang::Zh => format!("{secs} 秒后重新连接（第 {attempt} 次）— {last_error}"),
+            };
+            (text, style::WARN, true)
+        }
+        ConnState::AuthFailed { code, message } => {
+            let meaning = crate::protocol::codes::meaning(*code).unwrap_or("");
+            let text = format!("{}: {code} {meaning} {message}", lang.tr("auth_failed"));
+            (text, style::ERR, false)
+        }
+        ConnState::Closed { reason } => (format!("{}: {reason}", lang.tr("closed")), style::MUTED, false),
+    }
+}
+
+/// Time until the countdown text changes (for `request_repaint_after`).
+pub fn next_tick(conn: &ConnState, now: Instant) -> Option<Duration> {
+    match conn {
+        ConnState::Reconnecting { retry_at, .. } => {
+            let left = retry_at.saturating_duration_since(now);
+            let frac = left.as_secs_f32().fract();
+            Some(Duration::from_secs_f32(if frac > 0.01 { frac } else { 1.0 }))
+        }
+        _ => None,
+    }
+}
+
+/// Group the cast code for reading aloud: "123 456".
+pub fn spaced(code: &str) -> String {
+    if code.len() == 6 && code.is_ascii() {
+        format!("{} {}", &code[..3], &code[3..])
+    } else {
+        code.to_string()
+    }
+}
+
+pub fn ui(ui: &mut egui::Ui, view: &RoomView, lang: Lang, out: &mut Vec<Command>) {
+    let now = Instant::now();
+    ui.horizontal(|ui| {
+        ui.vertical(|ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("roomshare").size(22.0).strong());
+                ui.add_space(8.0);
+                let link = if view.embedded {
+                    match lang {
+                        Lang::En => "embedded engine".to_string(),
+                        Lang::Zh => "内置引擎".to_string(),
+                    }
+                } else {
+                    view.label.clone()
+                };
+                ui.label(RichText::new(link).size(17.0).monospace());
+            });
+            ui.horizontal(|ui| {
+                let (text, color, busy) = conn_text(&view.conn, lang, now);
+                if busy {
+                    ui.add(egui::Spinner::new().size(16.0).color(color));
+                } else {
+                    let (r, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+                    ui.painter().circle_filled(r.center(), 6.0, color);
+                }
+                ui.label(RichText::new(text).size(17.0).color(color));
+                if matches!(
+                    view.conn,
+                    ConnState::Reconnecting { .. } | ConnState::AuthFailed { .. } | ConnState::Closed { .. }
+                ) && ui.button(lang.tr("retry_now")).clicked()
+                {
+                    out.push(Command::Reconnect);
+                }
+            });
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(format!("{}:", lang.tr("meeting"))).size(17.0).color(style::MUTED));
+                match &view.meeting {
+                    Some(m) => {
+                        let color = match m.meeting_status {
+                            1 => style::OK,
+                            2 | 3 | 4 | 5 => style::WARN,
+                            _ => style::MUTED,
+                        };
+                        ui.label(
+                            RichText::new(i18n::meeting_status(lang, m.meeting_status))
+                                .size(17.0)
+                                .strong()
+                                .color(color),
+                        );
+                        let code = if m.formatted_meeting_code.is_empty() {
+                            &m.meeting_code
+                        } else {
+                            &m.formatted_meeting_code
+                        };
+                        let detail = [m.meeting_title.as_str(), code.as_str()]
+                            .iter()
+                            .filter(|s| !s.is_empty())
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(" · ");
+                        if !detail.is_empty() {
+                            ui.label(RichText::new(detail).size(17.0));
+                        }
+                    }
+                    None => {
+                        ui.label(RichText::new(lang.tr("not_known")).size(17.0).color(style::MUTED));
+                    }
+                }
+            });
+        });
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let code = view.cast_code.as_deref().unwrap_or("— — —");
+            let big = ui.add(
+                egui::Label::new(
+                    RichText::new(spaced(code))
+                        .size(56.0)
+                        .monospace()
+                        .strong()
+                        .color(ui.visuals().strong_text_color()),
+                )
+                .sense(egui::Sense::click()),
+            );
+            big.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::Button, true, format!("{} {code}", lang.tr("cast_code")))
+            });
+            if big.clicked()
+                && let Some(code) = &view.cast_code
+            {
+                out.push(Command::Copy(code.clone()));
+            }
+            big.on_hover_text(lang.tr("click_to_copy"));
+            ui.label(RichText::new(lang.tr("cast_code")).size(18.0).color(style::MUTED));
+        });
+    });
+}

@@ -1,0 +1,278 @@
+//! The UI's own labels in English and Chinese: a small `tr(key)` table.
+//! Data from the room (nicknames, titles) is shown as it comes.
+
+use serde::{Deserialize, Serialize};
+
+/// The language of the UI's own labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Zh => "中文",
+        }
+    }
+
+    /// Translate a UI key. Unknown keys are shown as they are.
+    pub fn tr(self, key: &'static str) -> &'static str {
+        match self {
+            Lang::En => en(key),
+            Lang::Zh => zh(key).unwrap_or_else(|| en(key)),
+        }
+    }
+}
+
+fn en(key: &'static str) -> &'static str {
+    match key {
+        "connected" => "Connected",
+        "connecting" => "Connecting…",
+        "reconnecting_in" => "Reconnecting in",
+        "attempt" => "attempt",
+        "auth_failed" => "Authentication failed",
+        "closed" => "Closed",
+        "retry_now" => "Retry now",
+        "cast_code" => "Cast code",
+        "click_to_copy" => "Click to copy",
+        "copied" => "Copied to the clipboard",
+        "meeting" => "Meeting",
+        "no_one_sharing" => "Nobody is sharing",
+        "sharing_now" => "Sharing now",
+        "this_room" => "this room",
+        "role" => "Role",
+        "terminal" => "Terminal",
+        "content" => "Content",
+        "screen" => "Screen",
+        "whiteboard" => "Whiteboard",
+        "quick_cast" => "Quick cast (pre-meeting)",
+        "stop_share" => "Stop share",
+        "end_quick_cast" => "End quick cast",
+        "cancel_quick_cast" => "Cancel quick cast",
+        "share_guide" => "Share guide on the room screen",
+        "share_voice" => "Share the computer's sound",
+        "fluency_first" => "Smooth motion (fluency first)",
+        "next_share" => "Next share",
+        "share_card" => "Share",
+        "sources" => "Sources",
+        "filter" => "Filter",
+        "filter_hint" => "Filter sources (Ctrl+F)",
+        "screens_devices" => "Screens & capture devices",
+        "windows" => "Windows",
+        "now_sharing" => "NOW SHARING",
+        "requested" => "Starting…",
+        "pending_thumb" => "Capturing…",
+        "unavailable" => "Unavailable",
+        "no_sources" => "No sources",
+        "no_match" => "No source matches the filter",
+        "no_ext" => "No live thumbnails: ",
+        "no_ext_tail" => "Tiles are built from the device's capture device list and the desktop (index 0).",
+        "desktop" => "Desktop",
+        "capture_device" => "Capture device",
+        "traffic" => "Traffic",
+        "show_background" => "Show background polling",
+        "clear" => "Clear",
+        "copy" => "Copy",
+        "copy_all" => "Copy all shown",
+        "time" => "Time",
+        "dir" => "Dir",
+        "method" => "Method",
+        "action" => "Action",
+        "code" => "Code",
+        "rtt" => "RTT",
+        "frame" => "Frame",
+        "select_frame" => "Select a frame to see it whole.",
+        "simulator" => "Room simulator",
+        "sim_meeting" => "Meeting",
+        "start_meeting" => "Start meeting",
+        "join_meeting" => "Join",
+        "leave_meeting" => "Leave meeting",
+        "meeting_code" => "Meeting code",
+        "password" => "Password",
+        "remote_participant" => "Remote participant",
+        "nickname" => "Nickname",
+        "start_remote_share" => "Starts sharing",
+        "stop_remote_share" => "Stops sharing",
+        "phone_quick_cast" => "A phone starts a quick cast",
+        "set_cast_code" => "Set cast code",
+        "connect" => "Connect…",
+        "connection" => "Connect to a room",
+        "room_url" => "Room address (ws://HOST:6295)",
+        "password_not_saved" => "The password is never saved: only the address is remembered, and you type the password again each time.",
+        "recent_rooms" => "Recent rooms",
+        "forget" => "Forget",
+        "do_connect" => "Connect",
+        "use_embedded" => "Use the embedded engine",
+        "cancel" => "Cancel",
+        "embedded_unavailable" => "The embedded engine is not running in this session.",
+        "language" => "Language",
+        "view" => "View",
+        "keys_help" => "←↑→↓ move  ·  Enter share  ·  Esc stop  ·  Ctrl+F filter",
+        "stopped_because" => "The last share stopped by itself:",
+        "not_known" => "unknown",
+        "fps" => "fps",
+        "dismiss" => "Dismiss",
+        "hint" => "What to do",
+        "source_shared" => "Shared source",
+        "link" => "Link",
+        "room_status" => "Room",
+        other => other,
+    }
+}
+
+fn zh(key: &'static str) -> Option<&'static str> {
+    Some(match key {
+        "connected" => "已连接",
+        "connecting" => "连接中…",
+        "reconnecting_in" => "重新连接倒计时",
+        "attempt" => "第几次",
+        "auth_failed" => "认证失败",
+        "closed" => "已关闭",
+        "retry_now" => "立即重试",
+        "cast_code" => "投屏码",
+        "click_to_copy" => "点击复制",
+        "copied" => "已复制到剪贴板",
+        "meeting" => "会议",
+        "no_one_sharing" => "无人共享",
+        "sharing_now" => "正在共享",
+        "this_room" => "本会议室",
+        "role" => "角色",
+        "terminal" => "终端",
+        "content" => "内容",
+        "screen" => "屏幕",
+        "whiteboard" => "白板",
+        "quick_cast" => "会前投屏",
+        "stop_share" => "停止共享",
+        "end_quick_cast" => "结束投屏",
+        "cancel_quick_cast" => "取消投屏",
+        "share_guide" => "会议室屏幕显示共享引导",
+        "share_voice" => "共享电脑声音",
+        "fluency_first" => "流畅度优先",
+        "next_share" => "下次共享",
+        "share_card" => "共享",
+        "sources" => "共享源",
+        "filter" => "筛选",
+        "filter_hint" => "筛选共享源 (Ctrl+F)",
+        "screens_devices" => "屏幕与采集设备",
+        "windows" => "窗口",
+        "now_sharing" => "正在共享",
+        "requested" => "正在开始…",
+        "pending_thumb" => "正在截取…",
+        "unavailable" => "不可用",
+        "no_sources" => "没有共享源",
+        "no_match" => "没有匹配的共享源",
+        "no_ext" => "没有实时缩略图：",
+        "no_ext_tail" => "磁贴来自设备的采集设备列表和桌面（序号 0）。",
+        "desktop" => "桌面",
+        "capture_device" => "采集设备",
+        "traffic" => "通信记录",
+        "show_background" => "显示后台轮询",
+        "clear" => "清空",
+        "copy" => "复制",
+        "copy_all" => "复制全部显示项",
+        "time" => "时间",
+        "dir" => "方向",
+        "method" => "方法",
+        "action" => "动作",
+        "code" => "错误码",
+        "rtt" => "往返",
+        "frame" => "报文",
+        "select_frame" => "选择一条报文查看全文。",
+        "simulator" => "会议室模拟器",
+        "sim_meeting" => "会议",
+        "start_meeting" => "开始会议",
+        "join_meeting" => "加入",
+        "leave_meeting" => "离开会议",
+        "meeting_code" => "会议号",
+        "password" => "密码",
+        "remote_participant" => "远程参会者",
+        "nickname" => "昵称",
+        "start_remote_share" => "开始共享",
+        "stop_remote_share" => "停止共享",
+        "phone_quick_cast" => "手机发起会前投屏",
+        "set_cast_code" => "设置投屏码",
+        "connect" => "连接…",
+        "connection" => "连接会议室",
+        "room_url" => "会议室地址 (ws://主机:6295)",
+        "password_not_saved" => "密码从不保存：只记住地址，每次连接需重新输入密码。",
+        "recent_rooms" => "最近的会议室",
+        "forget" => "移除",
+        "do_connect" => "连接",
+        "use_embedded" => "使用内置引擎",
+        "cancel" => "取消",
+        "embedded_unavailable" => "本次会话没有运行内置引擎。",
+        "language" => "语言",
+        "view" => "视图",
+        "keys_help" => "方向键 移动 · 回车 共享 · Esc 停止 · Ctrl+F 筛选",
+        "stopped_because" => "上次共享自动停止：",
+        "not_known" => "未知",
+        "fps" => "帧/秒",
+        "dismiss" => "关闭",
+        "hint" => "建议",
+        "source_shared" => "共享的源",
+        "link" => "连接",
+        "room_status" => "会议室",
+        _ => return None,
+    })
+}
+
+/// Localised names of protocol enums (the protocol module has English ones).
+pub fn meeting_status(lang: Lang, status: i64) -> &'static str {
+    match lang {
+        Lang::En => crate::protocol::model::meeting_status_name(status),
+        Lang::Zh => match status {
+            0 => "未在会议中",
+            1 => "会议中",
+            2 => "正在入会",
+            3 => "等候室",
+            4 => "会前投屏中",
+            5 => "会前通话中",
+            _ => "未知状态",
+        },
+    }
+}
+
+pub fn quick_cast_state(lang: Lang, state: i64) -> &'static str {
+    match lang {
+        Lang::En => crate::protocol::model::quick_cast_name(state),
+        Lang::Zh => match state {
+            0 => "未开始",
+            1 => "准备中",
+            2 => "投屏中",
+            _ => "未知",
+        },
+    }
+}
+
+pub fn role(lang: Lang, role_type: i64) -> &'static str {
+    match lang {
+        Lang::En => crate::protocol::model::role_name(role_type),
+        Lang::Zh => match role_type {
+            1 => "主持人",
+            2 => "联席主持人",
+            3 => "参会者",
+            4 => "内部嘉宾",
+            5..=7 => "外部嘉宾",
+            8 => "同传译员",
+            _ => "未知角色",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_chinese_key_has_english() {
+        for key in ["cast_code", "stop_share", "password_not_saved", "now_sharing"] {
+            assert_ne!(Lang::En.tr(key), key);
+            assert_ne!(Lang::Zh.tr(key), Lang::En.tr(key));
+        }
+        assert_eq!(Lang::Zh.tr("no-such-key"), "no-such-key");
+    }
+}

@@ -1,0 +1,415 @@
+//! The console's panels and widgets. The app reads a [`RoomView`] snapshot
+//! each frame, draws the panels, and turns clicks and keys into
+//! [`Command`]s for its [`Driver`]. Nothing here blocks: no network or
+//! capture call runs inside `ui()`; the link and the capture workers call
+//! `request_repaint` when they have news, and the app otherwise sleeps.
+
+pub mod connect;
+pub mod driver;
+pub mod fonts;
+pub mod header;
+pub mod i18n;
+pub mod share_card;
+pub mod simulator;
+pub mod style;
+pub mod textures;
+pub mod toasts;
+pub mod traffic;
+pub mod wall;
+
+pub use driver::{Driver, Fixture, Sent, empty_view};
+pub use i18n::Lang;
+
+use crate::link::{Link, RoomView, Target, TrafficEntry};
+use crate::protocol::{MeetingAction, ShareAction, ShareTarget, SimAction, StartShare};
+use connect::{ConnectDialog, ConnectTo};
+use serde::{Deserialize, Serialize};
+use share_card::ShareOptions;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// What a panel asks for. The app applies them after drawing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Share this tile with the current options and source generation.
+    ShareTile(ShareTarget),
+    Share(ShareAction),
+    Meeting(MeetingAction),
+    Simulate(SimAction),
+    ClearTraffic,
+    Reconnect,
+    /// Put text on the clipboard (and say so).
+    Copy(String),
+    Connect(ConnectTo),
+}
+
+/// What the console remembers between runs (eframe persistence). No
+/// runtime handles and never a password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub lang: Lang,
+    pub share: ShareOptions,
+    /// Room addresses, most recent first (no passwords).
+    pub recent_rooms: Vec<String>,
+    pub show_traffic: bool,
+    pub show_background_traffic: bool,
+    pub show_simulator: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lang: Lang::En,
+            share: ShareOptions::default(),
+            recent_rooms: Vec::new(),
+            show_traffic: true,
+            show_background_traffic: false,
+            show_simulator: true,
+        }
+    }
+}
+
+impl Settings {
+    pub const KEY: &'static str = "roomshare.settings";
+
+    pub fn remember_room(&mut self, url: &str) {
+        self.recent_rooms.retain(|r| r != url);
+        self.recent_rooms.insert(0, url.to_string());
+        self.recent_rooms.truncate(8);
+    }
+}
+
+/// Counts changes reported by the link and capture (their `on_change`), so
+/// the app refreshes its copy of the traffic log only when something moved.
+#[derive(Clone, Default)]
+pub struct ChangeCounter(Arc<AtomicU64>);
+
+impl ChangeCounter {
+    pub fn bump(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// What the app needs to start a new link from the connection dialog.
+pub struct Services {
+    pub runtime: tokio::runtime::Handle,
+    /// The embedded engine's target, when this session runs one.
+    pub embedded: Option<Target>,
+    /// Called by links when something changed (requests a repaint).
+    pub on_change: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Services {
+    fn start(&self, target: Target) -> Arc<dyn Driver> {
+        Arc::new(Link::start(target, &self.runtime, self.on_change.clone()))
+    }
+}
+
+/// The console.
+pub struct ConsoleApp {
+    pub settings: Settings,
+    driver: Arc<dyn Driver>,
+    services: Option<Services>,
+    changes: Option<ChangeCounter>,
+    seen_changes: u64,
+    traffic_cache: Vec<TrafficEntry>,
+    traffic_fetched: Option<Instant>,
+    pub wall: wall::Wall,
+    traffic: traffic::TrafficPane,
+    pub toasts: toasts::Toasts,
+    simulator: simulator::Simulator,
+    connect: ConnectDialog,
+    preview: textures::PreviewTexture,
+    /// Frames drawn (for tests and benches).
+    pub frames: u64,
+    /// Set once the CJK font is installed.
+    fonts_ready: bool,
+}
+
+impl ConsoleApp {
+    /// A console over `driver`. `services` lets the connection dialog start
+    /// new links; `changes` (bumped by `on_change`) avoids re-reading the
+    /// traffic log on frames where nothing changed.
+    pub fn new(
+        ctx: &egui::Context,
+        driver: Arc<dyn Driver>,
+        settings: Settings,
+        services: Option<Services>,
+        changes: Option<ChangeCounter>,
+    ) -> ConsoleApp {
+        style::apply(ctx);
+        fonts::install(ctx);
+        ConsoleApp {
+            settings,
+            driver,
+            services,
+            changes,
+            seen_changes: u64::MAX,
+            traffic_cache: Vec::new(),
+            traffic_fetched: None,
+            wall: wall::Wall::default(),
+            traffic: traffic::TrafficPane::default(),
+            toasts: toasts::Toasts::default(),
+            simulator: simulator::Simulator::default(),
+            connect: ConnectDialog::default(),
+            preview: textures::PreviewTexture::default(),
+            frames: 0,
+            fonts_ready: true,
+        }
+    }
+
+    /// Settings from eframe storage, if any.
+    pub fn load_settings(storage: Option<&dyn eframe::Storage>) -> Settings {
+        storage
+            .and_then(|s| eframe::get_value::<Settings>(s, Settings::KEY))
+            .unwrap_or_default()
+    }
+
+    pub fn driver(&self) -> &Arc<dyn Driver> {
+        &self.driver
+    }
+
+    fn apply(&mut self, ctx: &egui::Context, view: &RoomView, commands: Vec<Command>) {
+        for c in commands {
+            match c {
+                Command::ShareTile(target) => {
+                    let opts = self.settings.share;
+                    self.driver.share(ShareAction::StartShare(StartShare {
+                        target,
+                        fluency_first: opts.fluency_first,
+                        share_voice: opts.share_voice,
+                        generation: view.generation,
+                    }));
+                }
+                Command::Share(a) => self.driver.share(a),
+                Command::Meeting(a) => self.driver.meeting(a),
+                Command::Simulate(a) => self.driver.simulate(a),
+                Command::ClearTraffic => {
+                    self.driver.clear_traffic();
+                    self.traffic_cache.clear();
+                }
+                Command::Reconnect => self.driver.reconnect(),
+                Command::Copy(text) => {
+                    ctx.copy_text(text);
+                    self.toasts.info(self.settings.lang.tr("copied"));
+                }
+                Command::Connect(to) => self.connect_to(to),
+            }
+        }
+    }
+
+    fn connect_to(&mut self, to: ConnectTo) {
+        let Some(services) = &self.services else {
+            return;
+        };
+        let target = match to {
+            ConnectTo::Embedded => match &services.embedded {
+                Some(t) => t.clone(),
+                None => return,
+            },
+            ConnectTo::Remote { url, password } => {
+                let url = crate::protocol::normalise_url(&url);
+                self.settings.remember_room(&url);
+                Target::Remote { url, password }
+            }
+        };
+        self.driver = services.start(target);
+        self.traffic_cache.clear();
+        self.wall.pending = None;
+        self.seen_changes = u64::MAX;
+    }
+
+    /// Keys that act on the whole console (when no text field has focus).
+    fn keys(&mut self, ctx: &egui::Context) -> (wall::Keys, bool) {
+        use egui::{Key, Modifiers};
+        let mut keys = wall::Keys::default();
+        let mut escape = false;
+        let typing = ctx.egui_wants_keyboard_input();
+        ctx.input_mut(|i| {
+            keys.focus_filter = i.consume_key(Modifiers::COMMAND, Key::F);
+            if typing || self.connect.open {
+                return;
+            }
+            keys.left = i.consume_key(Modifiers::NONE, Key::ArrowLeft);
+            keys.right = i.consume_key(Modifiers::NONE, Key::ArrowRight);
+            keys.up = i.consume_key(Modifiers::NONE, Key::ArrowUp);
+            keys.down = i.consume_key(Modifiers::NONE, Key::ArrowDown);
+            keys.enter = i.consume_key(Modifiers::NONE, Key::Enter);
+            escape = i.consume_key(Modifiers::NONE, Key::Escape);
+        });
+        if keys.left || keys.right || keys.up || keys.down || keys.enter {
+            // Our tile focus replaces egui's widget focus, so a focused
+            // button is not also "clicked" by Enter.
+            ctx.memory_mut(|m| {
+                if let Some(id) = m.focused() {
+                    m.surrender_focus(id);
+                }
+            });
+        }
+        (keys, escape)
+    }
+
+    fn refresh_traffic(&mut self) {
+        let now_changes = self.changes.as_ref().map(ChangeCounter::get);
+        let stale = match now_changes {
+            Some(c) => c != self.seen_changes,
+            None => true,
+        };
+        let old = self
+            .traffic_fetched
+            .is_none_or(|t| t.elapsed() > Duration::from_secs(1));
+        if stale || old {
+            self.traffic_cache = self.driver.traffic();
+            self.traffic_fetched = Some(Instant::now());
+            if let Some(c) = now_changes {
+                self.seen_changes = c;
+            }
+        }
+    }
+
+    /// Draw one frame into `ui` (the whole window).
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        if !self.fonts_ready {
+            fonts::install(&ctx);
+            self.fonts_ready = true;
+        }
+        self.frames += 1;
+        let now = Instant::now();
+        let view = self.driver.view();
+        let lang = self.settings.lang;
+        let mut start_answered = false;
+        for n in self.driver.take_notices() {
+            start_answered |= n.action.contains("StartShare");
+            self.toasts.notice(n);
+        }
+        self.wall.settle(&view, start_answered);
+        let has_preview = self.preview.update(&ctx, self.driver.preview().as_ref());
+        let tiles = wall::tiles_of(&view, lang);
+        let (keys, escape) = self.keys(&ctx);
+        let mut out = Vec::new();
+        if escape {
+            out.push(Command::Share(ShareAction::StopShare));
+        }
+        self.wall.keys(keys, &tiles, &mut out);
+
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui, &view));
+        egui::Panel::top("header")
+            .frame(egui::Frame::side_top_panel(ui.style()).inner_margin(egui::Margin::symmetric(12, 8)))
+            .show(ui, |ui| header::ui(ui, &view, lang, &mut out));
+        if self.settings.show_traffic {
+            self.refresh_traffic();
+            egui::Panel::bottom("traffic")
+                .resizable(true)
+                .default_size(200.0)
+                .min_size(90.0)
+                .show(ui, |ui| {
+                    self.traffic.ui(
+                        ui,
+                        &self.traffic_cache,
+                        &mut self.settings.show_background_traffic,
+                        lang,
+                        &mut out,
+                    )
+                });
+        }
+        egui::Panel::right("share")
+            .resizable(true)
+            .default_size(340.0)
+            .min_size(280.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    share_card::ui(ui, &view, &self.preview, &mut self.settings.share, lang, &mut out);
+                    if view.embedded && self.settings.show_simulator {
+                        ui.add_space(10.0);
+                        self.simulator.ui(ui, lang, &mut out);
+                    }
+                });
+            });
+        let store = self.driver.thumbnails();
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.wall
+                .ui(ui, &view, &tiles, &store, &self.preview, lang, &mut out);
+        });
+        let embedded_available = self
+            .services
+            .as_ref()
+            .is_some_and(|s| s.embedded.is_some());
+        self.connect.ui(
+            &ctx,
+            &mut self.settings.recent_rooms,
+            embedded_available,
+            lang,
+            &mut out,
+        );
+        let next_toast = self.toasts.expire(now);
+        self.toasts.ui(&ctx, lang);
+        self.apply(&ctx, &view, out);
+
+        // Wake up only when something on screen will change by itself.
+        let mut wake: Option<Duration> = next_toast;
+        let mut consider = |d: Option<Duration>| {
+            if let Some(d) = d {
+                wake = Some(wake.map_or(d, |w| w.min(d)));
+            }
+        };
+        consider(header::next_tick(&view.conn, now));
+        consider(
+            self.wall
+                .pending
+                .as_ref()
+                .map(|(_, at)| wall::PENDING_TIMEOUT.saturating_sub(at.elapsed())),
+        );
+        if self.settings.show_traffic {
+            consider(Some(Duration::from_secs(1)).filter(|_| self.changes.is_none()));
+        }
+        if let Some(d) = wake {
+            ctx.request_repaint_after(d.max(Duration::from_millis(16)));
+        }
+        let _ = has_preview;
+    }
+
+    fn toolbar(&mut self, ui: &mut egui::Ui, view: &RoomView) {
+        let lang = self.settings.lang;
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_id_salt("lang")
+                .selected_text(format!("🌐 {}", self.settings.lang.native_name()))
+                .show_ui(ui, |ui| {
+                    for l in [Lang::En, Lang::Zh] {
+                        ui.selectable_value(&mut self.settings.lang, l, l.native_name());
+                    }
+                });
+            if ui
+                .add_enabled(self.services.is_some(), egui::Button::new(lang.tr("connect")))
+                .clicked()
+            {
+                let url = if view.embedded { "" } else { view.label.as_str() };
+                self.connect.open_with(url);
+            }
+            ui.separator();
+            ui.toggle_value(&mut self.settings.show_traffic, lang.tr("traffic"));
+            if view.embedded {
+                ui.toggle_value(&mut self.settings.show_simulator, lang.tr("simulator"));
+            }
+        });
+    }
+}
+
+impl eframe::App for ConsoleApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, Settings::KEY, &self.settings);
+    }
+
+    fn auto_save_interval(&self) -> Duration {
+        Duration::from_secs(30)
+    }
+}

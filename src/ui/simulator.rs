@@ -1,0 +1,134 @@
+//! The room simulator (embedded engine only): join or leave a meeting, a
+//! remote participant starts or stops sharing, a phone starts a quick cast,
+//! a new cast code — so every state can be shown in a demo.
+
+use super::Command;
+use super::i18n::Lang;
+use crate::protocol::{MeetingAction, SimAction};
+
+pub struct Simulator {
+    pub nickname: String,
+    pub whiteboard: bool,
+    pub role_type: i64,
+    pub instance_id: i64,
+    pub phone_nickname: String,
+    pub cast_code: String,
+    pub meeting_code: String,
+    pub meeting_password: String,
+}
+
+impl Default for Simulator {
+    fn default() -> Self {
+        Simulator {
+            nickname: "张伟".into(),
+            whiteboard: false,
+            role_type: 3,
+            instance_id: 2,
+            phone_nickname: "李娜的手机".into(),
+            cast_code: String::new(),
+            meeting_code: "123 456 789".into(),
+            meeting_password: String::new(),
+        }
+    }
+}
+
+const ROLES: [i64; 6] = [1, 2, 3, 4, 5, 8];
+const TERMINALS: [i64; 8] = [1, 2, 3, 4, 5, 10, 20, 0];
+
+impl Simulator {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, out: &mut Vec<Command>) {
+        egui::CollapsingHeader::new(egui::RichText::new(lang.tr("simulator")).heading())
+            .id_salt("simulator")
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.label(egui::RichText::new(lang.tr("sim_meeting")).strong());
+                ui.horizontal_wrapped(|ui| {
+                    if ui.button(lang.tr("start_meeting")).clicked() {
+                        out.push(Command::Meeting(MeetingAction::StartMeeting));
+                    }
+                    if ui.button(lang.tr("leave_meeting")).clicked() {
+                        out.push(Command::Meeting(MeetingAction::LeaveMeeting));
+                    }
+                });
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.meeting_code)
+                            .hint_text(lang.tr("meeting_code"))
+                            .desired_width(110.0),
+                    );
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.meeting_password)
+                            .hint_text(lang.tr("password"))
+                            .password(true)
+                            .desired_width(70.0),
+                    );
+                    if ui.button(lang.tr("join_meeting")).clicked() {
+                        out.push(Command::Meeting(MeetingAction::JoinMeeting {
+                            meeting_code: self.meeting_code.trim().to_string(),
+                            password: Some(self.meeting_password.clone()).filter(|p| !p.is_empty()),
+                        }));
+                    }
+                });
+                ui.separator();
+                ui.label(egui::RichText::new(lang.tr("remote_participant")).strong());
+                ui.horizontal(|ui| {
+                    ui.label(lang.tr("nickname"));
+                    ui.add(egui::TextEdit::singleline(&mut self.nickname).desired_width(120.0));
+                    ui.checkbox(&mut self.whiteboard, lang.tr("whiteboard"));
+                });
+                ui.horizontal(|ui| {
+                    egui::ComboBox::from_id_salt("sim-role")
+                        .selected_text(super::i18n::role(lang, self.role_type))
+                        .show_ui(ui, |ui| {
+                            for r in ROLES {
+                                ui.selectable_value(&mut self.role_type, r, super::i18n::role(lang, r));
+                            }
+                        });
+                    egui::ComboBox::from_id_salt("sim-terminal")
+                        .selected_text(crate::protocol::model::terminal_name(self.instance_id))
+                        .show_ui(ui, |ui| {
+                            for t in TERMINALS {
+                                ui.selectable_value(
+                                    &mut self.instance_id,
+                                    t,
+                                    crate::protocol::model::terminal_name(t),
+                                );
+                            }
+                        });
+                });
+                ui.horizontal_wrapped(|ui| {
+                    if ui.button(lang.tr("start_remote_share")).clicked() {
+                        out.push(Command::Simulate(SimAction::RemoteShare {
+                            nickname: self.nickname.clone(),
+                            whiteboard: self.whiteboard,
+                            instance_id: self.instance_id,
+                            role_type: self.role_type,
+                        }));
+                    }
+                    if ui.button(lang.tr("stop_remote_share")).clicked() {
+                        out.push(Command::Simulate(SimAction::RemoteStop));
+                    }
+                });
+                ui.separator();
+                ui.horizontal(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut self.phone_nickname).desired_width(110.0));
+                    if ui.button(lang.tr("phone_quick_cast")).clicked() {
+                        out.push(Command::Simulate(SimAction::QuickCast {
+                            nickname: self.phone_nickname.clone(),
+                        }));
+                    }
+                });
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.cast_code)
+                            .hint_text("000000")
+                            .char_limit(6)
+                            .desired_width(80.0),
+                    );
+                    if ui.button(lang.tr("set_cast_code")).clicked() {
+                        out.push(Command::Simulate(SimAction::SetCastCode(self.cast_code.trim().to_string())));
+                    }
+                });
+            });
+    }
+}
