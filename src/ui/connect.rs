@@ -58,7 +58,7 @@ impl ConnectDialog {
                     .password(true)
                     .desired_width(f32::INFINITY),
             );
-            ui.label(RichText::new(format!("🔒 {}", lang.tr("password_not_saved"))).small().color(style::WARN));
+            ui.label(RichText::new(lang.tr("password_not_saved")).small().color(style::WARN));
             let enter = (url.lost_focus() || pw.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if !recent.is_empty() {
                 ui.add_space(6.0);

@@ -9,6 +9,7 @@ pub mod driver;
 pub mod fonts;
 pub mod header;
 pub mod i18n;
+pub mod meeting;
 pub mod share_card;
 pub mod simulator;
 pub mod style;
@@ -123,6 +124,7 @@ pub struct ConsoleApp {
     traffic: traffic::TrafficPane,
     pub toasts: toasts::Toasts,
     simulator: simulator::Simulator,
+    meeting: meeting::MeetingPanel,
     connect: ConnectDialog,
     preview: textures::PreviewTexture,
     /// Frames drawn (for tests and benches).
@@ -156,6 +158,7 @@ impl ConsoleApp {
             traffic: traffic::TrafficPane::default(),
             toasts: toasts::Toasts::default(),
             simulator: simulator::Simulator::default(),
+            meeting: meeting::MeetingPanel::default(),
             connect: ConnectDialog::default(),
             preview: textures::PreviewTexture::default(),
             frames: 0,
@@ -302,6 +305,21 @@ impl ConsoleApp {
         egui::Panel::top("header")
             .frame(egui::Frame::side_top_panel(ui.style()).inner_margin(egui::Margin::symmetric(12, 8)))
             .show(ui, |ui| header::ui(ui, &view, lang, &mut out));
+        egui::Panel::right("share")
+            .resizable(true)
+            .default_size(340.0)
+            .min_size(280.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    share_card::ui(ui, &view, &self.preview, &mut self.settings.share, lang, &mut out);
+                    ui.add_space(10.0);
+                    self.meeting.ui(ui, lang, &mut out);
+                    if view.embedded && self.settings.show_simulator {
+                        ui.add_space(10.0);
+                        self.simulator.ui(ui, lang, &mut out);
+                    }
+                });
+            });
         if self.settings.show_traffic {
             self.refresh_traffic();
             egui::Panel::bottom("traffic")
@@ -318,19 +336,6 @@ impl ConsoleApp {
                     )
                 });
         }
-        egui::Panel::right("share")
-            .resizable(true)
-            .default_size(340.0)
-            .min_size(280.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    share_card::ui(ui, &view, &self.preview, &mut self.settings.share, lang, &mut out);
-                    if view.embedded && self.settings.show_simulator {
-                        ui.add_space(10.0);
-                        self.simulator.ui(ui, lang, &mut out);
-                    }
-                });
-            });
         let store = self.driver.thumbnails();
         egui::CentralPanel::default().show(ui, |ui| {
             self.wall
@@ -365,8 +370,11 @@ impl ConsoleApp {
                 .as_ref()
                 .map(|(_, at)| wall::PENDING_TIMEOUT.saturating_sub(at.elapsed())),
         );
-        if self.settings.show_traffic {
-            consider(Some(Duration::from_secs(1)).filter(|_| self.changes.is_none()));
+        if self.settings.show_traffic
+            && (self.settings.show_background_traffic || self.changes.is_none())
+        {
+            // Background polling does not wake the UI; show it once a second.
+            consider(Some(Duration::from_secs(1)));
         }
         if let Some(d) = wake {
             ctx.request_repaint_after(d.max(Duration::from_millis(16)));
@@ -377,8 +385,8 @@ impl ConsoleApp {
     fn toolbar(&mut self, ui: &mut egui::Ui, view: &RoomView) {
         let lang = self.settings.lang;
         ui.horizontal(|ui| {
-            egui::ComboBox::from_id_salt("lang")
-                .selected_text(format!("🌐 {}", self.settings.lang.native_name()))
+            egui::ComboBox::new("lang", lang.tr("language"))
+                .selected_text(self.settings.lang.native_name())
                 .show_ui(ui, |ui| {
                     for l in [Lang::En, Lang::Zh] {
                         ui.selectable_value(&mut self.settings.lang, l, l.native_name());

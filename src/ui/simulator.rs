@@ -1,10 +1,9 @@
-//! The room simulator (embedded engine only): join or leave a meeting, a
-//! remote participant starts or stops sharing, a phone starts a quick cast,
+//! The room simulator (embedded engine only): a remote participant starts or stops sharing, a phone starts a quick cast,
 //! a new cast code — so every state can be shown in a demo.
 
 use super::Command;
 use super::i18n::Lang;
-use crate::protocol::{MeetingAction, SimAction};
+use crate::protocol::SimAction;
 
 pub struct Simulator {
     pub nickname: String,
@@ -13,8 +12,6 @@ pub struct Simulator {
     pub instance_id: i64,
     pub phone_nickname: String,
     pub cast_code: String,
-    pub meeting_code: String,
-    pub meeting_password: String,
 }
 
 impl Default for Simulator {
@@ -26,8 +23,6 @@ impl Default for Simulator {
             instance_id: 2,
             phone_nickname: "李娜的手机".into(),
             cast_code: String::new(),
-            meeting_code: "123 456 789".into(),
-            meeting_password: String::new(),
         }
     }
 }
@@ -41,50 +36,24 @@ impl Simulator {
             .id_salt("simulator")
             .default_open(true)
             .show(ui, |ui| {
-                ui.label(egui::RichText::new(lang.tr("sim_meeting")).strong());
-                ui.horizontal_wrapped(|ui| {
-                    if ui.button(lang.tr("start_meeting")).clicked() {
-                        out.push(Command::Meeting(MeetingAction::StartMeeting));
-                    }
-                    if ui.button(lang.tr("leave_meeting")).clicked() {
-                        out.push(Command::Meeting(MeetingAction::LeaveMeeting));
-                    }
-                });
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut self.meeting_code)
-                            .hint_text(lang.tr("meeting_code"))
-                            .desired_width(110.0),
-                    );
-                    ui.add(
-                        egui::TextEdit::singleline(&mut self.meeting_password)
-                            .hint_text(lang.tr("password"))
-                            .password(true)
-                            .desired_width(70.0),
-                    );
-                    if ui.button(lang.tr("join_meeting")).clicked() {
-                        out.push(Command::Meeting(MeetingAction::JoinMeeting {
-                            meeting_code: self.meeting_code.trim().to_string(),
-                            password: Some(self.meeting_password.clone()).filter(|p| !p.is_empty()),
-                        }));
-                    }
-                });
-                ui.separator();
                 ui.label(egui::RichText::new(lang.tr("remote_participant")).strong());
                 ui.horizontal(|ui| {
-                    ui.label(lang.tr("nickname"));
-                    ui.add(egui::TextEdit::singleline(&mut self.nickname).desired_width(120.0));
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.nickname)
+                            .hint_text(lang.tr("nickname"))
+                            .desired_width(120.0),
+                    );
                     ui.checkbox(&mut self.whiteboard, lang.tr("whiteboard"));
                 });
                 ui.horizontal(|ui| {
-                    egui::ComboBox::from_id_salt("sim-role")
+                    egui::ComboBox::new("sim-role", lang.tr("role"))
                         .selected_text(super::i18n::role(lang, self.role_type))
                         .show_ui(ui, |ui| {
                             for r in ROLES {
                                 ui.selectable_value(&mut self.role_type, r, super::i18n::role(lang, r));
                             }
                         });
-                    egui::ComboBox::from_id_salt("sim-terminal")
+                    egui::ComboBox::new("sim-terminal", lang.tr("terminal"))
                         .selected_text(crate::protocol::model::terminal_name(self.instance_id))
                         .show_ui(ui, |ui| {
                             for t in TERMINALS {
@@ -111,7 +80,11 @@ impl Simulator {
                 });
                 ui.separator();
                 ui.horizontal(|ui| {
-                    ui.add(egui::TextEdit::singleline(&mut self.phone_nickname).desired_width(110.0));
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.phone_nickname)
+                            .hint_text(lang.tr("nickname"))
+                            .desired_width(110.0),
+                    );
                     if ui.button(lang.tr("phone_quick_cast")).clicked() {
                         out.push(Command::Simulate(SimAction::QuickCast {
                             nickname: self.phone_nickname.clone(),

@@ -70,7 +70,7 @@ impl Toasts {
         }
         let mut dismiss = None;
         egui::Area::new(egui::Id::unique("roomshare-toasts"))
-            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-16.0, -16.0))
+            .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(16.0, -16.0))
             .order(egui::Order::Foreground)
             .interactable(true)
             .show(ctx, |ui| {
@@ -100,7 +100,7 @@ impl Toasts {
                                     }
                                 }
                                 ui.with_layout(egui::Layout::right_to_left(egui::Align::TOP), |ui| {
-                                    if ui.small_button("✖").on_hover_text(lang.tr("dismiss")).clicked() {
+                                    if ui.small_button("×").on_hover_text(lang.tr("dismiss")).clicked() {
                                         dismiss = Some(i);
                                     }
                                 });

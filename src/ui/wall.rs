@@ -266,7 +266,7 @@ impl Wall {
             if std::mem::take(&mut self.focus_filter) {
                 r.request_focus();
             }
-            if !self.filter.is_empty() && ui.small_button("✖").on_hover_text(lang.tr("clear")).clicked() {
+            if !self.filter.is_empty() && ui.small_button("×").on_hover_text(lang.tr("clear")).clicked() {
                 self.filter.clear();
             }
             ui.add_space(12.0);

@@ -1,0 +1,533 @@
+//! The console under egui_kittest: the same interactions against the
+//! embedded engine (a real `EngineHandle` and `Link`) and against a real
+//! server on loopback (remote mode, including a server restart), plus
+//! snapshot tests of the main states from fixed views.
+//!
+//! Snapshots render with wgpu on Mesa's software rasterizer; the backend is
+//! pinned with `WGPU_BACKEND` (vulkan = lavapipe unless set otherwise).
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use roomshare::capture::{Frame, SharePreview, Thumb, ThumbnailStore, TileState};
+use roomshare::client::ConnState;
+use roomshare::engine::{EngineHandle, RoomConfig};
+use roomshare::link::{Extension, Link, Notice, RoomView, SharedSource, Target};
+use roomshare::protocol::{MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, SourceKind};
+use roomshare::server::{Server, ServerConfig};
+use roomshare::ui::{ConsoleApp, Driver, Fixture, Settings, empty_view};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn fast_room() -> RoomConfig {
+    RoomConfig {
+        cast_code: Some("246810".into()),
+        join_delay: Duration::from_millis(20),
+        quick_cast_delay: Duration::from_millis(200),
+        ..RoomConfig::default()
+    }
+}
+
+fn harness_for(driver: Arc<dyn Driver>) -> Harness<'static, ConsoleApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1360.0, 860.0))
+        .with_max_steps(100_000)
+        .build_eframe(move |cc| {
+            ConsoleApp::new(&cc.egui_ctx, driver, Settings::default(), None, None)
+        })
+}
+
+/// Run frames until `cond` holds; panics with `what` after `timeout`. The
+/// link and engine work on their own threads, so a frame may need to wait
+/// a little for them: each round yields briefly rather than sleeping long.
+fn step_until(
+    harness: &mut Harness<'_, ConsoleApp>,
+    what: &str,
+    timeout: Duration,
+    mut cond: impl FnMut(&mut Harness<'_, ConsoleApp>) -> bool,
+) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        harness.step();
+        if cond(harness) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; toasts: {:?}; view: {:?}",
+            harness.state().toasts.items,
+            harness.state().driver().view()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+const T: Duration = Duration::from_secs(10);
+
+fn has_label(h: &Harness<'_, ConsoleApp>, text: &str) -> bool {
+    h.query_all_by_label(text).next().is_some()
+}
+
+fn has_label_containing(h: &Harness<'_, ConsoleApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+/// Click the button (or tile) labelled `text`.
+fn click_label(h: &Harness<'_, ConsoleApp>, text: &str) {
+    let by = egui_kittest::kittest::by()
+        .label(text)
+        .role(egui::Role::Button);
+    match h.query_all(by).next() {
+        Some(node) => node.click(),
+        None => panic!("no button labelled {text:?}"),
+    }
+}
+
+/// The engine's own view of its share (the ground truth for the UI tests).
+fn own_share(engine: &EngineHandle) -> Option<(String, Option<u32>)> {
+    engine
+        .snapshot()
+        .borrow()
+        .own_share
+        .as_ref()
+        .map(|s| (s.source.id.clone(), s.source.select_index))
+}
+
+fn index_of(engine: &EngineHandle, id: &str) -> Option<u32> {
+    engine
+        .snapshot()
+        .borrow()
+        .sources
+        .iter()
+        .find(|s| s.id == id)
+        .and_then(|s| s.select_index)
+}
+
+/// The interactions every mode must support. `engine` is the room the
+/// console drives (embedded, or behind the server).
+fn scenario(h: &mut Harness<'_, ConsoleApp>, engine: &EngineHandle) {
+    // Connected, the source wall is built.
+    step_until(h, "the Terminal tile", T, |h| has_label(h, "Terminal"));
+    step_until(h, "connected", T, |h| has_label(h, "Connected"));
+
+    // Not in a meeting: StartShare is refused with 10000, shown as a toast.
+    click_label(h, "Terminal");
+    step_until(h, "the 10000 toast", T, |h| {
+        has_label_containing(h, "10000 Rooms Not In Meeting")
+    });
+    assert!(own_share(engine).is_none());
+
+    // Start a meeting, then a click on a window tile shares that index.
+    click_label(h, "Start meeting");
+    step_until(h, "in meeting", T, |h| has_label(h, "In meeting"));
+    click_label(h, "Terminal");
+    step_until(h, "the engine shares Terminal", T, |_| {
+        own_share(engine).is_some_and(|(id, _)| id == "win-terminal")
+    });
+    let (_, index) = own_share(engine).expect("shared");
+    assert_eq!(index, index_of(engine, "win-terminal"));
+    assert!(index.is_some_and(|i| i > 0), "a window has select_index ≥ 1");
+    // The card shows this room as the sharer (from the engine's answer).
+    step_until(h, "the share card", T, |h| has_label(h, "roomshare"));
+
+    // Stop.
+    click_label(h, "■ Stop share");
+    step_until(h, "the share stopped", T, |_| {
+        !engine.snapshot().borrow().is_sharing
+    });
+
+    // A remote participant shares: the card shows the nickname.
+    if has_label(h, "Starts sharing") {
+        click_label(h, "Starts sharing");
+        step_until(h, "张伟 on the share card", T, |h| {
+            h.query_all_by_label("张伟").count() >= 1 && has_label(h, "Participant")
+        });
+    }
+
+    // Keyboard: arrows move the focus (it is on the last clicked tile,
+    // Terminal), Enter shares the focused tile, Escape stops.
+    h.key_press(egui::Key::ArrowLeft); // Quarterly review — Slides
+    h.step();
+    h.key_press(egui::Key::Enter);
+    step_until(h, "the focused window shared", T, |_| {
+        own_share(engine).is_some_and(|(id, _)| id == "win-slides")
+    });
+    h.key_press(egui::Key::ArrowUp); // the row above: Desktop
+    h.step();
+    h.key_press(egui::Key::Enter);
+    step_until(h, "the desktop shared", T, |_| {
+        own_share(engine).is_some_and(|(id, index)| id == "desktop" && index == Some(0))
+    });
+    h.key_press(egui::Key::Escape);
+    step_until(h, "Escape stopped the share", T, |_| {
+        own_share(engine).is_none()
+    });
+}
+
+#[test]
+fn embedded_engine() {
+    let rt = runtime();
+    let _g = rt.enter();
+    let engine = EngineHandle::spawn(fast_room());
+    let target = Target::Embedded {
+        engine: engine.clone(),
+        thumbnails: ThumbnailStore::default(),
+        preview: Arc::new(Mutex::new(None)),
+    };
+    let link = Link::start(target, rt.handle(), Arc::new(|| {}));
+    let mut h = harness_for(Arc::new(link));
+    scenario(&mut h, &engine);
+}
+
+#[test]
+fn remote_over_loopback_with_server_restart() {
+    let rt = runtime();
+    let _g = rt.enter();
+    let engine = EngineHandle::spawn(fast_room());
+    let config = ServerConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        ..ServerConfig::default()
+    };
+    let server = rt
+        .block_on(Server::start(config.clone(), engine.clone(), None))
+        .expect("server");
+    let addr = server.local_addr();
+    let url = roomshare::protocol::normalise_url(&addr.to_string());
+    let link = Link::start(
+        Target::Remote {
+            url: url.clone(),
+            password: None,
+        },
+        rt.handle(),
+        Arc::new(|| {}),
+    );
+    let mut h = harness_for(Arc::new(link));
+    step_until(&mut h, "the URL in the header", T, |h| has_label(h, &url));
+    scenario(&mut h, &engine);
+
+    // The server goes away: the header says so and counts down…
+    rt.block_on(server.shutdown());
+    step_until(&mut h, "reconnecting", T, |h| {
+        has_label_containing(h, "Reconnecting in")
+    });
+    // …and recovers when it is back on the same address.
+    let server = rt
+        .block_on(Server::start(
+            ServerConfig {
+                listen: addr,
+                ..config
+            },
+            engine.clone(),
+            None,
+        ))
+        .expect("server again");
+    step_until(&mut h, "connected again", Duration::from_secs(20), |h| {
+        has_label(h, "Connected")
+    });
+    // And works: share a window again.
+    click_label(&h, "Terminal");
+    step_until(&mut h, "shares after the restart", T, |_| {
+        own_share(&engine).is_some_and(|(id, _)| id == "win-terminal")
+    });
+    rt.block_on(server.shutdown());
+}
+
+// ----- snapshots of the main states (fixed views, no engine) --------------
+
+fn pin_renderer() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("WGPU_BACKEND").is_none() {
+            // SAFETY: set once, before any renderer thread exists in this test.
+            unsafe { std::env::set_var("WGPU_BACKEND", "vulkan") };
+        }
+    });
+}
+
+fn source(id: &str, kind: SourceKind, index: Option<u32>, title: &str, app: &str) -> SourceInfo {
+    SourceInfo {
+        id: id.into(),
+        kind,
+        select_index: index,
+        device_id: (kind == SourceKind::CaptureDevice).then(|| id.to_string()),
+        title: title.into(),
+        app: app.into(),
+        width: 1920,
+        height: 1080,
+    }
+}
+
+fn sources() -> Vec<SourceInfo> {
+    vec![
+        source("desktop", SourceKind::Desktop, Some(0), "Desktop", "roomshare"),
+        source("hdmi-1", SourceKind::CaptureDevice, None, "HDMI-1", "capture"),
+        source("win-slides", SourceKind::Window, Some(1), "Quarterly review — Slides", "slides"),
+        source("win-terminal", SourceKind::Window, Some(2), "Terminal", "terminal"),
+        source("win-board", SourceKind::Window, Some(3), "白板 Whiteboard", "whiteboard"),
+        source("win-mail", SourceKind::Window, Some(4), "收件箱 — 邮件", "mail"),
+    ]
+}
+
+/// A deterministic test pattern.
+fn pattern(w: u32, h: u32, hue: u8) -> Arc<Frame> {
+    let mut rgba = Vec::with_capacity((w * h * 4) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let band = ((x / 20 + y / 20) % 2) as u8;
+            rgba.extend_from_slice(&[
+                hue.wrapping_add((x * 255 / w) as u8 / 2),
+                (y * 255 / h) as u8 / 2 + band * 40,
+                200u8.wrapping_sub(hue),
+                255,
+            ]);
+        }
+    }
+    Arc::new(Frame {
+        width: w,
+        height: h,
+        rgba,
+    })
+}
+
+fn in_meeting() -> MeetingInfo {
+    MeetingInfo {
+        meeting_status: 1,
+        meeting_type: 0,
+        meeting_title: "产品周会 Weekly".into(),
+        meeting_code: "123456789".into(),
+        formatted_meeting_code: "123 456 789".into(),
+        ..MeetingInfo::default()
+    }
+}
+
+fn base_view() -> RoomView {
+    RoomView {
+        conn: ConnState::Connected,
+        share_info: Some(ShareInfo::default()),
+        meeting: Some(in_meeting()),
+        cast_code: Some("246810".into()),
+        capture_device_list: vec!["hdmi-1".into()],
+        share_guide_open: Some(false),
+        extension: Extension::Present,
+        sources: sources(),
+        generation: Some(3),
+        ..empty_view("embedded", true)
+    }
+}
+
+fn fixture(view: RoomView) -> Fixture {
+    let f = Fixture::new(view);
+    for (i, s) in sources().iter().enumerate() {
+        let state = if s.id == "win-mail" {
+            TileState::Unavailable("the window is minimised".into())
+        } else {
+            TileState::Ready(Thumb {
+                frame: pattern(160, 90, (i * 40) as u8),
+                seq: 1,
+                captured_at: Instant::now(),
+            })
+        };
+        f.thumbnails.set(&s.id, state);
+    }
+    f
+}
+
+fn sharer(nickname: &str, role_type: i64, instance_id: i64, whiteboard: bool) -> ShareUserInfo {
+    ShareUserInfo {
+        nickname: nickname.into(),
+        role_type,
+        instance_id,
+        screen_sharing: true,
+        screen_share_type: i64::from(whiteboard),
+        ..ShareUserInfo::default()
+    }
+}
+
+fn snapshot(name: &str, f: Fixture, settle: impl FnOnce(&mut Harness<'_, ConsoleApp>)) {
+    pin_renderer();
+    let mut h = harness_for(Arc::new(f));
+    h.run_ok();
+    settle(&mut h);
+    h.run_ok();
+    h.snapshot(name);
+}
+
+#[test]
+fn snapshot_idle_in_meeting() {
+    snapshot("idle_in_meeting", fixture(base_view()), |_| {});
+}
+
+#[test]
+fn snapshot_sharing_window_with_preview() {
+    let view = RoomView {
+        share_info: Some(ShareInfo {
+            share_user_info: Some(sharer("roomshare", 1, 20, false)),
+            is_sharing: true,
+            quick_casting_state: 0,
+        }),
+        shared_source: Some(SharedSource {
+            source_id: "win-terminal".into(),
+            fluency_first: true,
+            share_voice: false,
+        }),
+        ..base_view()
+    };
+    let f = fixture(view);
+    *f.preview.lock().expect("preview") = Some(SharePreview {
+        source_id: "win-terminal".into(),
+        frame: pattern(320, 180, 90),
+        seq: 7,
+        fps: 29.7,
+    });
+    snapshot("sharing_window", f, |_| {});
+}
+
+#[test]
+fn snapshot_remote_participant_sharing() {
+    let view = RoomView {
+        share_info: Some(ShareInfo {
+            share_user_info: Some(sharer("张伟", 2, 2, true)),
+            is_sharing: true,
+            quick_casting_state: 0,
+        }),
+        ..base_view()
+    };
+    snapshot("remote_participant", fixture(view), |_| {});
+}
+
+#[test]
+fn snapshot_quick_cast_preparing() {
+    let view = RoomView {
+        meeting: Some(MeetingInfo {
+            meeting_status: 4,
+            meeting_type: 3,
+            ..MeetingInfo::default()
+        }),
+        share_info: Some(ShareInfo {
+            share_user_info: None,
+            is_sharing: false,
+            quick_casting_state: 1,
+        }),
+        ..base_view()
+    };
+    snapshot("quick_cast_preparing", fixture(view), |_| {});
+}
+
+#[test]
+fn snapshot_error_toast() {
+    let f = fixture(RoomView {
+        meeting: Some(MeetingInfo::default()),
+        ..base_view()
+    });
+    f.push_notice(Notice {
+        action: "StartShare".into(),
+        code: 10000,
+        message: "the room is not in a meeting".into(),
+    });
+    snapshot("error_toast", f, |_| {});
+}
+
+#[test]
+fn snapshot_remote_device_without_extension() {
+    let view = RoomView {
+        label: "ws://10.0.0.5:6295/".into(),
+        embedded: false,
+        extension: Extension::Absent("the device answered 6 Query Path Error".into()),
+        sources: Vec::new(),
+        generation: None,
+        capture_device_list: vec!["HDMI-1".into(), "USB Capture".into()],
+        ..base_view()
+    };
+    snapshot("remote_no_extension", fixture(view), |_| {});
+}
+
+#[test]
+fn snapshot_chinese_ui() {
+    let f = fixture(RoomView {
+        share_info: Some(ShareInfo {
+            share_user_info: Some(sharer("李娜", 3, 3, false)),
+            is_sharing: true,
+            quick_casting_state: 0,
+        }),
+        ..base_view()
+    });
+    pin_renderer();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1360.0, 860.0))
+        .build_eframe(move |cc| {
+            let settings = Settings {
+                lang: roomshare::ui::Lang::Zh,
+                ..Settings::default()
+            };
+            ConsoleApp::new(&cc.egui_ctx, Arc::new(f), settings, None, None)
+        });
+    h.run_ok();
+    assert!(has_label(&h, "停止共享") || has_label(&h, "■ 停止共享"));
+    h.snapshot("chinese_ui");
+}
+
+// ----- state-driven behaviour on fixed views --------------------------------
+
+#[test]
+fn thumbnails_upload_once_per_seq() {
+    let f = fixture(base_view());
+    let store = f.thumbnails.clone();
+    let mut h = harness_for(Arc::new(f));
+    h.run_ok();
+    let first = h.state().wall.textures.uploads;
+    assert!(first >= 5, "one texture per visible live source, got {first}");
+    for _ in 0..5 {
+        h.step();
+    }
+    assert_eq!(h.state().wall.textures.uploads, first, "no upload without a new seq");
+    store.set(
+        "win-terminal",
+        TileState::Ready(Thumb {
+            frame: pattern(160, 90, 7),
+            seq: 2,
+            captured_at: Instant::now(),
+        }),
+    );
+    h.step();
+    assert_eq!(h.state().wall.textures.uploads, first + 1);
+}
+
+#[test]
+fn filter_and_reconnect_header() {
+    let f = fixture(RoomView {
+        conn: ConnState::Reconnecting {
+            retry_at: Instant::now() + Duration::from_millis(4500),
+            attempt: 3,
+            last_error: "connection refused".into(),
+        },
+        ..base_view()
+    });
+    let mut h = harness_for(Arc::new(f.clone()));
+    h.run_steps(3);
+    assert!(has_label_containing(&h, "Reconnecting in 5 s (attempt 3)"));
+    // Ctrl+F focuses the filter; typing narrows the wall.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    h.event(egui::Event::Text("term".into()));
+    h.run_steps(2);
+    assert!(has_label(&h, "Terminal"));
+    assert!(!has_label(&h, "Quarterly review — Slides"));
+    // A click on the tile asks for StartShare with the tile's index and the generation.
+    click_label(&h, "Terminal");
+    h.run_steps(2);
+    let sent = f.sent();
+    assert!(
+        sent.iter().any(|s| matches!(s,
+            roomshare::ui::Sent::Share(roomshare::protocol::ShareAction::StartShare(st))
+                if st.target == roomshare::protocol::ShareTarget::Index(2) && st.generation == Some(3))),
+        "{sent:?}"
+    );
+}
+
