@@ -55,7 +55,11 @@ pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
                 password: args.password.clone(),
                 ..ServerConfig::default()
             };
-            match runtime.block_on(Server::start(config, engine.clone(), Some(capture.provider()))) {
+            match runtime.block_on(Server::start(
+                config,
+                engine.clone(),
+                Some(capture.provider()),
+            )) {
                 Ok(s) => {
                     tracing::info!(target: "roomshare::ui", "serving the embedded engine on ws://{}/", s.local_addr());
                     Some(s)
@@ -76,6 +80,7 @@ pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
         None => embedded.clone(),
     };
     let remote_url = args.url.as_deref().map(crate::protocol::normalise_url);
+    let serving = server.as_ref().map(|s| format!("ws://{}/", s.local_addr()));
 
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -102,13 +107,15 @@ pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
                 embedded: Some(embedded),
                 on_change,
             };
-            Ok(Box::new(ConsoleApp::new(
+            let mut app = ConsoleApp::new(
                 &cc.egui_ctx,
                 driver,
                 settings,
                 Some(services),
                 Some(changes),
-            )))
+            );
+            app.serving = serving;
+            Ok(Box::new(app))
         }),
     );
     if let Some(server) = server {

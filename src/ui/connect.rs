@@ -11,7 +11,10 @@ use egui::RichText;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConnectTo {
     Embedded,
-    Remote { url: String, password: Option<String> },
+    Remote {
+        url: String,
+        password: Option<String>,
+    },
 }
 
 #[derive(Default)]
@@ -58,8 +61,13 @@ impl ConnectDialog {
                     .password(true)
                     .desired_width(f32::INFINITY),
             );
-            ui.label(RichText::new(lang.tr("password_not_saved")).small().color(style::WARN));
-            let enter = (url.lost_focus() || pw.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            ui.label(
+                RichText::new(lang.tr("password_not_saved"))
+                    .small()
+                    .color(style::WARN),
+            );
+            let enter = (url.lost_focus() || pw.lost_focus())
+                && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if !recent.is_empty() {
                 ui.add_space(6.0);
                 ui.label(RichText::new(lang.tr("recent_rooms")).strong());
@@ -81,15 +89,24 @@ impl ConnectDialog {
             ui.add_space(8.0);
             ui.horizontal(|ui| {
                 let can = !self.url.trim().is_empty();
-                if (ui.add_enabled(can, egui::Button::new(lang.tr("do_connect"))).clicked() || enter) && can {
+                if (ui
+                    .add_enabled(can, egui::Button::new(lang.tr("do_connect")))
+                    .clicked()
+                    || enter)
+                    && can
+                {
                     out.push(Command::Connect(ConnectTo::Remote {
                         url: self.url.trim().to_string(),
-                        password: Some(std::mem::take(&mut self.password)).filter(|p| !p.is_empty()),
+                        password: Some(std::mem::take(&mut self.password))
+                            .filter(|p| !p.is_empty()),
                     }));
                     close = true;
                 }
                 let embedded = ui
-                    .add_enabled(embedded_available, egui::Button::new(lang.tr("use_embedded")))
+                    .add_enabled(
+                        embedded_available,
+                        egui::Button::new(lang.tr("use_embedded")),
+                    )
                     .on_disabled_hover_text(lang.tr("embedded_unavailable"));
                 if embedded.clicked() {
                     out.push(Command::Connect(ConnectTo::Embedded));

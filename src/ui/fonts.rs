@@ -92,10 +92,7 @@ pub fn install(ctx: &egui::Context) -> CjkFont {
                 let data = egui::FontData::from_blob(Arc::new(bytes), index);
                 defs.font_data.insert("cjk".into(), Arc::new(data));
                 for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
-                    defs.families
-                        .entry(family)
-                        .or_default()
-                        .push("cjk".into());
+                    defs.families.entry(family).or_default().push("cjk".into());
                 }
                 ctx.set_fonts(defs);
                 tracing::info!(target: "roomshare::ui", "CJK font: {} (face {index})", path.display());

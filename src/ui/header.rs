@@ -32,7 +32,11 @@ pub fn conn_text(conn: &ConnState, lang: Lang, now: Instant) -> (String, Color32
             let text = format!("{}: {code} {meaning} {message}", lang.tr("auth_failed"));
             (text, style::ERR, false)
         }
-        ConnState::Closed { reason } => (format!("{}: {reason}", lang.tr("closed")), style::MUTED, false),
+        ConnState::Closed { reason } => (
+            format!("{}: {reason}", lang.tr("closed")),
+            style::MUTED,
+            false,
+        ),
     }
 }
 
@@ -42,7 +46,11 @@ pub fn next_tick(conn: &ConnState, now: Instant) -> Option<Duration> {
         ConnState::Reconnecting { retry_at, .. } => {
             let left = retry_at.saturating_duration_since(now);
             let frac = left.as_secs_f32().fract();
-            Some(Duration::from_secs_f32(if frac > 0.01 { frac } else { 1.0 }))
+            Some(Duration::from_secs_f32(if frac > 0.01 {
+                frac
+            } else {
+                1.0
+            }))
         }
         _ => None,
     }
@@ -57,7 +65,13 @@ pub fn spaced(code: &str) -> String {
     }
 }
 
-pub fn ui(ui: &mut egui::Ui, view: &RoomView, lang: Lang, out: &mut Vec<Command>) {
+pub fn ui(
+    ui: &mut egui::Ui,
+    view: &RoomView,
+    serving: Option<&str>,
+    lang: Lang,
+    out: &mut Vec<Command>,
+) {
     let now = Instant::now();
     ui.horizontal(|ui| {
         ui.vertical(|ui| {
@@ -73,31 +87,45 @@ pub fn ui(ui: &mut egui::Ui, view: &RoomView, lang: Lang, out: &mut Vec<Command>
                     view.label.clone()
                 };
                 ui.label(RichText::new(link).size(17.0).monospace());
+                if let (true, Some(addr)) = (view.embedded, serving) {
+                    let text = match lang {
+                        Lang::En => format!("· serving {addr}"),
+                        Lang::Zh => format!("· 对外服务 {addr}"),
+                    };
+                    ui.label(RichText::new(text).size(15.0).color(style::MUTED));
+                }
             });
             ui.horizontal(|ui| {
                 let (text, color, busy) = conn_text(&view.conn, lang, now);
                 if busy {
                     ui.add(egui::Spinner::new().size(16.0).color(color));
                 } else {
-                    let (r, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+                    let (r, _) =
+                        ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
                     ui.painter().circle_filled(r.center(), 6.0, color);
                 }
                 ui.label(RichText::new(text).size(17.0).color(color));
                 if matches!(
                     view.conn,
-                    ConnState::Reconnecting { .. } | ConnState::AuthFailed { .. } | ConnState::Closed { .. }
+                    ConnState::Reconnecting { .. }
+                        | ConnState::AuthFailed { .. }
+                        | ConnState::Closed { .. }
                 ) && ui.button(lang.tr("retry_now")).clicked()
                 {
                     out.push(Command::Reconnect);
                 }
             });
             ui.horizontal(|ui| {
-                ui.label(RichText::new(format!("{}:", lang.tr("meeting"))).size(17.0).color(style::MUTED));
+                ui.label(
+                    RichText::new(format!("{}:", lang.tr("meeting")))
+                        .size(17.0)
+                        .color(style::MUTED),
+                );
                 match &view.meeting {
                     Some(m) => {
                         let color = match m.meeting_status {
                             1 => style::OK,
-                            2 | 3 | 4 | 5 => style::WARN,
+                            2..=5 => style::WARN,
                             _ => style::MUTED,
                         };
                         ui.label(
@@ -122,7 +150,11 @@ pub fn ui(ui: &mut egui::Ui, view: &RoomView, lang: Lang, out: &mut Vec<Command>
                         }
                     }
                     None => {
-                        ui.label(RichText::new(lang.tr("not_known")).size(17.0).color(style::MUTED));
+                        ui.label(
+                            RichText::new(lang.tr("not_known"))
+                                .size(17.0)
+                                .color(style::MUTED),
+                        );
                     }
                 }
             });
@@ -140,7 +172,11 @@ pub fn ui(ui: &mut egui::Ui, view: &RoomView, lang: Lang, out: &mut Vec<Command>
                 .sense(egui::Sense::click()),
             );
             big.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::Role::Button, true, format!("{} {code}", lang.tr("cast_code")))
+                egui::WidgetInfo::labeled(
+                    egui::Role::Button,
+                    true,
+                    format!("{} {code}", lang.tr("cast_code")),
+                )
             });
             if big.clicked()
                 && let Some(code) = &view.cast_code
@@ -148,7 +184,11 @@ pub fn ui(ui: &mut egui::Ui, view: &RoomView, lang: Lang, out: &mut Vec<Command>
                 out.push(Command::Copy(code.clone()));
             }
             big.on_hover_text(lang.tr("click_to_copy"));
-            ui.label(RichText::new(lang.tr("cast_code")).size(18.0).color(style::MUTED));
+            ui.label(
+                RichText::new(lang.tr("cast_code"))
+                    .size(18.0)
+                    .color(style::MUTED),
+            );
         });
     });
 }

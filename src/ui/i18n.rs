@@ -70,7 +70,9 @@ fn en(key: &'static str) -> &'static str {
         "no_sources" => "No sources",
         "no_match" => "No source matches the filter",
         "no_ext" => "No live thumbnails: ",
-        "no_ext_tail" => "Tiles are built from the device's capture device list and the desktop (index 0).",
+        "no_ext_tail" => {
+            "Tiles are built from the device's capture device list and the desktop (index 0)."
+        }
         "desktop" => "Desktop",
         "capture_device" => "Capture device",
         "traffic" => "Traffic",
@@ -102,7 +104,9 @@ fn en(key: &'static str) -> &'static str {
         "connect" => "Connect…",
         "connection" => "Connect to a room",
         "room_url" => "Room address (ws://HOST:6295)",
-        "password_not_saved" => "The password is never saved: only the address is remembered, and you type the password again each time.",
+        "password_not_saved" => {
+            "The password is never saved: only the address is remembered, and you type the password again each time."
+        }
         "recent_rooms" => "Recent rooms",
         "forget" => "Forget",
         "do_connect" => "Connect",
@@ -269,7 +273,12 @@ mod tests {
 
     #[test]
     fn every_chinese_key_has_english() {
-        for key in ["cast_code", "stop_share", "password_not_saved", "now_sharing"] {
+        for key in [
+            "cast_code",
+            "stop_share",
+            "password_not_saved",
+            "now_sharing",
+        ] {
             assert_ne!(Lang::En.tr(key), key);
             assert_ne!(Lang::Zh.tr(key), Lang::En.tr(key));
         }

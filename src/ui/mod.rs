@@ -131,6 +131,8 @@ pub struct ConsoleApp {
     pub frames: u64,
     /// Set once the CJK font is installed.
     fonts_ready: bool,
+    /// `ws://…` when this console also serves its engine (`--listen`).
+    pub serving: Option<String>,
 }
 
 impl ConsoleApp {
@@ -163,6 +165,7 @@ impl ConsoleApp {
             preview: textures::PreviewTexture::default(),
             frames: 0,
             fonts_ready: true,
+            serving: None,
         }
     }
 
@@ -303,15 +306,27 @@ impl ConsoleApp {
 
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui, &view));
         egui::Panel::top("header")
-            .frame(egui::Frame::side_top_panel(ui.style()).inner_margin(egui::Margin::symmetric(12, 8)))
-            .show(ui, |ui| header::ui(ui, &view, lang, &mut out));
+            .frame(
+                egui::Frame::side_top_panel(ui.style())
+                    .inner_margin(egui::Margin::symmetric(12, 8)),
+            )
+            .show(ui, |ui| {
+                header::ui(ui, &view, self.serving.as_deref(), lang, &mut out)
+            });
         egui::Panel::right("share")
             .resizable(true)
             .default_size(340.0)
             .min_size(280.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    share_card::ui(ui, &view, &self.preview, &mut self.settings.share, lang, &mut out);
+                    share_card::ui(
+                        ui,
+                        &view,
+                        &self.preview,
+                        &mut self.settings.share,
+                        lang,
+                        &mut out,
+                    );
                     ui.add_space(10.0);
                     self.meeting.ui(ui, lang, &mut out);
                     if view.embedded && self.settings.show_simulator {
@@ -341,10 +356,7 @@ impl ConsoleApp {
             self.wall
                 .ui(ui, &view, &tiles, &store, &self.preview, lang, &mut out);
         });
-        let embedded_available = self
-            .services
-            .as_ref()
-            .is_some_and(|s| s.embedded.is_some());
+        let embedded_available = self.services.as_ref().is_some_and(|s| s.embedded.is_some());
         self.connect.ui(
             &ctx,
             &mut self.settings.recent_rooms,
@@ -393,10 +405,17 @@ impl ConsoleApp {
                     }
                 });
             if ui
-                .add_enabled(self.services.is_some(), egui::Button::new(lang.tr("connect")))
+                .add_enabled(
+                    self.services.is_some(),
+                    egui::Button::new(lang.tr("connect")),
+                )
                 .clicked()
             {
-                let url = if view.embedded { "" } else { view.label.as_str() };
+                let url = if view.embedded {
+                    ""
+                } else {
+                    view.label.as_str()
+                };
                 self.connect.open_with(url);
             }
             ui.separator();

@@ -27,6 +27,9 @@ impl Default for ShareOptions {
     }
 }
 
+/// Height reserved for the sharer's details.
+const WHO_HEIGHT: f32 = 150.0;
+
 /// The quick-cast progress: three steps, the current one lit.
 fn quick_cast_progress(ui: &mut egui::Ui, state: i64, lang: Lang) {
     ui.horizontal(|ui| {
@@ -48,7 +51,11 @@ fn quick_cast_progress(ui: &mut egui::Ui, state: i64, lang: Lang) {
                 .corner_radius(4.0)
                 .inner_margin(egui::Margin::symmetric(8, 3))
                 .show(ui, |ui| {
-                    ui.label(RichText::new(i18n::quick_cast_state(lang, step)).color(text).strong());
+                    ui.label(
+                        RichText::new(i18n::quick_cast_state(lang, step))
+                            .color(text)
+                            .strong(),
+                    );
                 });
             if step < 2 {
                 ui.label(RichText::new("›").color(style::MUTED));
@@ -71,49 +78,81 @@ pub fn ui(
     let info = view.share_info.clone().unwrap_or_default();
     let quick = info.quick_casting_state;
     let own = view.shared_source.as_ref();
-    let border = if info.is_sharing { style::SHARING } else { Color32::from_gray(70) };
+    let border = if info.is_sharing {
+        style::SHARING
+    } else {
+        Color32::from_gray(70)
+    };
     egui::Frame::group(ui.style())
         .stroke(Stroke::new(if info.is_sharing { 2.0 } else { 1.0 }, border))
         .inner_margin(10)
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.heading(lang.tr("share_card"));
+            let top = ui.cursor().min.y;
             match (&info.share_user_info, info.is_sharing) {
                 (Some(who), true) => {
-                    ui.label(RichText::new(format!("● {}", lang.tr("sharing_now"))).color(style::SHARING).strong());
+                    ui.label(
+                        RichText::new(format!("● {}", lang.tr("sharing_now")))
+                            .color(style::SHARING)
+                            .strong(),
+                    );
                     ui.label(RichText::new(&who.nickname).size(26.0).strong());
-                    egui::Grid::new("sharer").num_columns(2).spacing([12.0, 4.0]).show(ui, |ui| {
-                        ui.label(RichText::new(lang.tr("role")).color(style::MUTED));
-                        ui.label(i18n::role(lang, who.role_type));
-                        ui.end_row();
-                        ui.label(RichText::new(lang.tr("terminal")).color(style::MUTED));
-                        ui.label(format!("{} ({})", terminal_name(who.instance_id), who.instance_id));
-                        ui.end_row();
-                        ui.label(RichText::new(lang.tr("content")).color(style::MUTED));
-                        ui.label(if who.screen_share_type == 1 {
-                            lang.tr("whiteboard")
-                        } else {
-                            lang.tr("screen")
-                        });
-                        ui.end_row();
-                        if let Some(own) = own {
-                            ui.label(RichText::new(lang.tr("source_shared")).color(style::MUTED));
-                            let title = view
-                                .sources
-                                .iter()
-                                .find(|s| s.id == own.source_id)
-                                .map_or(own.source_id.as_str(), |s| s.title.as_str());
-                            ui.label(title);
+                    egui::Grid::new("sharer")
+                        .num_columns(2)
+                        .spacing([12.0, 4.0])
+                        .show(ui, |ui| {
+                            ui.label(RichText::new(lang.tr("role")).color(style::MUTED));
+                            ui.label(i18n::role(lang, who.role_type));
                             ui.end_row();
-                        }
-                    });
+                            ui.label(RichText::new(lang.tr("terminal")).color(style::MUTED));
+                            ui.label(format!(
+                                "{} ({})",
+                                terminal_name(who.instance_id),
+                                who.instance_id
+                            ));
+                            ui.end_row();
+                            ui.label(RichText::new(lang.tr("content")).color(style::MUTED));
+                            ui.label(if who.screen_share_type == 1 {
+                                lang.tr("whiteboard")
+                            } else {
+                                lang.tr("screen")
+                            });
+                            ui.end_row();
+                            if let Some(own) = own {
+                                ui.label(
+                                    RichText::new(lang.tr("source_shared")).color(style::MUTED),
+                                );
+                                let title = view
+                                    .sources
+                                    .iter()
+                                    .find(|s| s.id == own.source_id)
+                                    .map_or(own.source_id.as_str(), |s| s.title.as_str());
+                                ui.label(title);
+                                ui.end_row();
+                            }
+                        });
                 }
                 (_, true) => {
-                    ui.label(RichText::new(format!("● {}", lang.tr("sharing_now"))).color(style::SHARING).size(20.0));
+                    ui.label(
+                        RichText::new(format!("● {}", lang.tr("sharing_now")))
+                            .color(style::SHARING)
+                            .size(20.0),
+                    );
                 }
                 _ => {
-                    ui.label(RichText::new(lang.tr("no_one_sharing")).size(20.0).color(style::MUTED));
+                    ui.label(
+                        RichText::new(lang.tr("no_one_sharing"))
+                            .size(20.0)
+                            .color(style::MUTED),
+                    );
                 }
+            }
+            // A stable height for "who shares", so the buttons below do not
+            // move under the pointer when a share starts or stops.
+            let used = ui.cursor().min.y - top;
+            if used < WHO_HEIGHT {
+                ui.add_space(WHO_HEIGHT - used);
             }
             // The live preview of this room's own share.
             if let Some(own) = own
@@ -127,15 +166,23 @@ pub fn ui(
                 .size();
                 ui.add(egui::Image::new((tex.id(), size)).corner_radius(4.0));
                 ui.label(
-                    RichText::new(format!("{} · {:.1} {}", lang.tr("now_sharing"), preview.fps, lang.tr("fps")))
-                        .color(style::SHARING)
-                        .small(),
+                    RichText::new(format!(
+                        "{} · {:.1} {}",
+                        lang.tr("now_sharing"),
+                        preview.fps,
+                        lang.tr("fps")
+                    ))
+                    .color(style::SHARING)
+                    .small(),
                 );
             }
             if let Some(reason) = &view.last_stop_reason
                 && !info.is_sharing
             {
-                ui.colored_label(style::WARN, format!("{} {reason}", lang.tr("stopped_because")));
+                ui.colored_label(
+                    style::WARN,
+                    format!("{} {reason}", lang.tr("stopped_because")),
+                );
             }
 
             ui.add_space(6.0);
@@ -146,10 +193,20 @@ pub fn ui(
             ui.horizontal_wrapped(|ui| {
                 let can_stop = info.is_sharing || quick > 0;
                 let stop = egui::Button::new(
-                    RichText::new(format!("■ {}", lang.tr("stop_share"))).size(18.0).color(Color32::WHITE),
+                    RichText::new(format!("■ {}", lang.tr("stop_share")))
+                        .size(18.0)
+                        .color(Color32::WHITE),
                 )
-                .fill(if can_stop { style::ERR } else { Color32::from_gray(60) });
-                if ui.add_enabled(can_stop, stop).on_hover_text("Esc").clicked() {
+                .fill(if can_stop {
+                    style::ERR
+                } else {
+                    Color32::from_gray(60)
+                });
+                if ui
+                    .add_enabled(can_stop, stop)
+                    .on_hover_text("Esc")
+                    .clicked()
+                {
                     out.push(Command::Share(ShareAction::StopShare));
                 }
                 if quick > 0 {
@@ -164,7 +221,10 @@ pub fn ui(
 
             ui.add_space(6.0);
             let mut guide = view.share_guide_open.unwrap_or(false);
-            let r = ui.add_enabled(view.share_guide_open.is_some(), egui::Checkbox::new(&mut guide, lang.tr("share_guide")));
+            let r = ui.add_enabled(
+                view.share_guide_open.is_some(),
+                egui::Checkbox::new(&mut guide, lang.tr("share_guide")),
+            );
             if r.changed() {
                 out.push(Command::Share(if guide {
                     ShareAction::OpenShareGuide

@@ -50,7 +50,11 @@ impl Simulator {
                         .selected_text(super::i18n::role(lang, self.role_type))
                         .show_ui(ui, |ui| {
                             for r in ROLES {
-                                ui.selectable_value(&mut self.role_type, r, super::i18n::role(lang, r));
+                                ui.selectable_value(
+                                    &mut self.role_type,
+                                    r,
+                                    super::i18n::role(lang, r),
+                                );
                             }
                         });
                     egui::ComboBox::new("sim-terminal", lang.tr("terminal"))
@@ -99,7 +103,9 @@ impl Simulator {
                             .desired_width(80.0),
                     );
                     if ui.button(lang.tr("set_cast_code")).clicked() {
-                        out.push(Command::Simulate(SimAction::SetCastCode(self.cast_code.trim().to_string())));
+                        out.push(Command::Simulate(SimAction::SetCastCode(
+                            self.cast_code.trim().to_string(),
+                        )));
                     }
                 });
             });

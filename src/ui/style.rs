@@ -20,18 +20,22 @@ pub fn apply(ctx: &egui::Context) {
         style
             .text_styles
             .insert(TextStyle::Body, FontId::new(15.0, FontFamily::Proportional));
-        style
-            .text_styles
-            .insert(TextStyle::Button, FontId::new(15.0, FontFamily::Proportional));
-        style
-            .text_styles
-            .insert(TextStyle::Heading, FontId::new(21.0, FontFamily::Proportional));
-        style
-            .text_styles
-            .insert(TextStyle::Small, FontId::new(12.0, FontFamily::Proportional));
-        style
-            .text_styles
-            .insert(TextStyle::Monospace, FontId::new(13.5, FontFamily::Monospace));
+        style.text_styles.insert(
+            TextStyle::Button,
+            FontId::new(15.0, FontFamily::Proportional),
+        );
+        style.text_styles.insert(
+            TextStyle::Heading,
+            FontId::new(21.0, FontFamily::Proportional),
+        );
+        style.text_styles.insert(
+            TextStyle::Small,
+            FontId::new(12.0, FontFamily::Proportional),
+        );
+        style.text_styles.insert(
+            TextStyle::Monospace,
+            FontId::new(13.5, FontFamily::Monospace),
+        );
         style.spacing.item_spacing = egui::vec2(8.0, 6.0);
         style.spacing.button_padding = egui::vec2(10.0, 5.0);
     });

@@ -11,7 +11,10 @@ fn color_image(frame: &Frame) -> Option<egui::ColorImage> {
     if w == 0 || h == 0 || frame.rgba.len() != w * h * 4 {
         return None;
     }
-    Some(egui::ColorImage::from_rgba_unmultiplied([w, h], &frame.rgba))
+    Some(egui::ColorImage::from_rgba_unmultiplied(
+        [w, h],
+        &frame.rgba,
+    ))
 }
 
 struct Slot {

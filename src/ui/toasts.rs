@@ -57,7 +57,8 @@ impl Toasts {
 
     /// Drop expired toasts; returns the time until the next one expires.
     pub fn expire(&mut self, now: Instant) -> Option<Duration> {
-        self.items.retain(|t| now.duration_since(t.shown_at) < t.ttl);
+        self.items
+            .retain(|t| now.duration_since(t.shown_at) < t.ttl);
         self.items
             .iter()
             .map(|t| (t.shown_at + t.ttl).saturating_duration_since(now))
@@ -87,7 +88,8 @@ impl Toasts {
                             ui.horizontal(|ui| {
                                 match t.code {
                                     Some(code) => {
-                                        let meaning = codes::meaning(code).unwrap_or("undocumented code");
+                                        let meaning =
+                                            codes::meaning(code).unwrap_or("undocumented code");
                                         ui.label(
                                             RichText::new(format!("{code} {meaning}"))
                                                 .size(18.0)
@@ -99,11 +101,18 @@ impl Toasts {
                                         ui.label(RichText::new(&t.action).size(16.0).color(accent));
                                     }
                                 }
-                                ui.with_layout(egui::Layout::right_to_left(egui::Align::TOP), |ui| {
-                                    if ui.small_button("×").on_hover_text(lang.tr("dismiss")).clicked() {
-                                        dismiss = Some(i);
-                                    }
-                                });
+                                ui.with_layout(
+                                    egui::Layout::right_to_left(egui::Align::TOP),
+                                    |ui| {
+                                        if ui
+                                            .small_button("×")
+                                            .on_hover_text(lang.tr("dismiss"))
+                                            .clicked()
+                                        {
+                                            dismiss = Some(i);
+                                        }
+                                    },
+                                );
                             });
                             if let Some(code) = t.code {
                                 ui.label(RichText::new(&t.action).color(style::MUTED));
@@ -112,7 +121,10 @@ impl Toasts {
                                 }
                                 let hint = codes::hint(code);
                                 if !hint.is_empty() {
-                                    ui.label(RichText::new(format!("{}: {hint}", lang.tr("hint"))).italics());
+                                    ui.label(
+                                        RichText::new(format!("{}: {hint}", lang.tr("hint")))
+                                            .italics(),
+                                    );
                                 }
                             }
                         })

@@ -48,7 +48,9 @@ impl TrafficPane {
         }
         let f = self.filter.to_lowercase();
         e.method.to_lowercase().contains(&f)
-            || e.action.as_deref().is_some_and(|a| a.to_lowercase().contains(&f))
+            || e.action
+                .as_deref()
+                .is_some_and(|a| a.to_lowercase().contains(&f))
             || e.error_code.is_some_and(|c| c.to_string() == f)
             || e.text.to_lowercase().contains(&f)
     }
@@ -67,7 +69,9 @@ impl TrafficPane {
             .collect();
         ui.horizontal(|ui| {
             ui.heading(lang.tr("traffic"));
-            ui.label(RichText::new(format!("{}/{}", shown.len(), entries.len())).color(style::MUTED));
+            ui.label(
+                RichText::new(format!("{}/{}", shown.len(), entries.len())).color(style::MUTED),
+            );
             ui.add(
                 egui::TextEdit::singleline(&mut self.filter)
                     .hint_text(lang.tr("filter"))
@@ -115,7 +119,10 @@ impl TrafficPane {
                         .horizontal(|ui| {
                             ui.set_height(row_h);
                             let cell = |ui: &mut egui::Ui, w: f32, t: RichText| {
-                                ui.add_sized([w, row_h], egui::Label::new(t.font(mono.clone())).truncate());
+                                ui.add_sized(
+                                    [w, row_h],
+                                    egui::Label::new(t.font(mono.clone())).truncate(),
+                                );
                             };
                             cell(ui, 96.0, RichText::new(clock(e.at)).color(style::MUTED));
                             cell(ui, 16.0, RichText::new(dir).color(dir_color).strong());
@@ -124,7 +131,12 @@ impl TrafficPane {
                             cell(ui, 52.0, code);
                             cell(ui, 72.0, RichText::new(rtt).color(style::MUTED));
                             let text: String = e.text.chars().take(300).collect();
-                            ui.add(egui::Label::new(RichText::new(text).font(mono.clone()).color(style::MUTED)).truncate());
+                            ui.add(
+                                egui::Label::new(
+                                    RichText::new(text).font(mono.clone()).color(style::MUTED),
+                                )
+                                .truncate(),
+                            );
                         })
                         .response;
                     let r = r.interact(egui::Sense::click());
@@ -147,13 +159,20 @@ impl TrafficPane {
                     if ui.button(lang.tr("copy")).clicked() {
                         out.push(Command::Copy(text.clone()));
                     }
-                    egui::ScrollArea::vertical().id_salt("traffic-detail").max_height(56.0).show(ui, |ui| {
-                        ui.add(egui::Label::new(RichText::new(text).monospace()).wrap());
-                    });
+                    egui::ScrollArea::vertical()
+                        .id_salt("traffic-detail")
+                        .max_height(56.0)
+                        .show(ui, |ui| {
+                            ui.add(egui::Label::new(RichText::new(text).monospace()).wrap());
+                        });
                 });
             }
             None => {
-                ui.label(RichText::new(lang.tr("select_frame")).small().color(style::MUTED));
+                ui.label(
+                    RichText::new(lang.tr("select_frame"))
+                        .small()
+                        .color(style::MUTED),
+                );
             }
         }
     }

@@ -48,15 +48,14 @@ impl Tile {
 /// The tiles a view offers, screens & capture devices first, then windows.
 /// Without the extension: the desktop (index 0) and `capture_device_list`.
 pub fn tiles_of(view: &RoomView, lang: Lang) -> Vec<Tile> {
-    let mut tiles: Vec<Tile> = if view.extension == Extension::Present || !view.sources.is_empty()
-    {
+    let mut tiles: Vec<Tile> = if view.extension == Extension::Present || !view.sources.is_empty() {
         view.sources
             .iter()
             .filter_map(|s| {
                 let target = match s.kind {
-                    SourceKind::CaptureDevice => {
-                        ShareTarget::Device(Some(s.device_id.clone().unwrap_or_else(|| s.id.clone())))
-                    }
+                    SourceKind::CaptureDevice => ShareTarget::Device(Some(
+                        s.device_id.clone().unwrap_or_else(|| s.id.clone()),
+                    )),
                     _ => ShareTarget::Index(s.select_index?),
                 };
                 Some(Tile {
@@ -219,13 +218,10 @@ impl Wall {
                 }
             })
             .collect();
-        let row_y = rows
-            .iter()
-            .map(|(_, r)| r.center().y)
-            .min_by(|a, b| {
-                let (da, db) = ((a - cy).abs(), (b - cy).abs());
-                da.total_cmp(&db)
-            })?;
+        let row_y = rows.iter().map(|(_, r)| r.center().y).min_by(|a, b| {
+            let (da, db) = ((a - cy).abs(), (b - cy).abs());
+            da.total_cmp(&db)
+        })?;
         rows.iter()
             .filter(|(_, r)| (r.center().y - row_y).abs() < 1.0)
             .min_by(|(_, a), (_, b)| {
@@ -266,11 +262,20 @@ impl Wall {
             if std::mem::take(&mut self.focus_filter) {
                 r.request_focus();
             }
-            if !self.filter.is_empty() && ui.small_button("×").on_hover_text(lang.tr("clear")).clicked() {
+            if !self.filter.is_empty()
+                && ui
+                    .small_button("×")
+                    .on_hover_text(lang.tr("clear"))
+                    .clicked()
+            {
                 self.filter.clear();
             }
             ui.add_space(12.0);
-            ui.label(egui::RichText::new(lang.tr("keys_help")).small().color(style::MUTED));
+            ui.label(
+                egui::RichText::new(lang.tr("keys_help"))
+                    .small()
+                    .color(style::MUTED),
+            );
         });
         match &view.extension {
             Extension::Absent(reason) => {
@@ -301,7 +306,10 @@ impl Wall {
             return;
         }
         let shared_id = view.shared_source.as_ref().map(|s| s.source_id.as_str());
-        let split = visible.iter().position(|t| t.group() == 1).unwrap_or(visible.len());
+        let split = visible
+            .iter()
+            .position(|t| t.group() == 1)
+            .unwrap_or(visible.len());
         let groups: [(&str, &[&Tile]); 2] = [
             (lang.tr("screens_devices"), &visible[..split]),
             (lang.tr("windows"), &visible[split..]),
@@ -329,7 +337,8 @@ impl Wall {
                     let (area, _) = ui.allocate_exact_size(vec2(width, height), Sense::hover());
                     for (i, tile) in group.iter().enumerate() {
                         let (r, c) = (i / cols, i % cols);
-                        let min = area.min + vec2(c as f32 * (tile_w + gap), r as f32 * (tile_h + gap));
+                        let min =
+                            area.min + vec2(c as f32 * (tile_w + gap), r as f32 * (tile_h + gap));
                         let rect = Rect::from_min_size(min, vec2(tile_w, tile_h));
                         rects.push((tile.id.clone(), rect));
                         let focused = self.focused.as_deref() == Some(tile.id.as_str());
@@ -389,7 +398,10 @@ impl Wall {
             style::TILE_BG
         };
         painter.rect_filled(rect, 8.0, bg);
-        let img_rect = Rect::from_min_size(rect.min + vec2(6.0, 6.0), vec2(rect.width() - 12.0, t.img_h - 6.0));
+        let img_rect = Rect::from_min_size(
+            rect.min + vec2(6.0, 6.0),
+            vec2(rect.width() - 12.0, t.img_h - 6.0),
+        );
         painter.rect_filled(img_rect, 4.0, style::PLACEHOLDER);
 
         // The picture: the live preview when this tile is shared, else the thumbnail.
@@ -414,23 +426,44 @@ impl Wall {
             } else {
                 Color32::WHITE
             };
-            painter.image(tex_id, fit, Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)), tint);
+            painter.image(
+                tex_id,
+                fit,
+                Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                tint,
+            );
         }
         let small = FontId::proportional(13.0);
         match (&state, tile.live, tex.is_some()) {
             (TileState::Unavailable(reason), _, _) => {
                 painter.rect_filled(img_rect, 4.0, Color32::from_black_alpha(150));
                 let text = format!("⚠ {}\n{reason}", lang.tr("unavailable"));
-                let galley = painter.layout(text, small.clone(), style::WARN, img_rect.width() - 16.0);
+                let galley =
+                    painter.layout(text, small.clone(), style::WARN, img_rect.width() - 16.0);
                 painter.galley(img_rect.center() - galley.size() / 2.0, galley, style::WARN);
             }
             (_, false, _) => {
                 let text = format!("{kind}\n{}", tile.wire_name());
-                let galley = painter.layout(text, FontId::proportional(16.0), style::MUTED, img_rect.width() - 16.0);
-                painter.galley(img_rect.center() - galley.size() / 2.0, galley, style::MUTED);
+                let galley = painter.layout(
+                    text,
+                    FontId::proportional(16.0),
+                    style::MUTED,
+                    img_rect.width() - 16.0,
+                );
+                painter.galley(
+                    img_rect.center() - galley.size() / 2.0,
+                    galley,
+                    style::MUTED,
+                );
             }
             (_, true, false) => {
-                painter.text(img_rect.center(), Align2::CENTER_CENTER, lang.tr("pending_thumb"), small.clone(), style::MUTED);
+                painter.text(
+                    img_rect.center(),
+                    Align2::CENTER_CENTER,
+                    lang.tr("pending_thumb"),
+                    small.clone(),
+                    style::MUTED,
+                );
             }
             _ => {}
         }
@@ -438,8 +471,18 @@ impl Wall {
         // Title and the app / kind / wire name line.
         let text_w = rect.width() - 12.0;
         let title_pos = pos2(rect.min.x + 6.0, rect.min.y + t.img_h + 5.0);
-        let title_color = if unavailable { style::MUTED } else { ui.visuals().strong_text_color() };
-        let title = one_line(&painter, &tile.title, FontId::proportional(16.0), title_color, text_w);
+        let title_color = if unavailable {
+            style::MUTED
+        } else {
+            ui.visuals().strong_text_color()
+        };
+        let title = one_line(
+            &painter,
+            &tile.title,
+            FontId::proportional(16.0),
+            title_color,
+            text_w,
+        );
         painter.galley(title_pos, title, title_color);
         let sub = if tile.app.is_empty() || tile.app == kind {
             format!("{kind} · {}", tile.wire_name())
@@ -451,7 +494,12 @@ impl Wall {
 
         // Marks: shared (thick green border + badge with fps), pending, focus.
         if t.shared {
-            painter.rect_stroke(rect, 8.0, Stroke::new(4.0, style::SHARING), StrokeKind::Inside);
+            painter.rect_stroke(
+                rect,
+                8.0,
+                Stroke::new(4.0, style::SHARING),
+                StrokeKind::Inside,
+            );
             let fps = if live_preview.is_some() {
                 format!(" · {:.1} {}", preview.fps, lang.tr("fps"))
             } else {
@@ -459,20 +507,40 @@ impl Wall {
             };
             let badge = format!("● {}{fps}", lang.tr("now_sharing"));
             let galley = painter.layout_no_wrap(badge, FontId::proportional(14.0), Color32::BLACK);
-            let badge_rect = Rect::from_min_size(img_rect.min + vec2(6.0, 6.0), galley.size() + vec2(12.0, 6.0));
+            let badge_rect = Rect::from_min_size(
+                img_rect.min + vec2(6.0, 6.0),
+                galley.size() + vec2(12.0, 6.0),
+            );
             painter.rect_filled(badge_rect, 4.0, style::SHARING);
             painter.galley(badge_rect.min + vec2(6.0, 3.0), galley, Color32::BLACK);
         } else if t.pending {
             painter.rect_stroke(rect, 8.0, Stroke::new(2.0, style::WARN), StrokeKind::Inside);
-            let galley = painter.layout_no_wrap(lang.tr("requested").into(), FontId::proportional(14.0), Color32::BLACK);
-            let badge_rect = Rect::from_min_size(img_rect.min + vec2(6.0, 6.0), galley.size() + vec2(12.0, 6.0));
+            let galley = painter.layout_no_wrap(
+                lang.tr("requested").into(),
+                FontId::proportional(14.0),
+                Color32::BLACK,
+            );
+            let badge_rect = Rect::from_min_size(
+                img_rect.min + vec2(6.0, 6.0),
+                galley.size() + vec2(12.0, 6.0),
+            );
             painter.rect_filled(badge_rect, 4.0, style::WARN);
             painter.galley(badge_rect.min + vec2(6.0, 3.0), galley, Color32::BLACK);
         }
         if t.focused {
-            painter.rect_stroke(rect.expand(3.0), 10.0, Stroke::new(2.5, style::ACCENT), StrokeKind::Outside);
+            painter.rect_stroke(
+                rect.expand(3.0),
+                10.0,
+                Stroke::new(2.5, style::ACCENT),
+                StrokeKind::Outside,
+            );
         } else if response.hovered() && !t.shared {
-            painter.rect_stroke(rect, 8.0, Stroke::new(1.0, style::MUTED), StrokeKind::Inside);
+            painter.rect_stroke(
+                rect,
+                8.0,
+                Stroke::new(1.0, style::MUTED),
+                StrokeKind::Inside,
+            );
         }
         let clicked = response.clicked();
         let hover = if t.shared {

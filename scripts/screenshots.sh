@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Regenerate screenshots/*.png from the real app:
+#
+#     scripts/screenshots.sh            # PNGs into screenshots/
+#     scripts/screenshots.sh --idle-cpu # also print the console's idle CPU
+#
+# Runs the release binary under its own Xvfb + openbox with a few real X
+# windows (ImageMagick `display` windows with titles) to capture, drives the
+# console into its main states through the control API (the CLI's `call`)
+# and real key presses (xdotool), and grabs the console window with
+# ImageMagick `import`. Every process it starts is stopped by its pid.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+IDLE_CPU=0
+[ "${1:-}" = "--idle-cpu" ] && IDLE_CPU=1
+
+for tool in Xvfb openbox xdotool import convert display; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (scripts/deps.sh installs it)" >&2; exit 2; }
+done
+cargo build --release --quiet
+BIN="$PWD/target/release/roomshare"
+OUT="$PWD/screenshots"
+mkdir -p "$OUT"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# A free display and port.
+N=150; while [ -e "/tmp/.X11-unix/X$N" ] || [ -e "/tmp/.X$N-lock" ]; do N=$((N+1)); done
+export DISPLAY=":$N"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URL="ws://127.0.0.1:$PORT"
+unset WAYLAND_DISPLAY XDG_SESSION_TYPE
+export HOME="$WORK/home" XDG_RUNTIME_DIR="$WORK" XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config"
+mkdir -p "$HOME"
+
+Xvfb "$DISPLAY" -screen 0 1600x1000x24 -nolisten tcp 2>/dev/null & PIDS+=($!)
+for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$N" ] && break; sleep 0.1; done
+openbox 2>/dev/null & PIDS+=($!)
+xsetroot -solid '#2d3e50' 2>/dev/null || true
+
+# Real windows to capture: slides, a spreadsheet, a Chinese-titled document.
+convert -size 1024x640 gradient:'#1f4e79'-'#0b1d30' -fill white -pointsize 56 \
+  -annotate +60+140 'Q3 Review' -pointsize 30 -annotate +60+220 'Revenue +18% · Churn -3%' \
+  -fill '#f2c14e' -draw 'rectangle 60,320 240,560' -fill '#4cb944' -draw 'rectangle 300,260 480,560' \
+  -fill '#f06543' -draw 'rectangle 540,380 720,560' "$WORK/slides.png"
+convert -size 900x600 xc:white -stroke '#c8c8c8' \
+  -draw 'line 0,40 900,40' -draw 'line 0,80 900,80' -draw 'line 0,120 900,120' -draw 'line 0,160 900,160' \
+  -draw 'line 0,200 900,200' -draw 'line 150,0 150,600' -draw 'line 300,0 300,600' -draw 'line 450,0 450,600' \
+  -stroke none -fill black -pointsize 22 -annotate +10+30 'Region   Q1     Q2     Q3' "$WORK/sheet.png"
+convert -size 800x560 xc:'#fdf6e3' -fill '#586e75' -pointsize 40 -annotate +40+90 'Meeting notes' \
+  -pointsize 26 -annotate +40+160 '1. Launch plan' -annotate +40+210 '2. Budget' "$WORK/notes.png"
+display -title 'Quarterly review — Slides' -geometry +40+40 "$WORK/slides.png" & PIDS+=($!)
+display -title 'Budget.xlsx — Sheets' -geometry +300+200 "$WORK/sheet.png" & PIDS+=($!)
+display -title '会议纪要 Meeting notes' -geometry +600+300 "$WORK/notes.png" & PIDS+=($!)
+sleep 1
+
+start_console() { # args…
+  ROOMSHARE_LOG=roomshare=info "$BIN" "$@" 2>>"$WORK/console.log" & PIDS+=($!)
+  CONSOLE_PID=$!
+  for _ in $(seq 300); do
+    WIN=$(xdotool search --name '^roomshare$' 2>/dev/null | head -1 || true)
+    [ -n "$WIN" ] && break; sleep 0.1
+  done
+  [ -n "$WIN" ] || { echo "the console window did not appear" >&2; cat "$WORK/console.log" >&2; exit 1; }
+  xdotool windowsize "$WIN" 1440 900 windowmove "$WIN" 80 50 windowactivate --sync "$WIN" 2>/dev/null || true
+}
+key() { xdotool windowactivate --sync "$WIN" >/dev/null 2>&1 || true; xdotool key --delay 80 "$@"; }
+call() { "$BIN" call --url "$URL" "$@" >/dev/null; }
+query() { "$BIN" query --url "$URL" "$@"; }
+shot() { sleep "${2:-1.5}"; import -window "$WIN" "$OUT/$1.png"; echo "wrote screenshots/$1.png"; }
+
+start_console --listen "127.0.0.1:$PORT" --sources real --cast-code 246810
+for _ in $(seq 100); do query Share CastCode >/dev/null 2>&1 && break; sleep 0.2; done
+
+# 1. Idle, in a meeting.
+call Meeting StartMeeting meeting_type=instant
+shot 01-idle-in-meeting 3
+
+if [ "$IDLE_CPU" = 1 ]; then
+  sleep 2
+  t0=$(awk '{print $14+$15}' "/proc/$CONSOLE_PID/stat")
+  sleep 10
+  t1=$(awk '{print $14+$15}' "/proc/$CONSOLE_PID/stat")
+  hz=$(getconf CLK_TCK)
+  echo "idle CPU over 10 s (in a meeting, static windows): $(python3 -c "print(f'{($t1-$t0)/$hz/10*100:.2f}')") % of one core"
+fi
+
+# 2. Sharing a window, with the live preview: keyboard on the wall
+#    (Right focuses the first tile, Right again … to the first window).
+SOURCES=$(query RoomShare Sources)
+STEPS=$(python3 -c '
+import json,sys
+s=json.loads(sys.argv[1])["sources"]
+order=[x for x in s if x["kind"]!="window"]+[x for x in s if x["kind"]=="window"]
+slides=[i for i,x in enumerate(order) if "Slides" in x.get("title","")]
+print((slides or [len([x for x in s if x["kind"]!="window"])])[0]+1)' "$SOURCES")
+for _ in $(seq "$STEPS"); do key Right; done
+key Return
+shot 02-sharing-window-with-preview 3
+
+# 3. A remote participant shares (a whiteboard, a co-host on a Mac).
+call Share StopShare
+call RoomShare SimulateRemoteShare nickname='"张伟"' whiteboard=true instance_id=2 role_type=2
+shot 03-remote-participant-sharing
+
+# 4. Quick cast (pre-meeting) preparing.
+call RoomShare SimulateRemoteStop
+call Meeting LeaveMeeting
+call RoomShare SimulateQuickCast nickname='"李娜的手机"'
+shot 04-quick-cast-preparing 0.4
+call Share CancelQuickShare || true
+
+# 5. An error toast: Enter on a tile outside a meeting → 10000.
+sleep 0.5
+key Return
+shot 05-error-toast 1.2
+
+# 6. Remote mode: a second console drives this room over the network.
+kill "$CONSOLE_PID"; wait "$CONSOLE_PID" 2>/dev/null || true
+"$BIN" serve --listen "127.0.0.1:$PORT" --sources real --cast-code 246810 2>>"$WORK/serve.log" & PIDS+=($!)
+for _ in $(seq 100); do query Share CastCode >/dev/null 2>&1 && break; sleep 0.2; done
+call Meeting StartMeeting meeting_type=instant
+sleep 0.5
+call RoomShare SimulateRemoteShare nickname='"王芳"' instance_id=1 role_type=1
+start_console --url "$URL"
+shot 06-remote-mode 4
+
+echo "done: $(ls "$OUT"/*.png | wc -l) PNGs in screenshots/"
