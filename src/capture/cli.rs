@@ -1,0 +1,1 @@
+//! `roomshare sources` and `roomshare snap`.
