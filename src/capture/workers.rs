@@ -40,7 +40,8 @@ impl Ctx {
 
 pub(crate) fn spawn_all(ctx: &Ctx) -> Vec<JoinHandle<()>> {
     let mut threads = Vec::new();
-    let jobs: [(&str, fn(Ctx)); 3] = [
+    type Job = fn(Ctx);
+    let jobs: [(&str, Job); 3] = [
         ("capture-catalog", catalog_loop),
         ("capture-thumbs", thumbnail_loop),
         ("capture-share", share_loop),
