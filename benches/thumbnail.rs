@@ -47,7 +47,11 @@ fn ratio() {
     let n = 50;
     let t = Instant::now();
     for _ in 0..n {
-        black_box(scaler.downscale(1920, 1080, img.as_raw(), (320, 180)).unwrap());
+        black_box(
+            scaler
+                .downscale(1920, 1080, img.as_raw(), (320, 180))
+                .unwrap(),
+        );
     }
     let fir = t.elapsed() / n;
     let t = Instant::now();

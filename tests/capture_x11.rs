@@ -9,9 +9,7 @@
 #[path = "support/capture_x11.rs"]
 mod x11;
 
-use roomshare::capture::{
-    Backend, Capture, CaptureOptions, SourcesMode, TileState, XcapBackend,
-};
+use roomshare::capture::{Backend, Capture, CaptureOptions, SourcesMode, TileState, XcapBackend};
 use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot};
 use roomshare::protocol::{Id, Request, RpcResult, SourceKind};
 use serde_json::{Value, json};
@@ -44,7 +42,10 @@ async fn wait_snapshot(
             return snap;
         }
         let left = end.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "timed out waiting for {what}; last: {snap:#?}");
+        assert!(
+            !left.is_zero(),
+            "timed out waiting for {what}; last: {snap:#?}"
+        );
         let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), rx.changed()).await;
     }
 }
@@ -115,7 +116,11 @@ fn x11_catalog_thumbnails_share_rename_close() {
     while !managed.iter().all(|w| x.client_list().contains(w)) {
         if last_remap.elapsed() > Duration::from_secs(1) {
             let list = x.client_list();
-            let missing: Vec<u32> = managed.iter().copied().filter(|w| !list.contains(w)).collect();
+            let missing: Vec<u32> = managed
+                .iter()
+                .copied()
+                .filter(|w| !list.contains(w))
+                .collect();
             x.remap(&missing);
             last_remap = Instant::now();
         }
@@ -138,7 +143,11 @@ fn x11_catalog_thumbnails_share_rename_close() {
         .map(|s| s.title.as_str())
         .collect();
     assert_eq!(titles, ["Capture Blue", "Capture Green", "Capture Red"]);
-    assert!(listed.iter().any(|s| s.kind == SourceKind::Desktop && s.width == 1280 && s.height == 1024));
+    assert!(
+        listed
+            .iter()
+            .any(|s| s.kind == SourceKind::Desktop && s.width == 1280 && s.height == 1024)
+    );
     assert!(listed.iter().any(|s| s.kind == SourceKind::CaptureDevice));
     let green_id = XcapBackend::window_id(green);
     let img = backend.capture(&green_id).expect("capture green");
@@ -279,6 +288,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
         let after = changes.load(Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(changes.load(Ordering::SeqCst), after);
+        assert_eq!(Arc::strong_count(&changes), 1, "a worker still holds on_change");
     });
     drop(x);
     drop(server);

@@ -283,7 +283,10 @@ pub async fn run_snap(args: SnapArgs) -> ExitCode {
             }
         };
         let Some(source) = resolve(&list, &args.source) else {
-            eprintln!("no source {:?} on {url}; see `roomshare sources --url {url}`", args.source);
+            eprintln!(
+                "no source {:?} on {url}; see `roomshare sources --url {url}`",
+                args.source
+            );
             return ExitCode::from(1);
         };
         let jpeg = match remote_thumbnail(&client, &source.id).await {
@@ -355,9 +358,15 @@ mod tests {
     fn resolve_by_id_index_and_device() {
         let room = Room::new(RoomConfig::default());
         let list = room.sources();
-        assert_eq!(resolve(list, "desktop").map(|s| s.id.as_str()), Some("desktop"));
+        assert_eq!(
+            resolve(list, "desktop").map(|s| s.id.as_str()),
+            Some("desktop")
+        );
         assert_eq!(resolve(list, "1").and_then(|s| s.select_index), Some(1));
-        assert_eq!(resolve(list, "hdmi-1").map(|s| s.kind), Some(SourceKind::CaptureDevice));
+        assert_eq!(
+            resolve(list, "hdmi-1").map(|s| s.kind),
+            Some(SourceKind::CaptureDevice)
+        );
         assert!(resolve(list, "99").is_none());
         let table = format_table(&[Row {
             source: list[0].clone(),

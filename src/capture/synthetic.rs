@@ -186,7 +186,13 @@ pub fn render(source: &SourceInfo, t_ms: u64) -> RgbaImage {
         w: wu,
         h: hu,
     };
-    canvas.text(margin, bars_h + margin, scale, &source.title, [255, 255, 255]);
+    canvas.text(
+        margin,
+        bars_h + margin,
+        scale,
+        &source.title,
+        [255, 255, 255],
+    );
     canvas.text(
         margin,
         bars_h + margin + 9 * scale,

@@ -147,10 +147,11 @@ fn catalog_loop(ctx: Ctx) {
             }
         }
         tracing::trace!(target: LOG, "catalog cycle {:?}", started.elapsed());
-        if ctx
-            .stopper
-            .sleep(ctx.options.catalog_interval.saturating_sub(started.elapsed()))
-        {
+        if ctx.stopper.sleep(
+            ctx.options
+                .catalog_interval
+                .saturating_sub(started.elapsed()),
+        ) {
             return;
         }
     }
@@ -192,15 +193,13 @@ fn thumbnail_loop(ctx: Ctx) {
                             if matches!(ctx.thumbnails.get(&s.id), TileState::Ready(_)) {
                                 false
                             } else {
-                                ctx.thumbnails
-                                    .set(&s.id, TileState::Ready(l.thumb.clone()));
+                                ctx.thumbnails.set(&s.id, TileState::Ready(l.thumb.clone()));
                                 true
                             }
                         }
                         prev => {
                             let seq = prev.map_or(1, |l| l.thumb.seq + 1);
-                            match scaler.downscale(w, h, img.as_raw(), ctx.options.thumbnail_size)
-                            {
+                            match scaler.downscale(w, h, img.as_raw(), ctx.options.thumbnail_size) {
                                 Ok(frame) => {
                                     let thumb = Thumb {
                                         frame: Arc::new(frame),
@@ -230,7 +229,9 @@ fn thumbnail_loop(ctx: Ctx) {
         }
         let wait = if list.is_empty() {
             // Nothing listed yet: look again soon.
-            ctx.options.thumbnail_interval.min(Duration::from_millis(100))
+            ctx.options
+                .thumbnail_interval
+                .min(Duration::from_millis(100))
         } else {
             ctx.options
                 .thumbnail_interval
@@ -321,12 +322,7 @@ fn share_loop(ctx: Ctx) {
                 let (w, h) = img.dimensions();
                 // fluency_first: smooth rate at reduced resolution.
                 let frame = if st.fluency_first && w > ctx.options.fluent_max_width {
-                    scaler.downscale(
-                        w,
-                        h,
-                        img.as_raw(),
-                        (ctx.options.fluent_max_width, u32::MAX),
-                    )
+                    scaler.downscale(w, h, img.as_raw(), (ctx.options.fluent_max_width, u32::MAX))
                 } else {
                     Ok(Frame::from_image(img))
                 };
@@ -344,7 +340,11 @@ fn share_loop(ctx: Ctx) {
                         let fps = match (st.times.front(), st.times.len()) {
                             (Some(first), n) if n >= 2 => {
                                 let span = now.duration_since(*first).as_secs_f32();
-                                if span > 0.0 { (n - 1) as f32 / span } else { 0.0 }
+                                if span > 0.0 {
+                                    (n - 1) as f32 / span
+                                } else {
+                                    0.0
+                                }
                             }
                             _ => 0.0,
                         };

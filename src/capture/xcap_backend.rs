@@ -186,8 +186,8 @@ impl Backend for XcapBackend {
             .strip_prefix(WINDOW_PREFIX)
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| CaptureError::Gone(source_id.to_string()))?;
-        let window =
-            XcapBackend::find_window(raw)?.ok_or_else(|| CaptureError::Gone(source_id.to_string()))?;
+        let window = XcapBackend::find_window(raw)?
+            .ok_or_else(|| CaptureError::Gone(source_id.to_string()))?;
         match window.capture_image() {
             Ok(img) => Ok(img),
             Err(e) => {

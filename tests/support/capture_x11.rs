@@ -61,8 +61,7 @@ impl XServer {
                 .spawn()
                 .map_err(|e| format!("cannot start Xvfb (apt-get install xvfb): {e}"))?;
             let up = wait_for(Duration::from_secs(10), || {
-                x11rb::connect(Some(&display)).is_ok()
-                    || xvfb.try_wait().ok().flatten().is_some()
+                x11rb::connect(Some(&display)).is_ok() || xvfb.try_wait().ok().flatten().is_some()
             });
             if !up || xvfb.try_wait().ok().flatten().is_some() {
                 // Lost a race for this display number: try another.
