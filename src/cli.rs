@@ -136,6 +136,10 @@ pub enum Command {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// List the capture sources: index, kind, id, title, app, size, state (`--url` for a remote engine).
+    Sources(crate::capture::cli::SourcesArgs),
+    /// Capture one source (id or select_index) to a PNG: `roomshare snap 1 -o win.png`.
+    Snap(crate::capture::cli::SnapArgs),
     /// Subscribe and print events as they arrive: `roomshare watch Share`.
     Watch {
         /// Paths to subscribe to (none = all events); `Share/ShareInfo` or `Share ShareInfo` style per argument.
@@ -302,6 +306,8 @@ pub async fn run_command(command: Command) -> ExitCode {
                 }
             }
         }
+        Command::Sources(args) => crate::capture::cli::run_sources(args).await,
+        Command::Snap(args) => crate::capture::cli::run_snap(args).await,
         Command::Watch { paths, remote } => {
             let subscriptions: Vec<Vec<String>> = if paths.is_empty() {
                 vec![vec![]]
