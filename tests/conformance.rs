@@ -289,6 +289,7 @@ async fn seed_examples(protocol: &str) {
         );
         assert_eq!(served.engine.snapshot().borrow().meeting_status, 0);
     }
+    drop(ws);
     served.server.shutdown().await;
 }
 
@@ -357,5 +358,6 @@ async fn query_nodes_keep_the_regex_rule() {
     assert_eq!(info["meeting_status"], 1);
     assert!(info["begin_time"].as_i64().unwrap() > 0);
     assert_eq!(info["begin_time"], info["meeting_time"]["begin_time"]);
+    drop(ws);
     served.server.shutdown().await;
 }

@@ -11,10 +11,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -89,7 +89,10 @@ pub async fn serve() -> Served {
 pub async fn connect_raw(
     addr: SocketAddr,
     protocol: Option<&str>,
-) -> (Ws, tokio_tungstenite::tungstenite::handshake::client::Response) {
+) -> (
+    Ws,
+    tokio_tungstenite::tungstenite::handshake::client::Response,
+) {
     let mut request = format!("ws://{addr}/").into_client_request().unwrap();
     if let Some(p) = protocol {
         request
@@ -248,7 +251,13 @@ pub async fn wait_event(
 
 /// Put the room in a meeting (status 1) over `ws`.
 pub async fn join_meeting(served: &Served, ws: &mut Ws) {
-    let r = call_code(ws, "Meeting", "StartMeeting", json!({"meeting_type": "instant"})).await;
+    let r = call_code(
+        ws,
+        "Meeting",
+        "StartMeeting",
+        json!({"meeting_type": "instant"}),
+    )
+    .await;
     assert_eq!(r["error_code"], 0, "{r}");
     wait_for(&served.engine, |s| s.meeting_status == 1).await;
 }
@@ -256,7 +265,13 @@ pub async fn join_meeting(served: &Served, ws: &mut Ws) {
 /// Start a simulated quick cast and wait until it shares (state 2).
 pub async fn quick_cast_sharing(served: &Served, ws: &mut Ws) {
     let mut events = served.engine.events();
-    let r = call_code(ws, "RoomShare", "SimulateQuickCast", json!({"nickname": "手机"})).await;
+    let r = call_code(
+        ws,
+        "RoomShare",
+        "SimulateQuickCast",
+        json!({"nickname": "手机"}),
+    )
+    .await;
     assert_eq!(r["error_code"], 0, "{r}");
     loop {
         let data = wait_event(&mut events, "ShareInfoChanged").await;
