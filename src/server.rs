@@ -8,9 +8,12 @@ use crate::protocol::{RpcError, parse_request};
 use base64::Engine as _;
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -25,6 +28,9 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 /// Largest message (and frame) accepted: bigger ones close with 1009.
 pub const MAX_MESSAGE: usize = 1 << 20;
+
+/// Largest handshake request head accepted (protocol.md §2).
+pub const MAX_REQUEST_HEAD: usize = 16 << 10;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -285,8 +291,23 @@ async fn serve_connection(
             }
             Ok(resp)
         };
-    let handshake =
-        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config));
+    // The request head is read here, not by tungstenite: that bounds its
+    // size, and keeps the bytes a client sends right behind it (tungstenite
+    // would reject them as junk), replaying them after the handshake.
+    let handshake = async {
+        let stream = match read_request_head(stream).await? {
+            Ok(stream) => stream,
+            Err(mut stream) => {
+                let _ = stream
+                    .write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+                    .await;
+                return Err(format!("request head over {MAX_REQUEST_HEAD} bytes"));
+            }
+        };
+        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config))
+            .await
+            .map_err(|e| e.to_string())
+    };
     let mut ws = match tokio::time::timeout(config.handshake_timeout, handshake).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
@@ -391,7 +412,7 @@ async fn serve_connection(
 /// Send a close frame and give the peer `grace` to answer; then the TCP
 /// connection is dropped whatever the peer does.
 async fn close_and_drop(
-    mut ws: WebSocketStream<TcpStream>,
+    mut ws: WebSocketStream<Rewound>,
     code: CloseCode,
     reason: &str,
     grace: Duration,
@@ -406,4 +427,88 @@ async fn close_and_drop(
         while let Some(Ok(_)) = ws.next().await {}
     })
     .await;
+}
+
+/// Read the handshake request head (up to the blank line). `Ok` gives the
+/// stream with the head and anything read behind it put back in front;
+/// `Err` the raw stream when the head exceeds [`MAX_REQUEST_HEAD`].
+async fn read_request_head(mut tcp: TcpStream) -> Result<Result<Rewound, TcpStream>, String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = tcp.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("closed during the handshake".into());
+        }
+        // Resume the search just before the new bytes: the terminator may straddle.
+        let from = buf.len().saturating_sub(3);
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(at) = buf[from..].windows(4).position(|w| w == b"\r\n\r\n") {
+            let tail = buf.split_off(from + at + 4);
+            if buf.len() > MAX_REQUEST_HEAD {
+                return Ok(Err(tcp));
+            }
+            return Ok(Ok(Rewound {
+                head: buf,
+                head_pos: 0,
+                tail,
+                tail_pos: 0,
+                inner: tcp,
+            }));
+        }
+        if buf.len() > MAX_REQUEST_HEAD {
+            return Ok(Err(tcp));
+        }
+    }
+}
+
+/// A TCP stream with bytes already read from it put back in front. The head
+/// is handed out alone (a read never crosses its end), so the handshake sees
+/// exactly the request; the tail reaches the WebSocket after it.
+pub struct Rewound {
+    head: Vec<u8>,
+    head_pos: usize,
+    tail: Vec<u8>,
+    tail_pos: usize,
+    inner: TcpStream,
+}
+
+impl AsyncRead for Rewound {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        for (bytes, pos) in [
+            (&this.head, &mut this.head_pos),
+            (&this.tail, &mut this.tail_pos),
+        ] {
+            if *pos < bytes.len() {
+                let n = buf.remaining().min(bytes.len() - *pos);
+                buf.put_slice(&bytes[*pos..*pos + n]);
+                *pos += n;
+                return Poll::Ready(Ok(()));
+            }
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Rewound {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
 }
