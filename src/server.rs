@@ -32,6 +32,10 @@ pub const MAX_MESSAGE: usize = 1 << 20;
 /// Largest handshake request head accepted (protocol.md §2).
 pub const MAX_REQUEST_HEAD: usize = 16 << 10;
 
+/// How long a refused client has to answer the close before the TCP
+/// connection is dropped.
+const AUTH_CLOSE_GRACE: Duration = Duration::from_millis(500);
+
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -333,7 +337,8 @@ async fn serve_connection(
                 "{code} {}",
                 crate::protocol::codes::meaning(code).unwrap_or("")
             );
-            close_and_drop(ws, CloseCode::Policy, &reason, Duration::from_secs(1)).await;
+            // Half of the 1 s protocol.md allows for the TCP connection to be gone.
+            close_and_drop(ws, CloseCode::Policy, &reason, AUTH_CLOSE_GRACE).await;
             return;
         }
     }

@@ -4,6 +4,7 @@
 pub const OK: i64 = 0;
 pub const FAIL: i64 = 1;
 pub const REQUEST_HEADER_ERROR: i64 = 4;
+pub const AUTHENTICATION_FAILED: i64 = 5;
 pub const QUERY_PATH_ERROR: i64 = 6;
 pub const SUBSCRIBE_PATH_ERROR: i64 = 7;
 pub const PARAMETER_ERROR: i64 = 8;
