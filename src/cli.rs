@@ -111,6 +111,10 @@ pub enum Command {
         /// Requests per second per connection before error 10 (burst: twice as many).
         #[arg(long, default_value_t = 1000)]
         rate_limit: u32,
+        /// Serve the engine's built-in demo sources without starting capture
+        /// workers (controller development, tests, machines without a display).
+        #[arg(long)]
+        no_capture: bool,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -189,9 +193,9 @@ pub async fn run_command(command: Command) -> ExitCode {
             password,
             max_connections,
             rate_limit,
+            no_capture,
             engine,
         } => {
-            let handle = EngineHandle::spawn(engine.room_config());
             let config = ServerConfig {
                 listen,
                 password,
@@ -200,13 +204,21 @@ pub async fn run_command(command: Command) -> ExitCode {
                 rate_burst: rate_limit.saturating_mul(2),
                 ..ServerConfig::default()
             };
-            let capture = crate::capture::Capture::start(
-                engine.sources,
-                handle.clone(),
-                crate::capture::CaptureOptions::default(),
-                std::sync::Arc::new(|| {}),
-            );
-            let thumbnails = Some(capture.provider());
+            // Refuse before anything starts (capture workers included).
+            if let Err(e) = config.check() {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+            let handle = EngineHandle::spawn(engine.room_config());
+            let capture = (!no_capture).then(|| {
+                crate::capture::Capture::start(
+                    engine.sources,
+                    handle.clone(),
+                    crate::capture::CaptureOptions::default(),
+                    std::sync::Arc::new(|| {}),
+                )
+            });
+            let thumbnails = capture.as_ref().map(crate::capture::Capture::provider);
             let server = match Server::start(config, handle, thumbnails).await {
                 Ok(s) => s,
                 Err(e) => {

@@ -62,6 +62,17 @@ impl Default for ServerConfig {
     }
 }
 
+impl ServerConfig {
+    /// Refuse settings that would expose the room: a non-loopback address
+    /// without a password.
+    pub fn check(&self) -> Result<(), ServerError> {
+        if self.password.as_deref().is_none_or(str::is_empty) && !self.listen.ip().is_loopback() {
+            return Err(ServerError::PasswordRequired(self.listen));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error(
@@ -89,10 +100,7 @@ impl Server {
         engine: EngineHandle,
         thumbnails: Option<Arc<dyn ThumbnailProvider>>,
     ) -> Result<Server, ServerError> {
-        if config.password.as_deref().is_none_or(str::is_empty) && !config.listen.ip().is_loopback()
-        {
-            return Err(ServerError::PasswordRequired(config.listen));
-        }
+        config.check()?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
