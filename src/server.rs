@@ -287,6 +287,8 @@ async fn serve_connection(
         .max_frame_size(Some(MAX_MESSAGE));
     let mut outcome = AuthOutcome::HeaderError;
     let password = config.password.clone();
+    // The signature is tungstenite's `Callback`; its error type is theirs.
+    #[allow(clippy::result_large_err)]
     let callback =
         |req: &HttpRequest, mut resp: HttpResponse| -> Result<HttpResponse, ErrorResponse> {
             let offered = req

@@ -60,12 +60,11 @@ impl Serve {
 
     /// Run a client subcommand against this server.
     fn run(&self, args: &[&str]) -> Output {
-        let output = roomshare()
+        roomshare()
             .args(args)
             .args(["--url", &self.url, "--password", PASSWORD])
             .output()
-            .expect("run the client");
-        output
+            .expect("run the client")
     }
 }
 

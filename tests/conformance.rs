@@ -131,7 +131,10 @@ async fn call_example(ws: &mut Ws, request: &str, action: &str) {
     assert!(v["result"]["message"].is_string());
 }
 
-fn assert_types(value: &Value, fields: &[(&str, fn(&Value) -> bool)]) {
+/// A documented field: its name and a check of its JSON type.
+type Field = (&'static str, fn(&Value) -> bool);
+
+fn assert_types(value: &Value, fields: &[Field]) {
     for (name, is_type) in fields {
         let field = value
             .get(*name)
@@ -140,7 +143,7 @@ fn assert_types(value: &Value, fields: &[(&str, fn(&Value) -> bool)]) {
     }
 }
 
-const SHARE_USER_INFO_FIELDS: &[(&str, fn(&Value) -> bool)] = &[
+const SHARE_USER_INFO_FIELDS: &[Field] = &[
     ("app_uid", Value::is_string),
     ("app_id", Value::is_string),
     ("user_id", Value::is_string),
