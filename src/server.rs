@@ -285,7 +285,9 @@ async fn serve_connection(
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
-    let mut outcome = AuthOutcome::HeaderError;
+    // Set by the callback, which tungstenite calls once the request is a
+    // valid upgrade and before it writes the 101; `None` = no response yet.
+    let mut outcome: Option<AuthOutcome> = None;
     let password = config.password.clone();
     // The signature is tungstenite's `Callback`; its error type is theirs.
     #[allow(clippy::result_large_err)]
@@ -299,31 +301,27 @@ async fn serve_connection(
                 .collect::<Vec<_>>()
                 .join(",");
             let (echo, judged) = check_auth(Some(&offered), password.as_deref());
-            outcome = judged;
+            outcome = Some(judged);
             if let Some(echo) = echo.and_then(|e| HeaderValue::from_str(&e).ok()) {
                 resp.headers_mut().insert("sec-websocket-protocol", echo);
             }
             Ok(resp)
         };
+    // One deadline for the whole handshake: a client that trickles its
+    // request (slowloris) is dropped and its slot freed.
+    let deadline = tokio::time::Instant::now() + config.handshake_timeout;
     // The request head is read here, not by tungstenite: that bounds its
     // size, and keeps the bytes a client sends right behind it (tungstenite
     // would reject them as junk), replaying them after the handshake.
-    let handshake = async {
-        let stream = match read_request_head(stream).await? {
-            Ok(stream) => stream,
-            Err(mut stream) => {
-                let _ = stream
-                    .write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-                    .await;
-                return Err(format!("request head over {MAX_REQUEST_HEAD} bytes"));
-            }
-        };
-        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config))
-            .await
-            .map_err(|e| e.to_string())
-    };
-    let mut ws = match tokio::time::timeout(config.handshake_timeout, handshake).await {
-        Ok(Ok(ws)) => ws,
+    let mut stream = match tokio::time::timeout_at(deadline, read_request_head(stream)).await {
+        Ok(Ok(Ok(stream))) => stream,
+        Ok(Ok(Err(mut tcp))) => {
+            tracing::debug!("{peer}: request head over {MAX_REQUEST_HEAD} bytes");
+            let _ = tcp
+                .write_all(&http_refusal("431 Request Header Fields Too Large"))
+                .await;
+            return;
+        }
         Ok(Err(e)) => {
             tracing::debug!("handshake with {peer} failed: {e}");
             return;
@@ -332,6 +330,31 @@ async fn serve_connection(
             tracing::debug!("handshake with {peer} timed out");
             return;
         }
+    };
+    let handshake = tokio::time::timeout_at(
+        deadline,
+        tokio_tungstenite::accept_hdr_async_with_config(&mut stream, callback, Some(ws_config)),
+    )
+    .await;
+    let mut ws = match handshake {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => {
+            tracing::debug!("handshake with {peer} failed: {e}");
+            if outcome.is_none() {
+                // Not a valid upgrade (not GET, no key, wrong version…) and
+                // nothing answered yet: say so in HTTP.
+                let _ = stream.write_all(&http_refusal("400 Bad Request")).await;
+            }
+            return;
+        }
+        Err(_) => {
+            tracing::debug!("handshake with {peer} timed out");
+            return;
+        }
+    };
+    ws.get_mut().handshake_done();
+    let Some(outcome) = outcome else {
+        return;
     };
     match outcome {
         AuthOutcome::Accepted => {}
@@ -427,7 +450,7 @@ async fn serve_connection(
 /// Send a close frame and give the peer `grace` to answer; then the TCP
 /// connection is dropped whatever the peer does.
 async fn close_and_drop(
-    mut ws: WebSocketStream<Rewound>,
+    mut ws: WebSocketStream<&mut Rewound>,
     code: CloseCode,
     reason: &str,
     grace: Duration,
@@ -440,6 +463,14 @@ async fn close_and_drop(
         let _ = ws.close(Some(frame)).await;
         // Drain until the peer's close arrives (or the grace period ends).
         while let Some(Ok(_)) = ws.next().await {}
+        // A lingering close: send FIN and discard what the peer still sends
+        // (the rest of an oversized frame, garbage after a protocol error).
+        // Closing with unread bytes would reset the connection, and a reset
+        // can destroy our close frame before the peer has read it.
+        let stream = ws.into_inner();
+        let _ = stream.shutdown().await;
+        let mut sink = [0u8; 4096];
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
     })
     .await;
 }
@@ -466,6 +497,7 @@ async fn read_request_head(mut tcp: TcpStream) -> Result<Result<Rewound, TcpStre
             return Ok(Ok(Rewound {
                 head: buf,
                 head_pos: 0,
+                handshaking: true,
                 tail,
                 tail_pos: 0,
                 inner: tcp,
@@ -477,15 +509,29 @@ async fn read_request_head(mut tcp: TcpStream) -> Result<Result<Rewound, TcpStre
     }
 }
 
-/// A TCP stream with bytes already read from it put back in front. The head
-/// is handed out alone (a read never crosses its end), so the handshake sees
-/// exactly the request; the tail reaches the WebSocket after it.
+/// A TCP stream with bytes already read from it put back in front. During
+/// the handshake it yields the request head and then end-of-file, so the
+/// handshake sees exactly the request (an incomplete one fails instead of
+/// waiting); the tail and the rest of the stream follow after it.
 pub struct Rewound {
     head: Vec<u8>,
     head_pos: usize,
+    handshaking: bool,
     tail: Vec<u8>,
     tail_pos: usize,
     inner: TcpStream,
+}
+
+impl Rewound {
+    /// The handshake is over: the bytes behind the head are the WebSocket's.
+    fn handshake_done(&mut self) {
+        self.handshaking = false;
+    }
+}
+
+/// A minimal HTTP refusal that closes the connection.
+fn http_refusal(status: &str) -> Vec<u8> {
+    format!("HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").into_bytes()
 }
 
 impl AsyncRead for Rewound {
@@ -495,6 +541,9 @@ impl AsyncRead for Rewound {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
+        if this.handshaking && this.head_pos == this.head.len() {
+            return Poll::Ready(Ok(()));
+        }
         for (bytes, pos) in [
             (&this.head, &mut this.head_pos),
             (&this.tail, &mut this.tail_pos),
