@@ -43,7 +43,7 @@ async fn assert_refused(served: &Served, protocol: Option<&str>, code: i64, reas
         assert_eq!(response.headers()["sec-websocket-protocol"], first);
     }
     // A request sent at once is not processed.
-    send(&mut ws, CAST_CODE_QUERY).await;
+    send(&mut ws, &set_cast_code("666666")).await;
     let frame = ws.next().await.unwrap().unwrap();
     let Message::Text(text) = frame else {
         panic!("{frame:?}")
@@ -91,9 +91,14 @@ async fn wrong_missing_and_garbled_credentials_are_refused() {
         "4 Request Header Error",
     )
     .await;
-    // Meanwhile a correct client is served.
+    // Meanwhile a correct client is served, and no refused request took effect.
     let mut ws = served.connect().await;
     assert_eq!(rpc(&mut ws, CAST_CODE_QUERY).await, cast_code_answer());
+    // Subscribe with no path at all = every event.
+    let r = call(&mut ws, "s", "Subscribe", json!({})).await;
+    assert_eq!(r["result"]["error_code"], 0);
+    rpc(&mut served.connect().await, &set_cast_code("777777")).await;
+    assert_eq!(recv(&mut ws).await, cast_code_event("777777"));
     drop(ws);
     served.server.shutdown().await;
 }
@@ -383,6 +388,15 @@ async fn share_event_reaches_a_second_connection_after_the_callers_response() {
             0
         );
     }
+    // Every node an event belongs to can be subscribed to, roomshare's own too.
+    let mut session_watcher = served.connect().await;
+    let r = subscribe(
+        &mut session_watcher,
+        "Subscribe",
+        json!(["RoomShare", "ShareSession"]),
+    )
+    .await;
+    assert_eq!(r["error_code"], 0, "{r}");
     join_meeting(&served, &mut caller).await;
     let start = json!({"jsonrpc": "2.0", "id": "go", "method": "Call/Share", "params": {"action": "StartShare", "action_params": {"share_type": 0, "fluency_first": true, "select_index": 2}}}).to_string();
     send(&mut caller, &start).await;
@@ -397,7 +411,14 @@ async fn share_event_reaches_a_second_connection_after_the_callers_response() {
         assert!(v.get("id").is_none(), "events are notifications");
         assert_eq!(v["params"]["data"]["share_info"]["is_sharing"], true);
     }
-    drop((caller, watcher));
+    let v: Value = serde_json::from_str(&recv(&mut session_watcher).await).unwrap();
+    assert_eq!(v["method"], "Event/RoomShare");
+    assert_eq!(v["params"]["sub_event"], "ShareSessionChanged");
+    assert_eq!(
+        v["params"]["data"]["share_session"]["source_id"],
+        "win-terminal"
+    );
+    drop((caller, watcher, session_watcher));
     served.server.shutdown().await;
 }
 
