@@ -47,6 +47,10 @@ pub struct ServerConfig {
     pub rate_per_sec: u32,
     pub rate_burst: u32,
     pub handshake_timeout: Duration,
+    /// A connection whose frame cannot be written for this long has stopped
+    /// reading (its TCP buffers are full): it is dropped, so it holds no
+    /// slot and no memory for ever.
+    pub write_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +62,7 @@ impl Default for ServerConfig {
             rate_per_sec: 1000,
             rate_burst: 2000,
             handshake_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -385,7 +390,8 @@ async fn serve_connection(
             }
             event = session.next_event() => match event {
                 Ok(frame) => {
-                    if ws.send(Message::text(frame.text.clone())).await.is_err() {
+                    if let Err(why) = send_within(&mut ws, frame.text.clone(), config.write_timeout).await {
+                        tracing::warn!("dropping {peer}: {why}");
                         return;
                     }
                 }
@@ -438,12 +444,29 @@ async fn serve_connection(
                     }
                 };
                 if let Some(reply) = reply
-                    && ws.send(Message::text(reply)).await.is_err()
+                    && let Err(why) = send_within(&mut ws, reply, config.write_timeout).await
                 {
+                    tracing::warn!("dropping {peer}: {why}");
                     return;
                 }
             }
         }
+    }
+}
+
+/// Send one text frame, giving up after `limit`: a peer that stopped reading
+/// must not hold its connection task for ever.
+async fn send_within(
+    ws: &mut WebSocketStream<&mut Rewound>,
+    text: String,
+    limit: Duration,
+) -> Result<(), String> {
+    match tokio::time::timeout(limit, ws.send(Message::text(text))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("send failed: {e}")),
+        Err(_) => Err(format!(
+            "it stopped reading (a frame could not be written for {limit:?})"
+        )),
     }
 }
 

@@ -678,3 +678,47 @@ async fn rate_limit_answers_10_for_the_excess() {
     still_served(&mut other).await;
     served.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_subscriber_that_stops_reading_is_dropped_and_others_served() {
+    let mut config = server_config(Some(PASSWORD));
+    config.write_timeout = Duration::from_millis(300);
+    let served = serve_with(config, room_config()).await;
+    let mut stalled = Raw::open(served.addr).await;
+    stalled
+        .send(&[text(&request("Subscribe", r#"{"path": ["RoomShare"]}"#))])
+        .await;
+    assert!(matches!(stalled.next().await, Seen::Text(_)));
+    let mut bystander = Raw::open(served.addr).await;
+    // From now on `stalled` reads nothing. Big SourcesChanged events fill
+    // its TCP buffers quickly (about 200 KB each).
+    let list = |n: usize, tag: &str| {
+        (0..n)
+            .map(|i| roomshare::protocol::SourceInfo {
+                id: format!("win-{tag}-{i}"),
+                kind: roomshare::protocol::SourceKind::Window,
+                select_index: None,
+                device_id: None,
+                title: format!("{tag} window {i} {}", "t".repeat(100)),
+                app: "app".into(),
+                width: 800,
+                height: 600,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut events = served.engine.events();
+    for round in 0..100 {
+        let tag = if round % 2 == 0 { "a" } else { "b" };
+        served.engine.set_sources(list(1000, tag)).await.unwrap();
+        wait_event(&mut events, "SourcesChanged").await;
+        // Others keep being served while one connection is stuck.
+        still_served(&mut bystander).await;
+    }
+    // The stalled connection was dropped: reading what was buffered ends
+    // in end-of-file instead of an endless stream.
+    assert!(
+        stalled.gone_within(WAIT).await,
+        "the stalled subscriber is still connected"
+    );
+    served.server.shutdown().await;
+}
