@@ -819,3 +819,70 @@ async fn client_never_reports_connected_on_a_refused_connection() {
     drop(client);
     served.server.shutdown().await;
 }
+
+/// The embedded engine and a served one answer every request alike (the
+/// console drives either through the same client).
+#[tokio::test]
+async fn embedded_and_remote_answer_alike() {
+    let served = serve().await;
+    let embedded_engine = roomshare::engine::EngineHandle::spawn(room_config());
+    let options = fast_options(vec![vec![]]);
+    let remote = Client::connect(
+        Endpoint::Remote {
+            url: served.url(),
+            password: Some(PASSWORD.into()),
+        },
+        options.clone(),
+    )
+    .await
+    .unwrap();
+    let embedded = Client::connect(
+        Endpoint::Embedded {
+            engine: embedded_engine.clone(),
+            thumbnails: None,
+        },
+        options,
+    )
+    .await
+    .unwrap();
+    let steps: Vec<(&str, Value)> = vec![
+        ("Query", json!({"path": ["Share"]})),
+        ("Query", json!({"path": ["Nope"]})),
+        ("Query", json!({})),
+        (
+            "Call/Share",
+            json!({"action": "StartShare", "action_params": {"share_type": 0, "fluency_first": true}}),
+        ),
+        (
+            "Call/Share",
+            json!({"action": "StartShare", "action_params": {"share_type": 5}}),
+        ),
+        ("Call/Share", json!({"action": "Nope"})),
+        ("Call/Share", json!({"action": "OpenShareGuide"})),
+        ("Call/Meeting", json!({"action": "LeaveMeeting"})),
+        ("Call/Meeting", json!({"action": "StartMeeting"})),
+        ("Call/Meeting", json!({"action": "StartMeeting"})),
+        ("Query", json!({"path": ["Share", "ShareGuide"]})),
+        ("Subscribe", json!({"path": ["Nope"]})),
+        ("Bogus", json!({})),
+    ];
+    for (method, params) in steps {
+        let a = remote.request(method, params.clone()).await.unwrap();
+        let b = embedded.request(method, params.clone()).await.unwrap();
+        assert_eq!(a, b, "{method} {params}");
+    }
+    drop((remote, embedded));
+    served.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_close_is_answered_and_the_server_drops_the_connection() {
+    let served = serve().await;
+    let mut ws = served.connect().await;
+    ws.close(None).await.unwrap();
+    // The server answers the close and closes the TCP connection itself.
+    let (_, ending) = read_to_end(&mut ws).await;
+    assert!(matches!(ending, support::Ending::Close(_)), "{ending:?}");
+    assert!(tcp_closed_within(ws, Duration::from_secs(3)).await);
+    served.server.shutdown().await;
+}
