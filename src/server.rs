@@ -423,8 +423,10 @@ async fn serve_connection(
                     }
                     Some(Ok(Message::Binary(_))) => Some(crate::protocol::Rejection::Invalid { id: None }.to_frame()),
                     Some(Ok(Message::Close(_))) => {
-                        // tungstenite answers the close; give it a moment to flush.
-                        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+                        // tungstenite has queued the answer to the close;
+                        // reading on sends it (sending a Close of our own
+                        // would be refused as "sending after closing").
+                        finish_close(ws, Duration::from_secs(1)).await;
                         return;
                     }
                     Some(Ok(_)) => None, // Ping (auto-answered), Pong, raw frames
@@ -482,9 +484,20 @@ async fn close_and_drop(
         code,
         reason: reason.to_string().into(),
     };
+    let deadline = tokio::time::Instant::now() + grace;
+    let _ = tokio::time::timeout_at(deadline, ws.close(Some(frame))).await;
+    finish_close(
+        ws,
+        deadline.saturating_duration_since(tokio::time::Instant::now()),
+    )
+    .await;
+}
+
+/// The end of a closing handshake: read until the peer's close arrives
+/// (reading also sends a queued answer to the peer's close), then close the
+/// TCP connection ourselves within `grace`, whatever the peer does.
+async fn finish_close(mut ws: WebSocketStream<&mut Rewound>, grace: Duration) {
     let _ = tokio::time::timeout(grace, async {
-        let _ = ws.close(Some(frame)).await;
-        // Drain until the peer's close arrives (or the grace period ends).
         while let Some(Ok(_)) = ws.next().await {}
         // A lingering close: send FIN and discard what the peer still sends
         // (the rest of an oversized frame, garbage after a protocol error).
