@@ -185,6 +185,21 @@ async fn connect(remote: &RemoteArgs) -> Result<Client, ExitCode> {
         })
 }
 
+/// Ctrl+C (SIGINT), listened for from the moment this is called: tokio's
+/// `ctrl_c()` installs its handler only when first polled.
+fn interrupted() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(signal) = signal.as_mut() {
+            signal.recv().await;
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// Run a subcommand. Returns the process exit code.
 pub async fn run_command(command: Command) -> ExitCode {
     match command {
@@ -219,6 +234,9 @@ pub async fn run_command(command: Command) -> ExitCode {
                 )
             });
             let thumbnails = capture.as_ref().map(crate::capture::Capture::provider);
+            // Listen for Ctrl+C before announcing the address, so that a
+            // signal sent right after the announcement stops us gracefully.
+            let interrupted = interrupted();
             let server = match Server::start(config, handle, thumbnails).await {
                 Ok(s) => s,
                 Err(e) => {
@@ -230,7 +248,7 @@ pub async fn run_command(command: Command) -> ExitCode {
                 "roomshare serving on ws://{}/ (Ctrl+C to stop)",
                 server.local_addr()
             );
-            let _ = tokio::signal::ctrl_c().await;
+            interrupted.await;
             server.shutdown().await;
             drop(capture);
             ExitCode::SUCCESS
