@@ -635,6 +635,14 @@ async fn slow_handshakes_are_dropped_and_their_slot_freed() {
         );
         if let Ok(mut raw) = Raw::handshake(served.addr, &request).await {
             still_served(&mut raw).await;
+            // The cap holds: a second connection is refused while it is open.
+            let second = Raw::handshake(served.addr, &request).await;
+            assert!(
+                matches!(second, Err(Seen::Gone)),
+                "{:?}",
+                second.map(|_| "upgraded")
+            );
+            still_served(&mut raw).await;
             break;
         }
         assert!(
@@ -673,6 +681,24 @@ async fn rate_limit_answers_10_for_the_excess() {
         panic!()
     };
     assert!(t.contains("-32700"), "{t}");
+    // A refused Call still names its action, like every Call result.
+    let calls: Vec<RawFrame> = (0..5)
+        .map(|_| text(&request("Call/Share", r#"{"action": "OpenShareGuide"}"#)))
+        .collect();
+    raw.send(&calls).await;
+    let mut refused = Vec::new();
+    for _ in 0..5 {
+        let Seen::Text(t) = raw.next().await else {
+            panic!()
+        };
+        if t.contains(r#""error_code": 10"#) {
+            refused.push(t);
+        }
+    }
+    assert!(!refused.is_empty());
+    for t in refused {
+        assert!(t.ends_with(r#""result": {"error_code": 10, "action": "OpenShareGuide", "message": "more than 1 requests per second"}}"#), "{t}");
+    }
     // Other connections have their own allowance.
     let mut other = Raw::open(served.addr).await;
     still_served(&mut other).await;
