@@ -276,6 +276,23 @@ fn frame_cases() -> Vec<Case> {
             ))],
             RpcError(-32700, "null"),
         ),
+        // 128 levels in all (the request, its params and 126 arrays) are allowed.
+        case(
+            "nesting exactly 128 deep",
+            vec![text(&request(
+                "Query",
+                &format!(r#"{{"path": ["Share", "CastCode"], "x": {}}}"#, deep(126)),
+            ))],
+            Code(0),
+        ),
+        case(
+            "nesting 129 deep",
+            vec![text(&request(
+                "Query",
+                &format!(r#"{{"path": ["Share", "CastCode"], "x": {}}}"#, deep(127)),
+            ))],
+            RpcError(-32700, "null"),
+        ),
         case(
             "trailing garbage",
             vec![text(&(request("Query", "{}") + "}"))],
