@@ -172,11 +172,21 @@ pub struct Client {
 impl Client {
     /// Start connecting (on the current tokio runtime).
     pub fn start(endpoint: Endpoint, options: ClientOptions) -> Client {
+        Client::start_observed(endpoint, options).0
+    }
+
+    /// Like [`Client::start`], with an event receiver that exists before the
+    /// connection task runs, so not even the first frame is missed (the
+    /// console's traffic pane shows the handshake's `Auth` answer too).
+    pub fn start_observed(
+        endpoint: Endpoint,
+        options: ClientOptions,
+    ) -> (Client, broadcast::Receiver<ClientEvent>) {
         let (tx, rx) = mpsc::channel(256);
         let (state_tx, state) = watch::channel(ConnState::Connecting);
-        let (events, _) = broadcast::channel(4096);
+        let (events, observer) = broadcast::channel(4096);
         tokio::spawn(run(endpoint, options, rx, state_tx, events.clone()));
-        Client { tx, state, events }
+        (Client { tx, state, events }, observer)
     }
 
     /// Connect once (no reconnection) and wait until connected or refused.
