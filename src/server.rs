@@ -559,7 +559,7 @@ async fn read_request_head(mut tcp: TcpStream) -> Result<Result<Rewound, TcpStre
 /// the handshake it yields the request head and then end-of-file, so the
 /// handshake sees exactly the request (an incomplete one fails instead of
 /// waiting); the tail and the rest of the stream follow after it.
-pub struct Rewound {
+struct Rewound {
     head: Vec<u8>,
     head_pos: usize,
     handshaking: bool,
