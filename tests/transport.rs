@@ -905,3 +905,21 @@ async fn a_client_close_is_answered_and_the_server_drops_the_connection() {
     assert!(tcp_closed_within(ws, Duration::from_secs(3)).await);
     served.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn shutdown_closes_every_connection_with_1001() {
+    let served = serve().await;
+    let mut a = served.connect().await;
+    let mut b = served.connect().await;
+    assert_eq!(rpc(&mut a, CAST_CODE_QUERY).await, cast_code_answer());
+    let shutdown = tokio::spawn(served.server.shutdown());
+    for ws in [&mut a, &mut b] {
+        expect_close(ws, 1001, "server shutting down").await;
+    }
+    tokio::time::timeout(WAIT, shutdown)
+        .await
+        .expect("shutdown finishes")
+        .unwrap();
+    // Nothing listens any more.
+    assert!(TcpStream::connect(addr).await.is_err());
+}
