@@ -489,9 +489,9 @@ type Queued = (
 /// A completed WebSocket handshake does not mean the peer accepted us: a
 /// refused password is answered with an `Auth` frame and a close right after
 /// the upgrade. So the connection counts as `Connected` only once the peer
-/// has answered the first request (the subscriptions, or a probe Query when
-/// there are none); if that answer does not come within the request timeout,
-/// the connection is treated as lost.
+/// has answered a request (the first frame is a probe Query every device
+/// answers); if a request times out before any answer came, the peer is
+/// unresponsive and the connection is treated as lost.
 async fn converse(
     mut conn: Conn,
     link: &Link<'_>,
@@ -503,22 +503,20 @@ async fn converse(
     let events = link.events;
     let mut pending: HashMap<u64, Pending> = HashMap::new();
     let mut backgrounds: HashMap<u64, bool> = HashMap::new();
-    // Subscriptions first; their answers are consumed here like any other.
-    let mut queued: Vec<Queued> = options
-        .subscriptions
-        .iter()
-        .map(|p| ("Subscribe".to_string(), json!({ "path": p }), true, None))
-        .collect();
-    if queued.is_empty() {
-        queued.push((
-            "Query".to_string(),
-            json!({ "path": ["Share", "CastCode"] }),
-            true,
-            None,
-        ));
-    }
-    // The id of the first request: its answer confirms the connection.
-    let first_id = *next_id;
+    // A probe every device answers, then the subscriptions (a device might
+    // not answer those); their answers are consumed here like any other.
+    let mut queued: Vec<Queued> = vec![(
+        "Query".to_string(),
+        json!({ "path": ["Share", "CastCode"] }),
+        true,
+        None,
+    )];
+    queued.extend(
+        options
+            .subscriptions
+            .iter()
+            .map(|p| ("Subscribe".to_string(), json!({ "path": p }), true, None)),
+    );
     let mut confirmed = false;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
@@ -581,7 +579,7 @@ async fn converse(
                     if now.duration_since(p.sent) < options.request_timeout {
                         return true;
                     }
-                    unconfirmed |= *id == first_id && !confirmed;
+                    unconfirmed |= !confirmed;
                     if let Some(reply) = p.reply.take() {
                         let _ = reply.send(Err(ClientError::Timeout(options.request_timeout)));
                     }
@@ -634,8 +632,9 @@ fn settle(
             *confirmed = true;
             *attempt = 0;
             link.state.send_replace(ConnState::Connected);
-            // The subscriptions went out first and the peer answers in
-            // order, so anything queried from now on sees them in effect.
+            // The subscriptions are already on the wire and the peer handles
+            // requests in order, so anything queried from now on sees them
+            // in effect.
             let _ = link.events.send(ClientEvent::Connected);
             None
         }

@@ -325,6 +325,7 @@ async fn serve_connection(
             let _ = tcp
                 .write_all(&http_refusal("431 Request Header Fields Too Large"))
                 .await;
+            linger(&mut tcp, Duration::from_secs(1)).await;
             return;
         }
         Ok(Err(e)) => {
@@ -349,6 +350,7 @@ async fn serve_connection(
                 // Not a valid upgrade (not GET, no key, wrong version…) and
                 // nothing answered yet: say so in HTTP.
                 let _ = stream.write_all(&http_refusal("400 Bad Request")).await;
+                linger(&mut stream, Duration::from_secs(1)).await;
             }
             return;
         }
@@ -499,11 +501,19 @@ async fn close_and_drop(
 async fn finish_close(mut ws: WebSocketStream<&mut Rewound>, grace: Duration) {
     let _ = tokio::time::timeout(grace, async {
         while let Some(Ok(_)) = ws.next().await {}
-        // A lingering close: send FIN and discard what the peer still sends
-        // (the rest of an oversized frame, garbage after a protocol error).
-        // Closing with unread bytes would reset the connection, and a reset
-        // can destroy our close frame before the peer has read it.
-        let stream = ws.into_inner();
+        // The rest of an oversized frame or garbage after a protocol error
+        // may still be unread.
+        linger(ws.into_inner(), grace).await;
+    })
+    .await;
+}
+
+/// A lingering close: send FIN, then discard what the peer still sends until
+/// it closes too (or `grace` ends). Closing with unread bytes would reset the
+/// connection, and a reset can destroy our last words (a close frame, an
+/// HTTP refusal) before the peer has read them.
+async fn linger<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, grace: Duration) {
+    let _ = tokio::time::timeout(grace, async {
         let _ = stream.shutdown().await;
         let mut sink = [0u8; 4096];
         while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
@@ -549,7 +559,7 @@ async fn read_request_head(mut tcp: TcpStream) -> Result<Result<Rewound, TcpStre
 /// the handshake it yields the request head and then end-of-file, so the
 /// handshake sees exactly the request (an incomplete one fails instead of
 /// waiting); the tail and the rest of the stream follow after it.
-pub struct Rewound {
+struct Rewound {
     head: Vec<u8>,
     head_pos: usize,
     handshaking: bool,

@@ -271,3 +271,71 @@ fn serve_stops_gracefully_on_ctrl_c() {
     };
     assert!(exit.success(), "{exit:?}");
 }
+
+#[test]
+fn the_password_never_appears_in_logs() {
+    use base64::Engine as _;
+    let secret = "Log-Secret+/=9";
+    let mut serve = roomshare()
+        .env("ROOMSHARE_LOG", "trace")
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-capture",
+            "--password",
+            secret,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines_of(serve.stdout.take().unwrap());
+    let logs = lines_of(serve.stderr.take().unwrap());
+    let line = out.recv_timeout(WAIT).expect("serve prints its address");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("ws://"))
+        .unwrap()
+        .to_string();
+    for (password, ok) in [(secret, true), ("Wrong-Secret+/=9", false)] {
+        let client = roomshare()
+            .env("ROOMSHARE_LOG", "trace")
+            .args([
+                "query",
+                "Share",
+                "CastCode",
+                "--url",
+                &url,
+                "--password",
+                password,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(client.status.success(), ok, "{}", stderr(&client));
+        let client_logs = stderr(&client);
+        for needle in [
+            password.to_string(),
+            base64::engine::general_purpose::STANDARD.encode(password),
+        ] {
+            assert!(
+                !client_logs.contains(&needle),
+                "the client logged {needle:?}"
+            );
+        }
+    }
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let logs: Vec<String> = logs.iter().collect();
+    assert!(!logs.is_empty(), "trace logging produced nothing");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+    let encoded = roomshare::server::auth_protocol(secret);
+    for line in &logs {
+        for needle in [secret, &b64, &encoded[5..], "Wrong-Secret"] {
+            assert!(
+                !line.contains(needle),
+                "the server logged {needle:?}: {line}"
+            );
+        }
+    }
+}

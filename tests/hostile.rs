@@ -765,3 +765,102 @@ async fn a_subscriber_that_stops_reading_is_dropped_and_others_served() {
     );
     served.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_client_that_vanishes_mid_request_harms_no_one() {
+    let served = serve().await;
+    let mut bystander = Raw::open(served.addr).await;
+    for _ in 0..20 {
+        let mut raw = Raw::open(served.addr).await;
+        // A request, half of another, and gone without a close.
+        let whole = text(&request("Call/Share", r#"{"action": "OpenShareGuide"}"#)).bytes();
+        let half = text(CAST_CODE_QUERY).bytes();
+        raw.tcp.write_all(&whole).await.unwrap();
+        raw.tcp.write_all(&half[..half.len() / 2]).await.unwrap();
+        drop(raw);
+        still_served(&mut bystander).await;
+    }
+    served.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn many_clients_reconnect_resubscribe_and_requery_after_a_restart() {
+    use roomshare::client::{Client, ClientEvent, ClientOptions, Endpoint};
+    let served = serve().await;
+    let addr = served.addr;
+    let options = ClientOptions {
+        backoff_min: Duration::from_millis(20),
+        backoff_max: Duration::from_millis(200),
+        subscriptions: vec![vec!["Share".into(), "CastCode".into()]],
+        ..ClientOptions::default()
+    };
+    let clients: Vec<Client> = (0..20)
+        .map(|_| {
+            Client::start(
+                Endpoint::Remote {
+                    url: served.url(),
+                    password: Some(PASSWORD.into()),
+                },
+                options.clone(),
+            )
+        })
+        .collect();
+    let mut streams: Vec<_> = clients.iter().map(Client::events).collect();
+    let connected = |events: &mut tokio::sync::broadcast::Receiver<ClientEvent>| {
+        let mut events = events.resubscribe();
+        async move {
+            tokio::time::timeout(WAIT, async {
+                while !matches!(events.recv().await.unwrap(), ClientEvent::Connected) {}
+            })
+            .await
+            .expect("connected in time")
+        }
+    };
+    for client in &clients {
+        let mut state = client.state();
+        tokio::time::timeout(
+            WAIT,
+            state.wait_for(|s| *s == roomshare::client::ConnState::Connected),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    }
+    // Restart; each client must announce a new connection.
+    let waits: Vec<_> = streams.iter_mut().map(connected).collect();
+    served.server.shutdown().await;
+    let mut config = server_config(Some(PASSWORD));
+    config.listen = addr;
+    let server = roomshare::server::Server::start(config, served.engine.clone(), None)
+        .await
+        .unwrap();
+    for wait in waits {
+        wait.await;
+    }
+    // Every client re-queries successfully and gets events again.
+    for client in &clients {
+        let r = client.query(&["Share", "CastCode"]).await.unwrap();
+        assert_eq!(r.data.unwrap()["cast_code"], CAST_CODE);
+    }
+    let mut raw = Raw::open(addr).await;
+    raw.send(&[text(r#"{"id": 1, "method": "Call/RoomShare", "params": {"action": "SetCastCode", "action_params": {"cast_code": "314159"}}}"#)]).await;
+    assert!(matches!(raw.next().await, Seen::Text(_)));
+    for events in &mut streams {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                if let ClientEvent::Event {
+                    sub_event, data, ..
+                } = events.recv().await.unwrap()
+                    && sub_event == "CastCodeChanged"
+                    && data["cast_code"] == "314159"
+                {
+                    break;
+                }
+            }
+        })
+        .await
+        .expect("the event after the restart");
+    }
+    drop(clients);
+    server.shutdown().await;
+}

@@ -712,6 +712,25 @@ async fn client_request_times_out() {
     assert_eq!(*client.state().borrow(), ConnState::Connected);
 }
 
+#[tokio::test]
+async fn client_treats_a_peer_that_never_answers_as_lost() {
+    let addr = silent_server(0).await;
+    let mut options = fast_options(vec![vec![]]);
+    options.request_timeout = Duration::from_millis(300);
+    let outcome = Client::connect(
+        Endpoint::Remote {
+            url: format!("ws://{addr}/"),
+            password: None,
+        },
+        options,
+    )
+    .await;
+    let Err(ClientError::NotConnected(why)) = outcome else {
+        panic!("connected to a peer that never answers")
+    };
+    assert!(why.contains("did not answer"), "{why}");
+}
+
 /// A TCP proxy in front of `target` that counts the connections it accepts.
 async fn counting_proxy(target: std::net::SocketAddr) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -885,4 +904,21 @@ async fn a_client_close_is_answered_and_the_server_drops_the_connection() {
     assert!(matches!(ending, support::Ending::Close(_)), "{ending:?}");
     assert!(tcp_closed_within(ws, Duration::from_secs(3)).await);
     served.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_connection_with_1001() {
+    let served = serve().await;
+    let mut a = served.connect().await;
+    let mut b = served.connect().await;
+    assert_eq!(rpc(&mut a, CAST_CODE_QUERY).await, cast_code_answer());
+    let shutdown = tokio::spawn(served.server.shutdown());
+    for ws in [&mut a, &mut b] {
+        expect_close(ws, 1001, "server shutting down").await;
+    }
+    drop((a, b));
+    tokio::time::timeout(WAIT, shutdown)
+        .await
+        .expect("shutdown finishes")
+        .unwrap();
 }
