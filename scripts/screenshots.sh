@@ -3,6 +3,7 @@
 #
 #     scripts/screenshots.sh            # PNGs into screenshots/
 #     scripts/screenshots.sh --idle-cpu # also print the console's idle CPU
+#     PROFILE=dev scripts/screenshots.sh  # with the debug build
 #
 # Runs the release binary under its own Xvfb + openbox with a few real X
 # windows (ImageMagick `display` windows with titles) to capture, drives the
@@ -17,8 +18,10 @@ IDLE_CPU=0
 for tool in Xvfb openbox xdotool import convert display; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/deps.sh installs it)" >&2; exit 2; }
 done
-cargo build --release --quiet
-BIN="$PWD/target/release/roomshare"
+# PROFILE=dev uses the debug build (quicker to build, still smooth enough).
+PROFILE="${PROFILE:-release}"
+cargo build --profile "$PROFILE" --quiet
+BIN="$PWD/target/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")/roomshare"
 OUT="$PWD/screenshots"
 mkdir -p "$OUT"
 WORK="$(mktemp -d)"

@@ -129,8 +129,6 @@ pub struct ConsoleApp {
     preview: textures::PreviewTexture,
     /// Frames drawn (for tests and benches).
     pub frames: u64,
-    /// Set once the CJK font is installed.
-    fonts_ready: bool,
     /// `ws://…` when this console also serves its engine (`--listen`).
     pub serving: Option<String>,
 }
@@ -164,7 +162,6 @@ impl ConsoleApp {
             connect: ConnectDialog::default(),
             preview: textures::PreviewTexture::default(),
             frames: 0,
-            fonts_ready: true,
             serving: None,
         }
     }
@@ -281,10 +278,6 @@ impl ConsoleApp {
     /// Draw one frame into `ui` (the whole window).
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        if !self.fonts_ready {
-            fonts::install(&ctx);
-            self.fonts_ready = true;
-        }
         self.frames += 1;
         let now = Instant::now();
         let view = self.driver.view();
@@ -295,7 +288,7 @@ impl ConsoleApp {
             self.toasts.notice(n);
         }
         self.wall.settle(&view, start_answered);
-        let has_preview = self.preview.update(&ctx, self.driver.preview().as_ref());
+        self.preview.update(&ctx, self.driver.preview().as_ref());
         let tiles = wall::tiles_of(&view, lang);
         let (keys, escape) = self.keys(&ctx);
         let mut out = Vec::new();
@@ -391,7 +384,6 @@ impl ConsoleApp {
         if let Some(d) = wake {
             ctx.request_repaint_after(d.max(Duration::from_millis(16)));
         }
-        let _ = has_preview;
     }
 
     fn toolbar(&mut self, ui: &mut egui::Ui, view: &RoomView) {

@@ -191,7 +191,16 @@ pub fn ui(
 
             ui.add_space(6.0);
             ui.horizontal_wrapped(|ui| {
-                let can_stop = info.is_sharing || quick > 0;
+                // StopShare stops this Rooms' own share or a quick cast; a
+                // remote participant's share is theirs to stop (17).
+                let rooms_shares = info
+                    .share_user_info
+                    .as_ref()
+                    .is_some_and(|w| (20..=22).contains(&w.instance_id));
+                let unknown_owner = view.extension != crate::link::Extension::Present;
+                let can_stop = quick > 0
+                    || own.is_some()
+                    || (info.is_sharing && (rooms_shares || unknown_owner));
                 let stop = egui::Button::new(
                     RichText::new(format!("■ {}", lang.tr("stop_share")))
                         .size(18.0)
