@@ -242,20 +242,42 @@ fn keyboard_shares_and_stops_under_xvfb() {
         xdotool(&display, &["key", "--delay", "60", k]).expect("xdotool key");
     };
 
-    // Right focuses the first tile, then moves to the first window; Enter shares it.
-    for _ in 0..=first_window {
-        key("Right");
-    }
-    key("Return");
+    // Home focuses the first tile, Right moves to the first window, Enter
+    // shares it. The window may still be starting when the first keys
+    // arrive, so the sequence is repeated until the room answers.
     let expected = order[first_window]["id"]
         .as_str()
         .unwrap_or_default()
         .to_string();
-    wait_for(
-        "Enter shares the focused window",
-        Duration::from_secs(15),
-        || api.is_sharing() && api.shared_source() == expected,
-    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let _ = xdotool(&display, &["windowactivate", "--sync", &window]);
+        key("Home");
+        for _ in 0..first_window {
+            key("Right");
+        }
+        key("Return");
+        let attempt = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < attempt && api.shared_source() != expected {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if api.is_sharing() && api.shared_source() == expected {
+            break;
+        }
+        if Instant::now() > deadline {
+            let shot = std::env::temp_dir().join("roomshare-e2e-failure.png");
+            let _ = Command::new("import")
+                .args(["-window", "root"])
+                .arg(&shot)
+                .env("DISPLAY", &display)
+                .status();
+            panic!(
+                "Enter did not share {expected}; shared: {:?}; screen: {}",
+                api.shared_source(),
+                shot.display()
+            );
+        }
+    }
 
     // Left moves back one tile; Enter switches the share to it.
     key("Left");

@@ -115,7 +115,7 @@ fn en(key: &'static str) -> &'static str {
         "embedded_unavailable" => "The embedded engine is not running in this session.",
         "language" => "Language",
         "view" => "View",
-        "keys_help" => "←↑→↓ move  ·  Enter share  ·  Esc stop  ·  Ctrl+F filter",
+        "keys_help" => "←↑→↓ Home End move  ·  Enter share  ·  Esc stop  ·  Ctrl+F filter",
         "stopped_because" => "The last share stopped by itself:",
         "not_known" => "unknown",
         "fps" => "fps",

@@ -238,14 +238,17 @@ impl ConsoleApp {
             if typing || self.connect.open {
                 return;
             }
-            keys.left = i.consume_key(Modifiers::NONE, Key::ArrowLeft);
-            keys.right = i.consume_key(Modifiers::NONE, Key::ArrowRight);
-            keys.up = i.consume_key(Modifiers::NONE, Key::ArrowUp);
-            keys.down = i.consume_key(Modifiers::NONE, Key::ArrowDown);
+            // Several presses may arrive in one frame (fast typing, xdotool).
+            keys.left = i.count_and_consume_key(Modifiers::NONE, Key::ArrowLeft);
+            keys.right = i.count_and_consume_key(Modifiers::NONE, Key::ArrowRight);
+            keys.up = i.count_and_consume_key(Modifiers::NONE, Key::ArrowUp);
+            keys.down = i.count_and_consume_key(Modifiers::NONE, Key::ArrowDown);
+            keys.home = i.consume_key(Modifiers::NONE, Key::Home);
+            keys.end = i.consume_key(Modifiers::NONE, Key::End);
             keys.enter = i.consume_key(Modifiers::NONE, Key::Enter);
             escape = i.consume_key(Modifiers::NONE, Key::Escape);
         });
-        if keys.left || keys.right || keys.up || keys.down || keys.enter {
+        if keys.moves() > 0 || keys.enter {
             // Our tile focus replaces egui's widget focus, so a focused
             // button is not also "clicked" by Enter.
             ctx.memory_mut(|m| {

@@ -167,10 +167,9 @@ pub fn ui(
                 ui.add(egui::Image::new((tex.id(), size)).corner_radius(4.0));
                 ui.label(
                     RichText::new(format!(
-                        "{} · {:.1} {}",
+                        "{} · {}",
                         lang.tr("now_sharing"),
-                        preview.fps,
-                        lang.tr("fps")
+                        super::textures::fps_text(preview.fps, lang)
                     ))
                     .color(style::SHARING)
                     .small(),

@@ -139,3 +139,15 @@ impl PreviewTexture {
         }
     }
 }
+
+/// "29.7 fps", or "measuring…" before the rate is known.
+pub fn fps_text(fps: f32, lang: super::i18n::Lang) -> String {
+    if fps > 0.0 {
+        format!("{fps:.1} {}", lang.tr("fps"))
+    } else {
+        match lang {
+            super::i18n::Lang::En => "measuring fps…".into(),
+            super::i18n::Lang::Zh => "正在测量帧率…".into(),
+        }
+    }
+}

@@ -137,18 +137,41 @@ impl Default for Wall {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Step {
+    Left,
+    Right,
+    Up,
+    Down,
+}
+
 /// How long a click waits for the room's answer before the tile stops saying "Starting…".
 pub const PENDING_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// Keys the wall reacts to this frame.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Keys {
-    pub left: bool,
-    pub right: bool,
-    pub up: bool,
-    pub down: bool,
+    /// Presses of each arrow this frame.
+    pub left: usize,
+    pub right: usize,
+    pub up: usize,
+    pub down: usize,
     pub enter: bool,
     pub focus_filter: bool,
+    /// Home / End: the first / last tile.
+    pub home: bool,
+    pub end: bool,
+}
+
+impl Keys {
+    pub fn moves(&self) -> usize {
+        self.left
+            + self.right
+            + self.up
+            + self.down
+            + usize::from(self.home)
+            + usize::from(self.end)
+    }
 }
 
 impl Wall {
@@ -179,19 +202,39 @@ impl Wall {
         if visible.is_empty() {
             return;
         }
-        let pos = self
+        let mut pos = self
             .focused
             .as_ref()
             .and_then(|f| visible.iter().position(|t| &t.id == f));
-        let moved = keys.left || keys.right || keys.up || keys.down;
-        if moved {
-            let next = match pos {
-                None => 0,
-                Some(p) if keys.left => p.saturating_sub(1),
-                Some(p) if keys.right => (p + 1).min(visible.len() - 1),
-                Some(p) => self.vertical(&visible, p, keys.down).unwrap_or(p),
-            };
-            self.focused = Some(visible[next].id.clone());
+        if keys.home {
+            pos = Some(0);
+        }
+        if keys.end {
+            pos = Some(visible.len() - 1);
+        }
+        let steps = [
+            (keys.left, Step::Left),
+            (keys.right, Step::Right),
+            (keys.up, Step::Up),
+            (keys.down, Step::Down),
+        ];
+        for (count, step) in steps {
+            for _ in 0..count {
+                let next = match (pos, step) {
+                    // The first arrow press focuses the first tile.
+                    (None, _) => 0,
+                    (Some(p), Step::Left) => p.saturating_sub(1),
+                    (Some(p), Step::Right) => (p + 1).min(visible.len() - 1),
+                    (Some(p), Step::Up) => self.vertical(&visible, p, false).unwrap_or(p),
+                    (Some(p), Step::Down) => self.vertical(&visible, p, true).unwrap_or(p),
+                };
+                pos = Some(next);
+            }
+        }
+        if keys.moves() > 0
+            && let Some(p) = pos
+        {
+            self.focused = Some(visible[p].id.clone());
             self.scroll_to_focus = true;
         }
         if keys.enter
@@ -501,7 +544,7 @@ impl Wall {
                 StrokeKind::Inside,
             );
             let fps = if live_preview.is_some() {
-                format!(" · {:.1} {}", preview.fps, lang.tr("fps"))
+                format!(" · {}", super::textures::fps_text(preview.fps, lang))
             } else {
                 String::new()
             };
