@@ -58,9 +58,16 @@ convert -size 900x600 xc:white -stroke '#c8c8c8' \
   -stroke none -fill black -pointsize 22 -annotate +10+30 'Region   Q1     Q2     Q3' "$WORK/sheet.png"
 convert -size 800x560 xc:'#fdf6e3' -fill '#586e75' -pointsize 40 -annotate +40+90 'Meeting notes' \
   -pointsize 26 -annotate +40+160 '1. Launch plan' -annotate +40+210 '2. Budget' "$WORK/notes.png"
-display -title 'Quarterly review — Slides' -geometry +40+40 "$WORK/slides.png" & PIDS+=($!)
-display -title 'Budget.xlsx — Sheets' -geometry +300+200 "$WORK/sheet.png" & PIDS+=($!)
-display -title '会议纪要 Meeting notes' -geometry +600+300 "$WORK/notes.png" & PIDS+=($!)
+window() { # title geometry image
+  display -title "$1" -geometry "$2" "$3" & PIDS+=($!)
+  local pid=$! w=""
+  for _ in $(seq 50); do w=$(xdotool search --pid "$pid" 2>/dev/null | tail -1 || true); [ -n "$w" ] && break; sleep 0.1; done
+  # Also sets _NET_WM_NAME (UTF-8), which is what capture reads.
+  [ -n "$w" ] && xdotool set_window --name "$1" "$w" || true
+}
+window 'Quarterly review — Slides' +40+40 "$WORK/slides.png"
+window 'Budget.xlsx — Sheets' +300+200 "$WORK/sheet.png"
+window '会议纪要 Meeting notes' +600+300 "$WORK/notes.png"
 sleep 1
 
 start_console() { # args…
@@ -109,20 +116,22 @@ shot 02-sharing-window-with-preview 3
 
 # 3. A remote participant shares (a whiteboard, a co-host on a Mac).
 call Share StopShare
+sleep 0.5
 call RoomShare SimulateRemoteShare nickname='"张伟"' whiteboard=true instance_id=2 role_type=2
 shot 03-remote-participant-sharing
 
 # 4. Quick cast (pre-meeting) preparing.
 call RoomShare SimulateRemoteStop
 call Meeting LeaveMeeting
+sleep 1
 call RoomShare SimulateQuickCast nickname='"李娜的手机"'
-shot 04-quick-cast-preparing 0.4
+shot 04-quick-cast-preparing 0.6
 call Share CancelQuickShare || true
 
 # 5. An error toast: Enter on a tile outside a meeting → 10000.
 sleep 0.5
 key Return
-shot 05-error-toast 1.2
+shot 05-error-toast 2
 
 # 6. Remote mode: a second console drives this room over the network.
 kill "$CONSOLE_PID"; wait "$CONSOLE_PID" 2>/dev/null || true
@@ -132,6 +141,6 @@ call Meeting StartMeeting meeting_type=instant
 sleep 0.5
 call RoomShare SimulateRemoteShare nickname='"王芳"' instance_id=1 role_type=1
 start_console --url "$URL"
-shot 06-remote-mode 4
+shot 06-remote-mode 7
 
 echo "done: $(ls "$OUT"/*.png | wc -l) PNGs in screenshots/"

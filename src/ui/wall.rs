@@ -58,10 +58,16 @@ pub fn tiles_of(view: &RoomView, lang: Lang) -> Vec<Tile> {
                     )),
                     _ => ShareTarget::Index(s.select_index?),
                 };
+                // Some windows have no title: show their app, or their id.
+                let title = [&s.title, &s.app, &s.id]
+                    .into_iter()
+                    .find(|t| !t.trim().is_empty())
+                    .cloned()
+                    .unwrap_or_default();
                 Some(Tile {
                     id: s.id.clone(),
                     kind: s.kind,
-                    title: s.title.clone(),
+                    title,
                     app: s.app.clone(),
                     width: s.width,
                     height: s.height,
