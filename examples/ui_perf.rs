@@ -216,9 +216,15 @@ fn latency(label: &str, rt: &tokio::runtime::Runtime, target: Target, changed: C
         times.push(t0.elapsed().as_secs_f64() * 1000.0);
         assert!(ok, "no is_sharing");
         link.share(ShareAction::StopShare);
-        assert!(changed.wait_until(&link, |v| {
+        let stopped = changed.wait_until(&link, |v| {
             !v.share_info.as_ref().is_some_and(|s| s.is_sharing)
-        }));
+        });
+        assert!(
+            stopped,
+            "share {i}: not stopped; notices {:?}; view {:?}",
+            link.take_notices(),
+            link.view().share_info
+        );
     }
     times.sort_by(f64::total_cmp);
     let mean = times.iter().sum::<f64>() / times.len() as f64;
@@ -265,6 +271,9 @@ fn main() {
         .block_on(Server::start(
             ServerConfig {
                 listen: "127.0.0.1:0".parse().expect("addr"),
+                // This loop clicks far faster than a person: lift the flood limit.
+                rate_per_sec: 1_000_000,
+                rate_burst: 2_000_000,
                 ..ServerConfig::default()
             },
             engine,

@@ -6,7 +6,7 @@
 #     PROFILE=dev scripts/screenshots.sh  # with the debug build
 #
 # Runs the release binary under its own Xvfb + openbox with a few real X
-# windows (ImageMagick `display` windows with titles) to capture, drives the
+# windows (Tk windows showing generated pictures) to capture, drives the
 # console into its main states through the control API (the CLI's `call`)
 # and real key presses (xdotool), and grabs the console window with
 # ImageMagick `import`. Every process it starts is stopped by its pid.
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 IDLE_CPU=0
 [ "${1:-}" = "--idle-cpu" ] && IDLE_CPU=1
 
-for tool in Xvfb openbox xdotool import convert display; do
+for tool in Xvfb openbox xdotool import convert python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/deps.sh installs it)" >&2; exit 2; }
 done
 # PROFILE=dev uses the debug build (quicker to build, still smooth enough).
@@ -58,12 +58,12 @@ convert -size 900x600 xc:white -stroke '#c8c8c8' \
   -stroke none -fill black -pointsize 22 -annotate +10+30 'Region   Q1     Q2     Q3' "$WORK/sheet.png"
 convert -size 800x560 xc:'#fdf6e3' -fill '#586e75' -pointsize 40 -annotate +40+90 'Meeting notes' \
   -pointsize 26 -annotate +40+160 '1. Launch plan' -annotate +40+210 '2. Budget' "$WORK/notes.png"
-window() { # title geometry image
-  display -title "$1" -geometry "$2" "$3" & PIDS+=($!)
-  local pid=$! w=""
-  for _ in $(seq 50); do w=$(xdotool search --pid "$pid" 2>/dev/null | tail -1 || true); [ -n "$w" ] && break; sleep 0.1; done
-  # Also sets _NET_WM_NAME (UTF-8), which is what capture reads.
-  [ -n "$w" ] && xdotool set_window --name "$1" "$w" || true
+window() { # title geometry image — a Tk window (sets _NET_WM_NAME, UTF-8)
+  python3 -c '
+import sys, tkinter as tk
+r = tk.Tk(); r.title(sys.argv[1]); r.geometry(sys.argv[2])
+img = tk.PhotoImage(file=sys.argv[3]); tk.Label(r, image=img, bd=0).pack()
+r.mainloop()' "$1" "$2" "$3" & PIDS+=($!)
 }
 window 'Quarterly review — Slides' +40+40 "$WORK/slides.png"
 window 'Budget.xlsx — Sheets' +300+200 "$WORK/sheet.png"
