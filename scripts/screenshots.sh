@@ -42,12 +42,13 @@ unset WAYLAND_DISPLAY XDG_SESSION_TYPE
 export HOME="$WORK/home" XDG_RUNTIME_DIR="$WORK" XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config"
 mkdir -p "$HOME"
 
-Xvfb "$DISPLAY" -screen 0 1600x1000x24 -nolisten tcp 2>/dev/null & PIDS+=($!)
+Xvfb "$DISPLAY" -screen 0 2560x1600x24 -nolisten tcp 2>/dev/null & PIDS+=($!)
 for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$N" ] && break; sleep 0.1; done
 openbox 2>/dev/null & PIDS+=($!)
 xsetroot -solid '#2d3e50' 2>/dev/null || true
 
-# Real windows to capture: slides, a spreadsheet, a Chinese-titled document.
+# Real windows to capture: slides, a spreadsheet, a Chinese-titled document,
+# placed beside the console (a covered window captures black on Xvfb).
 convert -size 1024x640 gradient:'#1f4e79'-'#0b1d30' -fill white -pointsize 56 \
   -annotate +60+140 'Q3 Review' -pointsize 30 -annotate +60+220 'Revenue +18% · Churn -3%' \
   -fill '#f2c14e' -draw 'rectangle 60,320 240,560' -fill '#4cb944' -draw 'rectangle 300,260 480,560' \
@@ -65,9 +66,9 @@ r = tk.Tk(); r.title(sys.argv[1]); r.geometry(sys.argv[2])
 img = tk.PhotoImage(file=sys.argv[3]); tk.Label(r, image=img, bd=0).pack()
 r.mainloop()' "$1" "$2" "$3" & PIDS+=($!)
 }
-window 'Quarterly review — Slides' +40+40 "$WORK/slides.png"
-window 'Budget.xlsx — Sheets' +300+200 "$WORK/sheet.png"
-window '会议纪要 Meeting notes' +600+300 "$WORK/notes.png"
+window 'Quarterly review — Slides' +1500+20 "$WORK/slides.png"
+window 'Budget.xlsx — Sheets' +1560+720 "$WORK/sheet.png"
+window '会议纪要 Meeting notes' +100+1000 "$WORK/notes.png"
 sleep 1
 
 start_console() { # args…
@@ -110,12 +111,17 @@ s=json.loads(sys.argv[1])["sources"]
 order=[x for x in s if x["kind"]!="window"]+[x for x in s if x["kind"]=="window"]
 slides=[i for i,x in enumerate(order) if "Slides" in x.get("title","")]
 print((slides or [len([x for x in s if x["kind"]!="window"])])[0]+1)' "$SOURCES")
-for _ in $(seq "$STEPS"); do key Right; done
-key Return
+for attempt in 1 2 3 4 5; do
+  key Home
+  for _ in $(seq $((STEPS - 1))); do key Right; done
+  key Return
+  sleep 1.5
+  query RoomShare ShareSession | grep -q '"source_id": "[^"]' && break
+done
 shot 02-sharing-window-with-preview 3
 
 # 3. A remote participant shares (a whiteboard, a co-host on a Mac).
-call Share StopShare
+call Share StopShare || true
 sleep 0.5
 call RoomShare SimulateRemoteShare nickname='"张伟"' whiteboard=true instance_id=2 role_type=2
 shot 03-remote-participant-sharing
