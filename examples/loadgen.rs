@@ -556,6 +556,8 @@ async fn echo_connection(stream: TcpStream) {
         .max_frame_size(Some(roomshare::server::MAX_MESSAGE));
     // Echo the offered subprotocol, as the real server does, so a client
     // that offers `auth-…` completes the handshake here too.
+    // The Err type is tungstenite's, not ours to shrink.
+    #[allow(clippy::result_large_err)]
     let callback = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         if let Some(p) = req.headers().get("sec-websocket-protocol") {
             let first = p
@@ -577,14 +579,13 @@ async fn echo_connection(stream: TcpStream) {
         return;
     };
     while let Some(Ok(msg)) = ws.next().await {
-        match msg {
-            Message::Text(_) | Message::Binary(_) => {
-                if ws.send(msg).await.is_err() {
-                    return;
-                }
-            }
+        let echo = match msg {
+            Message::Text(_) | Message::Binary(_) => msg,
             Message::Close(_) => return,
-            _ => {}
+            _ => continue,
+        };
+        if ws.send(echo).await.is_err() {
+            return;
         }
     }
 }

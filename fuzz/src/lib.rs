@@ -178,7 +178,7 @@ pub fn engine_case(data: &[u8]) {
             6 => {
                 // A stale or made-up deferred transition must be harmless.
                 let epoch = u64::from(input.byte() % 4);
-                let d = if input.byte() % 2 == 0 {
+                let d = if input.byte().is_multiple_of(2) {
                     Deferred::JoinCompleted { epoch }
                 } else {
                     Deferred::QuickCastSharing { epoch }
@@ -245,7 +245,7 @@ fn check_answer(req: &Request, step: &Step) {
     );
     if r.contains_key("data") {
         assert_eq!(
-            r.keys().last().map(String::as_str),
+            r.keys().next_back().map(String::as_str),
             Some("data"),
             "data last: {frame}"
         );
@@ -257,21 +257,17 @@ fn check_answer(req: &Request, step: &Step) {
             r.contains_key("data"),
             "a Query answer has data exactly when it succeeded: {frame}"
         );
-        if let Some(at) = first_structural(&frame, "}}}}") {
-            assert_eq!(
-                at,
-                frame.len() - 4,
-                "a Query answer must not close four objects before its end (regex controllers match \"result\": {{.*?}}}}}}}}): {frame}"
-            );
-        }
+        let at = first_structural(&frame, "}}}}");
+        assert!(
+            at.is_none_or(|at| at == frame.len() - 4),
+            "a Query answer must not close four objects before its end (regex controllers match \"result\": {{.*?}}}}}}}}): {frame}"
+        );
     } else if req.method_name.starts_with("Call/") && !r.contains_key("data") {
-        if let Some(at) = first_structural(&frame, "}}") {
-            assert_eq!(
-                at,
-                frame.len() - 2,
-                "a Call answer must not close two objects before its end (regex controllers match \"result\": {{.*?}}}}): {frame}"
-            );
-        }
+        let at = first_structural(&frame, "}}");
+        assert!(
+            at.is_none_or(|at| at == frame.len() - 2),
+            "a Call answer must not close two objects before its end (regex controllers match \"result\": {{.*?}}}}): {frame}"
+        );
     }
 }
 
@@ -541,7 +537,7 @@ fn request(input: &mut ByteSource) -> Request {
                 "path".into(),
                 Value::from(path.iter().map(|s| Value::from(*s)).collect::<Vec<_>>()),
             );
-            if input.byte() % 4 == 0 {
+            if input.byte().is_multiple_of(4) {
                 params.insert("source_id".into(), value(input));
             }
         }
@@ -551,7 +547,7 @@ fn request(input: &mut ByteSource) -> Request {
         }
         // Call-shaped, inputs in action_params and/or directly in params.
         _ => {
-            let action = if input.byte() % 16 == 0 {
+            let action = if input.byte().is_multiple_of(16) {
                 value(input)
             } else {
                 Value::from(*input.pick(ACTIONS))
@@ -593,7 +589,7 @@ fn sources(input: &mut ByteSource) -> Vec<SourceInfo> {
     let mask = input.byte();
     for (bit, (id, kind, title)) in catalogue.iter().enumerate() {
         if mask & (1 << bit) != 0 {
-            let renamed = input.byte() % 4 == 0;
+            let renamed = input.byte().is_multiple_of(4);
             list.push(SourceInfo {
                 id: (*id).into(),
                 kind: *kind,
@@ -610,7 +606,7 @@ fn sources(input: &mut ByteSource) -> Vec<SourceInfo> {
             });
         }
     }
-    if !list.is_empty() && input.byte() % 2 == 0 {
+    if !list.is_empty() && input.byte().is_multiple_of(2) {
         let n = list.len();
         list.rotate_left(usize::from(input.byte()) % n);
     }
