@@ -2,15 +2,16 @@
 //! The UI reads a [`RoomView`] snapshot and sends commands; it never blocks
 //! and never knows which of the two it drives. Both go through the same
 //! client (`crate::client`), so the traffic pane shows the same frames.
-//!
-//! SKELETON: types and method signatures are the contract for the UI; the
-//! bodies are being written.
+
+mod driver;
 
 use crate::capture::{SharePreview, ThumbnailStore};
-use crate::engine::EngineHandle;
+use crate::client::{Client, ClientOptions, Endpoint};
+use crate::engine::{EngineHandle, ThumbnailProvider};
 use crate::protocol::model::{MeetingInfo, ShareInfo, SourceInfo};
 use crate::protocol::{MeetingAction, ShareAction, SimAction};
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 /// What the console drives.
 #[derive(Clone)]
@@ -49,7 +50,7 @@ pub struct SharedSource {
 }
 
 /// Everything the console shows about the room. `None` = not known yet.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomView {
     /// "embedded" or the URL.
     pub label: String,
@@ -79,10 +80,67 @@ pub struct Notice {
     pub message: String,
 }
 
-/// The UI's handle. Cheap to clone; every method returns at once.
+/// Traffic entries kept for the pane (oldest dropped first).
+pub const TRAFFIC_LIMIT: usize = 2000;
+
+/// Code of notices about requests that got no answer at all (timeout, not
+/// connected): not a device code.
+pub const NO_ANSWER: i64 = -1;
+
+/// State shared between the handle and the driver task.
+struct Shared {
+    view: Mutex<Arc<RoomView>>,
+    traffic: Mutex<VecDeque<TrafficEntry>>,
+    notices: Mutex<Vec<Notice>>,
+    on_change: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Shared {
+    fn view(&self) -> Arc<RoomView> {
+        self.view.lock().expect("view lock").clone()
+    }
+
+    /// Apply `f` to the view; tell the UI only if something changed.
+    fn update(&self, f: impl FnOnce(&mut RoomView)) {
+        let changed = {
+            let mut guard = self.view.lock().expect("view lock");
+            let mut next = RoomView::clone(&guard);
+            f(&mut next);
+            let changed = next != **guard;
+            if changed {
+                *guard = Arc::new(next);
+            }
+            changed
+        };
+        if changed {
+            (self.on_change)();
+        }
+    }
+
+    fn notify(&self, notice: Notice) {
+        tracing::info!("{}: {} {}", notice.action, notice.code, notice.message);
+        self.notices.lock().expect("notice lock").push(notice);
+        (self.on_change)();
+    }
+
+    fn record(&self, entry: TrafficEntry) {
+        let mut traffic = self.traffic.lock().expect("traffic lock");
+        if traffic.len() >= TRAFFIC_LIMIT {
+            traffic.pop_front();
+        }
+        traffic.push_back(entry);
+    }
+}
+
+/// The UI's handle. Cheap to clone; every method returns at once (the work
+/// happens on the runtime the link was started on).
 #[derive(Clone)]
 pub struct Link {
-    _private: Arc<()>,
+    shared: Arc<Shared>,
+    client: Client,
+    runtime: tokio::runtime::Handle,
+    thumbnails: ThumbnailStore,
+    preview: Option<Arc<Mutex<Option<SharePreview>>>>,
 }
 
 impl Link {
@@ -90,60 +148,143 @@ impl Link {
     /// background task whenever the view, traffic or notices changed (the UI
     /// passes `ctx.request_repaint`).
     pub fn start(
-        _target: Target,
-        _runtime: &tokio::runtime::Handle,
-        _on_change: Arc<dyn Fn() + Send + Sync>,
+        target: Target,
+        runtime: &tokio::runtime::Handle,
+        on_change: Arc<dyn Fn() + Send + Sync>,
     ) -> Link {
-        todo!("link")
+        let (endpoint, thumbnails, preview, embedded) = match target {
+            Target::Embedded {
+                engine,
+                thumbnails,
+                preview,
+            } => {
+                let provider: Arc<dyn ThumbnailProvider> = Arc::new(thumbnails.clone());
+                (
+                    Endpoint::Embedded {
+                        engine,
+                        thumbnails: Some(provider),
+                    },
+                    thumbnails,
+                    Some(preview),
+                    true,
+                )
+            }
+            Target::Remote { url, password } => (
+                Endpoint::Remote { url, password },
+                ThumbnailStore::default(),
+                None,
+                false,
+            ),
+        };
+        let view = RoomView {
+            label: endpoint.label(),
+            embedded,
+            conn: ConnState::Connecting,
+            share_info: None,
+            meeting: None,
+            cast_code: None,
+            capture_device_list: Vec::new(),
+            share_guide_open: None,
+            extension: Extension::Unknown,
+            sources: Vec::new(),
+            generation: None,
+            shared_source: None,
+            last_stop_reason: None,
+        };
+        let shared = Arc::new(Shared {
+            view: Mutex::new(Arc::new(view)),
+            traffic: Mutex::new(VecDeque::new()),
+            notices: Mutex::new(Vec::new()),
+            on_change,
+        });
+        let client = {
+            let _entered = runtime.enter();
+            Client::start(
+                endpoint,
+                ClientOptions {
+                    subscriptions: vec![vec![]],
+                    ..ClientOptions::default()
+                },
+            )
+        };
+        runtime.spawn(driver::drive(
+            client.clone(),
+            shared.clone(),
+            thumbnails.clone(),
+            embedded,
+        ));
+        Link {
+            shared,
+            client,
+            runtime: runtime.clone(),
+            thumbnails,
+            preview,
+        }
     }
 
     /// The latest view (cheap: an `Arc` clone).
     pub fn view(&self) -> Arc<RoomView> {
-        todo!()
+        self.shared.view()
     }
 
     /// Send a Call/Share. Its outcome arrives as a view change or a notice.
-    pub fn share(&self, _action: ShareAction) {
-        todo!()
+    pub fn share(&self, action: ShareAction) {
+        self.call("Call/Share", action.name(), action.to_params());
     }
 
     /// Send a Call/Meeting.
-    pub fn meeting(&self, _action: MeetingAction) {
-        todo!()
+    pub fn meeting(&self, action: MeetingAction) {
+        self.call("Call/Meeting", action.name(), action.to_params());
     }
 
     /// Send a room-simulator action (embedded engines and roomshare peers).
-    pub fn simulate(&self, _action: SimAction) {
-        todo!()
+    pub fn simulate(&self, action: SimAction) {
+        self.call("Call/RoomShare", action.name(), action.to_params());
+    }
+
+    fn call(&self, method: &'static str, action: &'static str, params: serde_json::Value) {
+        let client = self.client.clone();
+        let shared = self.shared.clone();
+        self.runtime
+            .spawn(driver::call(client, shared, method, action, params));
     }
 
     /// Notices since the last call.
     pub fn take_notices(&self) -> Vec<Notice> {
-        todo!()
+        std::mem::take(&mut *self.shared.notices.lock().expect("notice lock"))
     }
 
-    /// The traffic log (newest last, bounded).
+    /// The traffic log (newest last, bounded by [`TRAFFIC_LIMIT`]).
     pub fn traffic(&self) -> Vec<TrafficEntry> {
-        todo!()
+        self.shared
+            .traffic
+            .lock()
+            .expect("traffic lock")
+            .iter()
+            .cloned()
+            .collect()
     }
 
     pub fn clear_traffic(&self) {
-        todo!()
+        self.shared.traffic.lock().expect("traffic lock").clear();
+        (self.shared.on_change)();
     }
 
     /// Thumbnails of the sources: the local capture's in embedded mode,
     /// fetched over `["RoomShare","Thumbnail"]` in remote mode.
     pub fn thumbnails(&self) -> ThumbnailStore {
-        todo!()
+        self.thumbnails.clone()
     }
 
     /// The live "now sharing" picture (embedded mode; `None` remotely).
     pub fn preview(&self) -> Option<SharePreview> {
-        todo!()
+        self.preview
+            .as_ref()
+            .and_then(|p| p.lock().expect("preview lock").clone())
     }
 
     /// Retry now (after an auth failure, or to skip the backoff wait).
     pub fn reconnect(&self) {
-        todo!()
+        self.client.reconnect();
     }
 }

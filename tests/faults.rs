@@ -1,0 +1,443 @@
+//! Faults (issue 5 item 2): a handshake that never completes, the
+//! connection cap, a client that vanishes mid-request, a subscriber that
+//! stops reading, and a server restart under load. Real sockets throughout.
+
+use futures_util::{SinkExt, StreamExt};
+use roomshare::client::{Client, ClientEvent, ClientOptions, ConnState, Endpoint};
+use roomshare::engine::{EngineHandle, RoomConfig};
+use roomshare::server::{Server, ServerConfig};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+
+fn room() -> RoomConfig {
+    RoomConfig {
+        join_delay: Duration::from_millis(10),
+        ..RoomConfig::default()
+    }
+}
+
+async fn serve(config: ServerConfig) -> (Server, EngineHandle) {
+    let engine = EngineHandle::spawn(room());
+    let server = Server::start(config, engine.clone(), None)
+        .await
+        .expect("server starts");
+    (server, engine)
+}
+
+fn loopback() -> ServerConfig {
+    ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    }
+}
+
+async fn ws(
+    addr: SocketAddr,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>> {
+    tokio_tungstenite::connect_async(format!("ws://{addr}/"))
+        .await
+        .expect("handshake")
+        .0
+}
+
+/// Send a request and read frames until its answer (skipping events).
+async fn ask(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>,
+    id: u64,
+    method: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    let req = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    ws.send(Message::text(req.to_string())).await.unwrap();
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("answer in time");
+        let Some(Ok(Message::Text(t))) = msg else {
+            panic!("connection ended: {msg:?}")
+        };
+        let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+        if v.get("id") == Some(&serde_json::json!(id)) {
+            return v;
+        }
+    }
+}
+
+/// True once the peer has closed the TCP connection (EOF or reset).
+async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(limit, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn unfinished_handshake_is_dropped_and_its_slot_freed() {
+    let config = ServerConfig {
+        max_connections: 1,
+        handshake_timeout: Duration::from_millis(300),
+        ..loopback()
+    };
+    let (server, _engine) = serve(config).await;
+    let addr = server.local_addr();
+    // Slowloris: half a request, then silence.
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: room\r\nUpgrade: websocket\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut slow, Duration::from_secs(3)).await,
+        "the stalled handshake is dropped"
+    );
+    // The only slot is free again: a real client gets in and is served.
+    let mut client = ws(addr).await;
+    let answer = ask(
+        &mut client,
+        1,
+        "Query",
+        serde_json::json!({"path": ["Share", "CastCode"]}),
+    )
+    .await;
+    assert_eq!(answer["result"]["error_code"], 0);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn connection_cap_refuses_extra_connections_then_recovers() {
+    let (server, _engine) = serve(ServerConfig {
+        max_connections: 2,
+        ..loopback()
+    })
+    .await;
+    let addr = server.local_addr();
+    let mut a = ws(addr).await;
+    let b = ws(addr).await;
+    // A third is turned away while two are open.
+    let third = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await;
+    assert!(third.is_err(), "third connection must be refused");
+    drop(b);
+    // Once one leaves, newcomers are served again.
+    let mut c = None;
+    for _ in 0..100 {
+        if let Ok((s, _)) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await {
+            c = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut c = c.expect("a slot frees up when a client leaves");
+    assert_eq!(
+        ask(&mut c, 1, "Query", serde_json::json!({"path": ["Share"]})).await["result"]["error_code"],
+        0
+    );
+    assert_eq!(
+        ask(&mut a, 2, "Query", serde_json::json!({"path": ["Share"]})).await["result"]["error_code"],
+        0
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn client_vanishing_mid_request_loses_nothing_for_others() {
+    let (server, engine) = serve(loopback()).await;
+    let addr = server.local_addr();
+    let mut watcher = ws(addr).await;
+    assert_eq!(
+        ask(
+            &mut watcher,
+            1,
+            "Subscribe",
+            serde_json::json!({"path": ["Meeting"]})
+        )
+        .await["result"]["error_code"],
+        0
+    );
+    // A client sends a request and disappears before the answer.
+    let mut gone = ws(addr).await;
+    gone.send(Message::text(r#"{"jsonrpc": "2.0", "id": 9, "method": "Call/Meeting", "params": {"action": "StartMeeting"}}"#)).await.unwrap();
+    drop(gone);
+    // The request was applied all the same, and the watcher sees it.
+    let mut snapshot = engine.snapshot();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        snapshot.wait_for(|s| s.meeting_status == 1),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(5), watcher.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        event
+            .to_text()
+            .unwrap()
+            .contains("\"method\": \"Event/Meeting\""),
+        "{event:?}"
+    );
+    assert_eq!(
+        ask(
+            &mut watcher,
+            2,
+            "Query",
+            serde_json::json!({"path": ["Meeting", "MeetingInfo"]})
+        )
+        .await["result"]["error_code"],
+        0
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriber_that_stops_reading_is_dropped_others_keep_going() {
+    let config = ServerConfig {
+        rate_per_sec: 1_000_000,
+        rate_burst: 1_000_000,
+        ..loopback()
+    };
+    let (server, engine) = serve(config).await;
+    let addr = server.local_addr();
+    // The stalled subscriber: subscribes to everything, then never reads.
+    let mut stalled = ws(addr).await;
+    assert_eq!(
+        ask(
+            &mut stalled,
+            1,
+            "Subscribe",
+            serde_json::json!({"path": []})
+        )
+        .await["result"]["error_code"],
+        0
+    );
+    // A healthy subscriber that reads everything.
+    let mut healthy = ws(addr).await;
+    assert_eq!(
+        ask(
+            &mut healthy,
+            1,
+            "Subscribe",
+            serde_json::json!({"path": ["Share", "ShareGuide"]})
+        )
+        .await["result"]["error_code"],
+        0
+    );
+    // First fill the stalled connection's socket buffers with big events
+    // (source lists), so the server can no longer write to it...
+    let big = |n: usize| {
+        (0..200)
+            .map(|i| roomshare::protocol::SourceInfo {
+                id: format!("w{i}"),
+                kind: roomshare::protocol::SourceKind::Window,
+                select_index: None,
+                device_id: None,
+                title: format!("{} {n}", "a long window title ".repeat(8)),
+                app: "app".into(),
+                width: 800,
+                height: 600,
+            })
+            .collect::<Vec<_>>()
+    };
+    for n in 0..400 {
+        engine.set_sources(big(n)).await.unwrap();
+    }
+    // ...then far more events than the engine's buffer holds.
+    let toggles = roomshare::engine::actor::EVENT_BUFFER + 500;
+    let mut driver = ws(addr).await;
+    for i in 0..toggles {
+        let action = if i % 2 == 0 {
+            "OpenShareGuide"
+        } else {
+            "CloseShareGuide"
+        };
+        let req = format!(
+            r#"{{"jsonrpc": "2.0", "id": {i}, "method": "Call/Share", "params": {{"action": "{action}"}}}}"#
+        );
+        driver.send(Message::text(req)).await.unwrap();
+    }
+    // The driver gets every answer and the healthy subscriber every event.
+    let mut answers = 0;
+    while answers < toggles {
+        match tokio::time::timeout(Duration::from_secs(20), driver.next())
+            .await
+            .expect("answers keep coming")
+        {
+            Some(Ok(Message::Text(_))) => answers += 1,
+            other => panic!("driver connection broke: {other:?}"),
+        }
+    }
+    let mut events = 0;
+    while events < toggles {
+        match tokio::time::timeout(Duration::from_secs(20), healthy.next())
+            .await
+            .expect("events keep coming")
+        {
+            Some(Ok(Message::Text(t))) => {
+                assert!(t.as_str().contains("ShareGuideChanged"));
+                events += 1;
+            }
+            other => panic!("healthy subscriber broke: {other:?}"),
+        }
+    }
+    // The stalled one, when it finally reads, finds it was dropped with a
+    // reason instead of being fed forever.
+    let mut close_code = None;
+    let mut received = 0usize;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), stalled.next())
+            .await
+            .expect("the stalled connection ends")
+        {
+            Some(Ok(Message::Text(_))) => received += 1,
+            Some(Ok(Message::Close(frame))) => {
+                close_code = frame.map(|f| u16::from(f.code));
+                break;
+            }
+            Some(Ok(_)) => {}
+            None | Some(Err(_)) => break,
+        }
+    }
+    assert!(
+        received < toggles + 400,
+        "the stalled subscriber must not receive everything ({received})"
+    );
+    assert_eq!(
+        close_code,
+        Some(1008),
+        "dropped with a policy close after {received} frames"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_restart_under_load_clients_reconnect_and_resubscribe() {
+    let (server, _engine) = serve(loopback()).await;
+    let addr = server.local_addr();
+    let options = ClientOptions {
+        backoff_min: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(400),
+        subscriptions: vec![vec!["Share".into()]],
+        ..ClientOptions::default()
+    };
+    let clients: Vec<Client> = (0..20)
+        .map(|_| {
+            Client::start(
+                Endpoint::Remote {
+                    url: format!("ws://{addr}/"),
+                    password: None,
+                },
+                options.clone(),
+            )
+        })
+        .collect();
+    for c in &clients {
+        let mut state = c.state();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            state.wait_for(|s| *s == ConnState::Connected),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    }
+    // Load while the server goes away.
+    let load: Vec<_> = clients
+        .iter()
+        .map(|c| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let mut ok = 0;
+                for _ in 0..50 {
+                    if c.query(&["Share"]).await.is_ok_and(|r| r.is_ok()) {
+                        ok += 1;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                ok
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    server.shutdown().await;
+    for c in &clients {
+        let mut state = c.state();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            state.wait_for(|s| matches!(s, ConnState::Reconnecting { .. })),
+        )
+        .await
+        .expect("clients notice the loss")
+        .unwrap();
+    }
+    // Same port, new engine.
+    let config = ServerConfig {
+        listen: addr,
+        ..ServerConfig::default()
+    };
+    let (server, engine) = serve(config).await;
+    for c in &clients {
+        let mut state = c.state();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            state.wait_for(|s| *s == ConnState::Connected),
+        )
+        .await
+        .expect("clients reconnect")
+        .unwrap();
+    }
+    for task in load {
+        // Nothing hangs: every request ended (answered or refused while down).
+        tokio::time::timeout(Duration::from_secs(20), task)
+            .await
+            .expect("no request hangs")
+            .unwrap();
+    }
+    // Re-subscribed: every client sees an event caused by another.
+    let mut streams: Vec<_> = clients.iter().map(Client::events).collect();
+    let first = &clients[0];
+    assert!(
+        first
+            .request(
+                "Call/Meeting",
+                serde_json::json!({"action": "StartMeeting"})
+            )
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    let mut snapshot = engine.snapshot();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        snapshot.wait_for(|s| s.meeting_status == 1),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let start = serde_json::json!({"action": "StartShare", "action_params": {"share_type": 0, "fluency_first": true, "select_index": 1}});
+    assert!(first.request("Call/Share", start).await.unwrap().is_ok());
+    for events in &mut streams {
+        let got = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Ok(ClientEvent::Event { sub_event, .. }) = events.recv().await
+                    && sub_event == "ShareInfoChanged"
+                {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(got.is_ok(), "a client did not re-subscribe");
+    }
+    server.shutdown().await;
+}

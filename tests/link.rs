@@ -1,0 +1,324 @@
+//! The console's link behaves identically over the embedded engine and over
+//! a real WebSocket connection to a server on loopback: the same scenario
+//! runs against both.
+
+use roomshare::capture::{Frame, Thumb, ThumbnailStore, TileState};
+use roomshare::engine::{EngineHandle, RoomConfig};
+use roomshare::link::{ConnState, Direction, Extension, Link, RoomView, Target};
+use roomshare::protocol::{MeetingAction, ShareAction, ShareTarget, SimAction, StartShare};
+use roomshare::server::{Server, ServerConfig};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn fast_room() -> RoomConfig {
+    RoomConfig {
+        cast_code: Some("246810".into()),
+        join_delay: Duration::from_millis(20),
+        quick_cast_delay: Duration::from_millis(20),
+        ..RoomConfig::default()
+    }
+}
+
+/// Wait until the view satisfies `cond` (the link updates it from its own
+/// tasks); panics with the last view after `timeout`.
+fn wait_view(link: &Link, what: &str, cond: impl Fn(&RoomView) -> bool) -> Arc<RoomView> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let view = link.view();
+        if cond(&view) {
+            return view;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; view: {view:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn wait_notice(link: &Link, code: i64) -> roomshare::link::Notice {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    loop {
+        seen.extend(link.take_notices());
+        if let Some(n) = seen.iter().find(|n| n.code == code) {
+            return n.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no notice with code {code}; saw {seen:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn start(index: u32, generation: Option<u64>) -> ShareAction {
+    ShareAction::StartShare(StartShare {
+        target: ShareTarget::Index(index),
+        fluency_first: true,
+        share_voice: false,
+        generation,
+    })
+}
+
+/// The scenario both link kinds must pass.
+fn scenario(link: &Link) {
+    let view = wait_view(link, "connected with sources", |v| {
+        v.conn == ConnState::Connected
+            && v.cast_code.is_some()
+            && !v.sources.is_empty()
+            && v.meeting.is_some()
+    });
+    assert_eq!(view.cast_code.as_deref(), Some("246810"));
+    assert_eq!(view.extension, Extension::Present);
+    assert_eq!(view.capture_device_list, vec!["hdmi-1".to_string()]);
+    assert_eq!(view.share_guide_open, Some(false));
+
+    // Outside a meeting the engine refuses, and the console is told why.
+    link.share(start(1, view.generation));
+    let notice = wait_notice(link, 10000);
+    assert_eq!(notice.action, "StartShare");
+    assert!(notice.message.contains("not in a meeting"), "{notice:?}");
+
+    link.meeting(MeetingAction::StartMeeting);
+    wait_view(link, "in meeting", |v| {
+        v.meeting.as_ref().is_some_and(|m| m.meeting_status == 1)
+    });
+
+    let window = view
+        .sources
+        .iter()
+        .find(|s| s.select_index == Some(2))
+        .unwrap()
+        .clone();
+    link.share(start(2, view.generation));
+    let view = wait_view(link, "sharing window 2", |v| {
+        v.share_info.as_ref().is_some_and(|s| s.is_sharing)
+            && v.shared_source
+                .as_ref()
+                .is_some_and(|s| s.source_id == window.id)
+    });
+    assert_eq!(
+        view.share_info
+            .as_ref()
+            .unwrap()
+            .share_user_info
+            .as_ref()
+            .unwrap()
+            .nickname,
+        "roomshare"
+    );
+
+    // A stale generation is refused, not misdirected.
+    link.share(start(1, Some(view.generation.unwrap() + 7)));
+    let notice = wait_notice(link, 8);
+    assert!(notice.message.contains("stale"), "{notice:?}");
+
+    link.simulate(SimAction::RemoteShare {
+        nickname: "张伟".into(),
+        whiteboard: true,
+        instance_id: 2,
+        role_type: 2,
+    });
+    let view = wait_view(link, "remote share", |v| {
+        v.share_info
+            .as_ref()
+            .and_then(|s| s.share_user_info.as_ref())
+            .is_some_and(|u| u.nickname == "张伟")
+    });
+    assert!(
+        view.shared_source.is_none(),
+        "the remote participant took over"
+    );
+    assert_eq!(
+        view.share_info
+            .as_ref()
+            .unwrap()
+            .share_user_info
+            .as_ref()
+            .unwrap()
+            .screen_share_type,
+        1
+    );
+
+    // StopShare does not stop someone else's share.
+    link.share(ShareAction::StopShare);
+    assert!(wait_notice(link, 17).message.contains("remote participant"));
+
+    link.share(ShareAction::OpenShareGuide);
+    wait_view(link, "guide open", |v| v.share_guide_open == Some(true));
+
+    link.meeting(MeetingAction::LeaveMeeting);
+    wait_view(link, "left", |v| {
+        v.meeting.as_ref().is_some_and(|m| m.meeting_status == 0)
+            && v.share_info.as_ref().is_some_and(|s| !s.is_sharing)
+    });
+
+    // The traffic log has the calls with their answers and round trips.
+    let traffic = link.traffic();
+    let out = traffic
+        .iter()
+        .find(|t| {
+            t.direction == Direction::Out && t.action.as_deref() == Some("SimulateRemoteShare")
+        })
+        .expect("the simulator call is logged");
+    assert_eq!(out.method, "Call/RoomShare");
+    let answered = traffic
+        .iter()
+        .filter(|t| t.direction == Direction::In && t.action.as_deref() == Some("StartShare"))
+        .collect::<Vec<_>>();
+    assert!(
+        answered.iter().any(|t| t.error_code == Some(10000)),
+        "{answered:#?}"
+    );
+    assert!(
+        answered
+            .iter()
+            .any(|t| t.error_code == Some(0) && t.round_trip.is_some())
+    );
+    assert!(
+        traffic.iter().any(|t| t.method == "Event/Share"),
+        "events are logged"
+    );
+}
+
+fn ready_thumb(store: &ThumbnailStore, id: &str, rgb: [u8; 3]) {
+    let (w, h) = (64, 36);
+    let rgba = (0..w * h)
+        .flat_map(|_| [rgb[0], rgb[1], rgb[2], 255])
+        .collect();
+    store.set(
+        id,
+        TileState::Ready(Thumb {
+            frame: Arc::new(Frame {
+                width: w,
+                height: h,
+                rgba,
+            }),
+            seq: 1,
+            captured_at: Instant::now(),
+        }),
+    );
+}
+
+#[test]
+fn embedded_link() {
+    let rt = runtime();
+    let engine = rt.block_on(async { EngineHandle::spawn(fast_room()) });
+    let repaints = Arc::new(Mutex::new(0u32));
+    let counter = repaints.clone();
+    let link = Link::start(
+        Target::Embedded {
+            engine,
+            thumbnails: ThumbnailStore::default(),
+            preview: Arc::new(Mutex::new(None)),
+        },
+        rt.handle(),
+        Arc::new(move || *counter.lock().unwrap() += 1),
+    );
+    assert!(link.view().embedded);
+    scenario(&link);
+    assert!(
+        *repaints.lock().unwrap() > 0,
+        "the UI is asked to repaint on changes"
+    );
+}
+
+#[test]
+fn remote_link_over_loopback_with_thumbnails() {
+    let rt = runtime();
+    let store = ThumbnailStore::default();
+    ready_thumb(&store, "win-terminal", [200, 30, 40]);
+    let server = rt.block_on(async {
+        let engine = EngineHandle::spawn(fast_room());
+        let config = ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            password: Some("s3cret+/=".into()),
+            ..ServerConfig::default()
+        };
+        Server::start(config, engine, Some(Arc::new(store.clone())))
+            .await
+            .unwrap()
+    });
+    let url = format!("ws://{}/", server.local_addr());
+    let link = Link::start(
+        Target::Remote {
+            url: url.clone(),
+            password: Some("s3cret+/=".into()),
+        },
+        rt.handle(),
+        Arc::new(|| {}),
+    );
+    assert_eq!(link.view().label, url);
+    scenario(&link);
+
+    // Remote thumbnails arrive over ["RoomShare","Thumbnail"] and decode to
+    // the engine's picture (JPEG: colours within a tolerance).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let thumb = loop {
+        if let TileState::Ready(t) = link.thumbnails().get("win-terminal") {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "no remote thumbnail");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!((thumb.frame.width, thumb.frame.height), (64, 36));
+    let px = &thumb.frame.rgba[(18 * 64 + 32) * 4..][..3];
+    assert!(px[0] > 170 && px[1] < 70 && px[2] < 80, "pixel {px:?}");
+    // A source without a picture is shown as unavailable with the reason.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let TileState::Unavailable(why) = link.thumbnails().get("win-slides") {
+            assert!(why.contains("not captured yet"), "{why}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no unavailable state");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn remote_link_reports_auth_failure_without_retrying() {
+    let rt = runtime();
+    let server = rt.block_on(async {
+        let engine = EngineHandle::spawn(fast_room());
+        let config = ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            password: Some("right".into()),
+            ..ServerConfig::default()
+        };
+        Server::start(config, engine, None).await.unwrap()
+    });
+    let url = format!("ws://{}/", server.local_addr());
+    let link = Link::start(
+        Target::Remote {
+            url,
+            password: Some("wrong".into()),
+        },
+        rt.handle(),
+        Arc::new(|| {}),
+    );
+    let view = wait_view(&link, "auth failure", |v| {
+        matches!(v.conn, ConnState::AuthFailed { .. })
+    });
+    let ConnState::AuthFailed { code, .. } = view.conn else {
+        unreachable!()
+    };
+    assert_eq!(code, 16);
+    assert_eq!(wait_notice(&link, 16).action, "connect");
+    // It stays failed: no reconnect storm.
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(matches!(link.view().conn, ConnState::AuthFailed { .. }));
+    let connects = link.traffic().iter().filter(|t| t.method == "Auth").count();
+    assert_eq!(connects, 1, "exactly one attempt");
+    rt.block_on(server.shutdown());
+}
