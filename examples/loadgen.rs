@@ -1766,11 +1766,27 @@ async fn soak(
     let inproc = server.inproc.is_some();
     let sampler = tokio::spawn(async move {
         let mut samples = Vec::new();
-        let mut tick = tokio::time::interval(Duration::from_secs(sample_secs.max(1)));
+        let period = Duration::from_secs(sample_secs.max(1));
+        let mut tick = tokio::time::interval(period);
         tick.tick().await;
         loop {
+            // Don't wait a whole period past the end of the load.
+            if began.elapsed() + period > Duration::from_secs(soak_secs) + period / 2 {
+                let remaining = Duration::from_secs(soak_secs).saturating_sub(began.elapsed());
+                tokio::time::sleep(remaining.saturating_sub(Duration::from_millis(500))).await;
+                if let Some(m) = if inproc {
+                    read_mem(None)
+                } else {
+                    read_mem(pid)
+                } {
+                    println!("  t={:>4} s  {m}", began.elapsed().as_secs());
+                    samples.push((began.elapsed(), m));
+                }
+                break;
+            }
             tick.tick().await;
             let at = began.elapsed();
+            // The load stops at `soak_secs`: a sample after it is not "under load".
             if at.as_secs() > soak_secs {
                 break;
             }
