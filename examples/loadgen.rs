@@ -718,7 +718,8 @@ impl Stats {
             events: 0,
             connects: 0,
             samples: Vec::new(),
-            hist: Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid histogram bounds"),
+            hist: Histogram::new_with_bounds(1, 120_000_000_000, 3)
+                .expect("valid histogram bounds"),
         }
     }
 
@@ -752,8 +753,22 @@ impl Stats {
     }
 }
 
-fn us(h: &Histogram<u64>, q: f64) -> u64 {
+/// Histograms hold nanoseconds (µs resolution would quantise a 25 µs
+/// loopback round trip to 4 % steps); reports are in µs.
+fn ns(h: &Histogram<u64>, q: f64) -> u64 {
     h.value_at_quantile(q)
+}
+
+fn us(h: &Histogram<u64>, q: f64) -> u64 {
+    h.value_at_quantile(q) / 1000
+}
+
+fn max_us(h: &Histogram<u64>) -> u64 {
+    h.max() / 1000
+}
+
+fn mean_us(h: &Histogram<u64>) -> f64 {
+    h.mean() / 1000.0
 }
 
 fn fmt_us(v: u64) -> String {
@@ -761,6 +776,14 @@ fn fmt_us(v: u64) -> String {
         format!("{:.1} ms", v as f64 / 1000.0)
     } else {
         format!("{v} µs")
+    }
+}
+
+fn fmt_ns(v: u64) -> String {
+    if v >= 10_000_000 {
+        format!("{:.1} ms", v as f64 / 1e6)
+    } else {
+        format!("{:.1} µs", v as f64 / 1e3)
     }
 }
 
@@ -1055,8 +1078,8 @@ async fn exchange(
             Incoming::Response { id: got, code } if got == id => {
                 stats.answered += 1;
                 if record {
-                    let micros = now.duration_since(sent_at).as_micros() as u64;
-                    let _ = stats.hist.record(micros.max(1));
+                    let nanos = now.duration_since(sent_at).as_nanos() as u64;
+                    let _ = stats.hist.record(nanos.max(1));
                 }
                 // The echo baseline answers without a result: fine there.
                 match code {
@@ -1233,7 +1256,7 @@ fn print_stats(label: &str, s: &Stats, wall: Duration) {
         s.answered as f64 / wall.as_secs_f64().max(1e-9),
         fmt_us(us(h, 0.50)),
         fmt_us(us(h, 0.99)),
-        fmt_us(h.max()),
+        fmt_us(max_us(h)),
         s.errors,
         s.lost,
         s.events
@@ -1286,12 +1309,12 @@ async fn compare(
         let mut p50 = [0u64; 4];
         for (k, srv) in [&echo, &engine].into_iter().enumerate() {
             let (s, wall) = closed_loop(plan(srv.addr, (single / rounds).max(1)), 1).await?;
-            p50[k] = us(&s.hist, 0.5);
+            p50[k] = ns(&s.hist, 0.5);
             acc[k].0.merge(s);
             acc[k].1 += wall;
             let (s, wall) =
                 closed_loop(plan(srv.addr, (requests / rounds).max(1)), clients).await?;
-            p50[2 + k] = us(&s.hist, 0.5);
+            p50[2 + k] = ns(&s.hist, 0.5);
             acc[2 + k].0.merge(s);
             acc[2 + k].1 += wall;
         }
@@ -1325,13 +1348,13 @@ async fn compare(
             .into_iter()
             .enumerate()
         {
-            let (a, b) = (us(&e.0.hist, q), us(&g.0.hist, q));
+            let (a, b) = (ns(&e.0.hist, q), ns(&g.0.hist, q));
             println!(
                 "{:<16}{:<8}{:>14}{:>14}{:>14.2}",
                 if i == 0 { label.as_str() } else { "" },
                 name,
-                fmt_us(a),
-                fmt_us(b),
+                fmt_ns(a),
+                fmt_ns(b),
                 ratio(b as f64, a as f64)
             );
         }
@@ -1339,8 +1362,8 @@ async fn compare(
             "{:<16}{:<8}{:>14.1}{:>14.1}{:>14.2}",
             "",
             "mean µs",
-            e.0.hist.mean(),
-            g.0.hist.mean(),
+            mean_us(&e.0.hist),
+            mean_us(&g.0.hist),
             ratio(g.0.hist.mean(), e.0.hist.mean())
         );
         println!(
@@ -1353,13 +1376,13 @@ async fn compare(
         );
     }
     let over1 = ratio(
-        us(&acc[1].0.hist, 0.5) as f64,
-        us(&acc[0].0.hist, 0.5) as f64,
+        ns(&acc[1].0.hist, 0.5) as f64,
+        ns(&acc[0].0.hist, 0.5) as f64,
     ) - 1.0;
     let over1_mean = ratio(acc[1].0.hist.mean(), acc[0].0.hist.mean()) - 1.0;
     let over_n = ratio(
-        us(&acc[3].0.hist, 0.5) as f64,
-        us(&acc[2].0.hist, 0.5) as f64,
+        ns(&acc[3].0.hist, 0.5) as f64,
+        ns(&acc[2].0.hist, 0.5) as f64,
     ) - 1.0;
     let tput = ratio(rate(&acc[3]), rate(&acc[2]));
     println!();
@@ -1390,12 +1413,12 @@ async fn compare(
         }
     }
     println!(
-        "RESULT scenario=compare ok={ok} overhead1={med1:.4} overheadN={med_n:.4} overhead1_p50={:.4} overhead1_mean={:.4} overheadN_p50={:.4} echo1_p50_us={} engine1_p50_us={} echoN_rps={:.0} engineN_rps={:.0} throughput_ratio={:.4} clients={clients}",
+        "RESULT scenario=compare ok={ok} overhead1={med1:.4} overheadN={med_n:.4} overhead1_p50={:.4} overhead1_mean={:.4} overheadN_p50={:.4} echo1_p50_us={:.1} engine1_p50_us={:.1} echoN_rps={:.0} engineN_rps={:.0} throughput_ratio={:.4} clients={clients}",
         over1,
         over1_mean,
         over_n,
-        us(&acc[0].0.hist, 0.5),
-        us(&acc[1].0.hist, 0.5),
+        ns(&acc[0].0.hist, 0.5) as f64 / 1000.0,
+        ns(&acc[1].0.hist, 0.5) as f64 / 1000.0,
         rate(&acc[2]),
         rate(&acc[3]),
         tput
@@ -1458,7 +1481,7 @@ async fn mixed(
         stats.answered as f64 / wall.as_secs_f64().max(1e-9),
         us(&stats.hist, 0.5),
         us(&stats.hist, 0.99),
-        stats.hist.max(),
+        max_us(&stats.hist),
         stats.events,
         after.map_or(0, |m| m.hwm_kb)
     );
@@ -1659,7 +1682,7 @@ async fn fanout(
     let end_mem = server.mem();
 
     let mut hist: Histogram<u64> =
-        Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid histogram bounds");
+        Histogram::new_with_bounds(1, 120_000_000_000, 3).expect("valid histogram bounds");
     let (mut received, mut complete, mut order_errors, mut other) = (0u64, 0usize, 0u64, 0u64);
     let (mut fewest, mut most) = (usize::MAX, 0usize);
     let mut failures = Vec::new();
@@ -1679,8 +1702,8 @@ async fn fanout(
                 order_errors += 1;
             }
             if let Some(sent) = sent_at.get(k) {
-                let micros = at.saturating_duration_since(*sent).as_micros() as u64;
-                let _ = hist.record(micros.max(1));
+                let nanos = at.saturating_duration_since(*sent).as_nanos() as u64;
+                let _ = hist.record(nanos.max(1));
             }
         }
     }
@@ -1694,7 +1717,7 @@ async fn fanout(
         "  delivery delay (call sent → event received): p50 {} p99 {} max {}",
         fmt_us(us(&hist, 0.5)),
         fmt_us(us(&hist, 0.99)),
-        fmt_us(hist.max())
+        fmt_us(max_us(&hist))
     );
     if !failures.is_empty() {
         println!(
@@ -1715,7 +1738,7 @@ async fn fanout(
         "RESULT scenario=fanout ok={ok} subscribers={subscribers} events={events} received={received} missing={missing} p50_us={} p99_us={} max_us={} peak_rss_kb={}",
         us(&hist, 0.5),
         us(&hist, 0.99),
-        hist.max(),
+        max_us(&hist),
         end_mem.map_or(0, |m| m.hwm_kb)
     );
     server.stop();
