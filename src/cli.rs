@@ -111,6 +111,10 @@ pub enum Command {
         /// Requests per second per connection before error 10 (burst: twice as many).
         #[arg(long, default_value_t = 1000)]
         rate_limit: u32,
+        /// Serve the engine's built-in demo sources without starting capture
+        /// workers (controller development, tests, machines without a display).
+        #[arg(long)]
+        no_capture: bool,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -136,6 +140,10 @@ pub enum Command {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// List the capture sources: index, kind, id, title, app, size, state (`--url` for a remote engine).
+    Sources(crate::capture::cli::SourcesArgs),
+    /// Capture one source (id or select_index) to a PNG: `roomshare snap 1 -o win.png`.
+    Snap(crate::capture::cli::SnapArgs),
     /// Subscribe and print events as they arrive: `roomshare watch Share`.
     Watch {
         /// Paths to subscribe to (none = all events); `Share/ShareInfo` or `Share ShareInfo` style per argument.
@@ -181,6 +189,21 @@ async fn connect(remote: &RemoteArgs) -> Result<Client, ExitCode> {
         })
 }
 
+/// Ctrl+C (SIGINT), listened for from the moment this is called: tokio's
+/// `ctrl_c()` installs its handler only when first polled.
+fn interrupted() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(signal) = signal.as_mut() {
+            signal.recv().await;
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// Run a subcommand. Returns the process exit code.
 pub async fn run_command(command: Command) -> ExitCode {
     match command {
@@ -189,9 +212,9 @@ pub async fn run_command(command: Command) -> ExitCode {
             password,
             max_connections,
             rate_limit,
+            no_capture,
             engine,
         } => {
-            let handle = EngineHandle::spawn(engine.room_config());
             let config = ServerConfig {
                 listen,
                 password,
@@ -200,13 +223,24 @@ pub async fn run_command(command: Command) -> ExitCode {
                 rate_burst: rate_limit.saturating_mul(2),
                 ..ServerConfig::default()
             };
-            let capture = crate::capture::Capture::start(
-                engine.sources,
-                handle.clone(),
-                crate::capture::CaptureOptions::default(),
-                std::sync::Arc::new(|| {}),
-            );
-            let thumbnails = Some(capture.provider());
+            // Refuse before anything starts (capture workers included).
+            if let Err(e) = config.check() {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+            let handle = EngineHandle::spawn(engine.room_config());
+            let capture = (!no_capture).then(|| {
+                crate::capture::Capture::start(
+                    engine.sources,
+                    handle.clone(),
+                    crate::capture::CaptureOptions::default(),
+                    std::sync::Arc::new(|| {}),
+                )
+            });
+            let thumbnails = capture.as_ref().map(crate::capture::Capture::provider);
+            // Listen for Ctrl+C before announcing the address, so that a
+            // signal sent right after the announcement stops us gracefully.
+            let interrupted = interrupted();
             let server = match Server::start(config, handle, thumbnails).await {
                 Ok(s) => s,
                 Err(e) => {
@@ -218,7 +252,7 @@ pub async fn run_command(command: Command) -> ExitCode {
                 "roomshare serving on ws://{}/ (Ctrl+C to stop)",
                 server.local_addr()
             );
-            let _ = tokio::signal::ctrl_c().await;
+            interrupted.await;
             server.shutdown().await;
             drop(capture);
             ExitCode::SUCCESS
@@ -302,6 +336,8 @@ pub async fn run_command(command: Command) -> ExitCode {
                 }
             }
         }
+        Command::Sources(args) => crate::capture::cli::run_sources(args).await,
+        Command::Snap(args) => crate::capture::cli::run_snap(args).await,
         Command::Watch { paths, remote } => {
             let subscriptions: Vec<Vec<String>> = if paths.is_empty() {
                 vec![vec![]]

@@ -172,11 +172,21 @@ pub struct Client {
 impl Client {
     /// Start connecting (on the current tokio runtime).
     pub fn start(endpoint: Endpoint, options: ClientOptions) -> Client {
+        Client::start_observed(endpoint, options).0
+    }
+
+    /// Like [`Client::start`], with an event receiver that exists before the
+    /// connection task runs, so not even the first frame is missed (the
+    /// console's traffic pane shows the handshake's `Auth` answer too).
+    pub fn start_observed(
+        endpoint: Endpoint,
+        options: ClientOptions,
+    ) -> (Client, broadcast::Receiver<ClientEvent>) {
         let (tx, rx) = mpsc::channel(256);
         let (state_tx, state) = watch::channel(ConnState::Connecting);
-        let (events, _) = broadcast::channel(4096);
+        let (events, observer) = broadcast::channel(4096);
         tokio::spawn(run(endpoint, options, rx, state_tx, events.clone()));
-        Client { tx, state, events }
+        (Client { tx, state, events }, observer)
     }
 
     /// Connect once (no reconnection) and wait until connected or refused.
@@ -384,9 +394,12 @@ async fn run(
         state.send_replace(ConnState::Connecting);
         let ended = match open(&endpoint, options.connect_timeout).await {
             Ok(conn) => {
-                attempt = 0;
-                state.send_replace(ConnState::Connected);
-                converse(conn, &options, &mut rx, &events, &mut next_id).await
+                let link = Link {
+                    options: &options,
+                    state: &state,
+                    events: &events,
+                };
+                converse(conn, &link, &mut rx, &mut next_id, &mut attempt).await
             }
             Err(ended) => ended,
         };
@@ -455,29 +468,56 @@ async fn run(
     }
 }
 
+/// What a connection reports to, for its whole life.
+struct Link<'a> {
+    options: &'a ClientOptions,
+    state: &'a watch::Sender<ConnState>,
+    events: &'a broadcast::Sender<ClientEvent>,
+}
+
+/// A request waiting to go out: method, params, background, reply.
+type Queued = (
+    String,
+    Value,
+    bool,
+    Option<oneshot::Sender<Result<RpcResult, ClientError>>>,
+);
+
 /// One connection's life: subscribe, then serve requests and deliver frames
 /// until it ends.
+///
+/// A completed WebSocket handshake does not mean the peer accepted us: a
+/// refused password is answered with an `Auth` frame and a close right after
+/// the upgrade. So the connection counts as `Connected` only once the peer
+/// has answered a request (the first frame is a probe Query every device
+/// answers); if a request times out before any answer came, the peer is
+/// unresponsive and the connection is treated as lost.
 async fn converse(
     mut conn: Conn,
-    options: &ClientOptions,
+    link: &Link<'_>,
     rx: &mut mpsc::Receiver<Cmd>,
-    events: &broadcast::Sender<ClientEvent>,
     next_id: &mut u64,
+    attempt: &mut u32,
 ) -> Ended {
+    let options = link.options;
+    let events = link.events;
     let mut pending: HashMap<u64, Pending> = HashMap::new();
     let mut backgrounds: HashMap<u64, bool> = HashMap::new();
-    // Subscriptions first; their answers are consumed here like any other.
-    let mut queued: Vec<(
-        String,
-        Value,
-        bool,
-        Option<oneshot::Sender<Result<RpcResult, ClientError>>>,
-    )> = options
-        .subscriptions
-        .iter()
-        .map(|p| ("Subscribe".to_string(), json!({ "path": p }), true, None))
-        .collect();
-    let mut announced = false;
+    // A probe every device answers, then the subscriptions (a device might
+    // not answer those); their answers are consumed here like any other.
+    let mut queued: Vec<Queued> = vec![(
+        "Query".to_string(),
+        json!({ "path": ["Share", "CastCode"] }),
+        true,
+        None,
+    )];
+    queued.extend(
+        options
+            .subscriptions
+            .iter()
+            .map(|p| ("Subscribe".to_string(), json!({ "path": p }), true, None)),
+    );
+    let mut confirmed = false;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         // Send what is queued.
@@ -499,37 +539,32 @@ async fn converse(
                 },
             );
             backgrounds.insert(id, background);
-            match &mut conn {
+            let answer = match &mut conn {
                 Conn::Ws(ws) => {
                     if let Err(e) = ws.send(Message::text(text)).await {
-                        fail_all(&mut pending, &e.to_string());
-                        return Ended::Lost(format!("send failed: {e}"));
+                        let why = format!("send failed: {e}");
+                        fail_all(&mut pending, ClientError::NotConnected(why.clone()));
+                        return Ended::Lost(why);
                     }
+                    None
                 }
                 Conn::Embedded(session) => match session.handle_text(&text).await {
-                    Ok(Some(answer)) => {
-                        if let Some(ended) =
-                            incoming(&answer, &mut pending, &mut backgrounds, events)
-                        {
-                            return ended;
-                        }
-                    }
-                    Ok(None) => {}
+                    Ok(answer) => answer,
                     Err(_) => return Ended::Stopped,
                 },
+            };
+            if let Some(answer) = answer {
+                let routed = incoming(&answer, &mut pending, &mut backgrounds, events);
+                if let Some(ended) = settle(routed, &mut confirmed, link, attempt, &mut pending) {
+                    return ended;
+                }
             }
-        }
-        // The subscriptions went out first and the peer answers in order, so
-        // anything queried from now on sees them in effect.
-        if !announced {
-            announced = true;
-            let _ = events.send(ClientEvent::Connected);
         }
         let frame: Result<String, Ended> = tokio::select! {
             cmd = rx.recv() => match cmd {
                 None => return Ended::Stopped,
                 Some(Cmd::Reconnect) => {
-                    fail_all(&mut pending, "reconnecting");
+                    fail_all(&mut pending, ClientError::NotConnected("reconnecting".into()));
                     return Ended::Reconnect;
                 }
                 Some(Cmd::Request { method, params, background, reply }) => {
@@ -539,35 +574,81 @@ async fn converse(
             },
             _ = tick.tick() => {
                 let now = Instant::now();
+                let mut unconfirmed = false;
                 pending.retain(|id, p| {
                     if now.duration_since(p.sent) < options.request_timeout {
                         return true;
                     }
+                    unconfirmed |= !confirmed;
                     if let Some(reply) = p.reply.take() {
                         let _ = reply.send(Err(ClientError::Timeout(options.request_timeout)));
                     }
                     backgrounds.remove(id);
                     false
                 });
+                if unconfirmed {
+                    let why = format!("the peer did not answer within {:?}", options.request_timeout);
+                    fail_all(&mut pending, ClientError::NotConnected(why.clone()));
+                    return Ended::Lost(why);
+                }
                 continue;
             }
             frame = next_frame(&mut conn) => frame,
         };
         match frame {
             Ok(text) => {
-                if let Some(ended) = incoming(&text, &mut pending, &mut backgrounds, events) {
-                    fail_all(&mut pending, "connection closed");
+                let routed = incoming(&text, &mut pending, &mut backgrounds, events);
+                if let Some(ended) = settle(routed, &mut confirmed, link, attempt, &mut pending) {
                     return ended;
                 }
             }
             Err(ended) => {
-                let why = match &ended {
-                    Ended::Lost(r) => r.clone(),
-                    _ => "connection closed".into(),
+                let error = match &ended {
+                    Ended::Lost(r) => ClientError::NotConnected(r.clone()),
+                    Ended::Auth { code, message } => ClientError::AuthFailed {
+                        code: *code,
+                        message: message.clone(),
+                    },
+                    _ => ClientError::NotConnected("connection closed".into()),
                 };
-                fail_all(&mut pending, &why);
+                fail_all(&mut pending, error);
                 return ended;
             }
+        }
+    }
+}
+
+/// Act on a routed frame: the first answer confirms the connection; an
+/// auth refusal ends it, failing what is pending with the device's code.
+fn settle(
+    routed: Routed,
+    confirmed: &mut bool,
+    link: &Link<'_>,
+    attempt: &mut u32,
+    pending: &mut HashMap<u64, Pending>,
+) -> Option<Ended> {
+    match routed {
+        Routed::Answer if !*confirmed => {
+            *confirmed = true;
+            *attempt = 0;
+            link.state.send_replace(ConnState::Connected);
+            // The subscriptions are already on the wire and the peer handles
+            // requests in order, so anything queried from now on sees them
+            // in effect.
+            let _ = link.events.send(ClientEvent::Connected);
+            None
+        }
+        Routed::Answer | Routed::Other => None,
+        Routed::End(ended) => {
+            let error = match &ended {
+                Ended::Auth { code, message } => ClientError::AuthFailed {
+                    code: *code,
+                    message: message.clone(),
+                },
+                _ => ClientError::NotConnected("connection closed".into()),
+            };
+            fail_all(pending, error);
+            Some(ended)
         }
     }
 }
@@ -585,6 +666,9 @@ async fn next_frame(conn: &mut Conn) -> Result<String, Ended> {
                 Some(Err(e)) => return Err(Ended::Lost(e.to_string())),
                 Some(Ok(Message::Text(t))) => return Ok(t.to_string()),
                 Some(Ok(Message::Close(frame))) => {
+                    if let Some(refused) = frame.as_ref().and_then(auth_refusal) {
+                        return Err(refused);
+                    }
                     let reason = frame
                         .map(|f| format!("closed by peer: {} {}", u16::from(f.code), f.reason))
                         .unwrap_or_else(|| "closed by peer".into());
@@ -596,21 +680,54 @@ async fn next_frame(conn: &mut Conn) -> Result<String, Ended> {
     }
 }
 
-fn fail_all(pending: &mut HashMap<u64, Pending>, why: &str) {
+/// A close 1008 whose reason starts with an auth error code (`16 Rooms CSAPI
+/// Password Failed`): a peer that refuses without the `Auth` frame.
+fn auth_refusal(frame: &tokio_tungstenite::tungstenite::protocol::CloseFrame) -> Option<Ended> {
+    if u16::from(frame.code) != 1008 {
+        return None;
+    }
+    let (code, message) = frame.reason.as_str().split_once(' ')?;
+    let code: i64 = code.parse().ok()?;
+    is_auth_error(code).then(|| Ended::Auth {
+        code,
+        message: message.to_string(),
+    })
+}
+
+/// 4 Request Header Error, 5 Authentication Failed, 16 Password Failed:
+/// retrying with the same credentials cannot help.
+fn is_auth_error(code: i64) -> bool {
+    matches!(
+        code,
+        codes::REQUEST_HEADER_ERROR | codes::AUTHENTICATION_FAILED | codes::PASSWORD_FAILED
+    )
+}
+
+fn fail_all(pending: &mut HashMap<u64, Pending>, error: ClientError) {
     for (_, p) in pending.drain() {
         if let Some(reply) = p.reply {
-            let _ = reply.send(Err(ClientError::NotConnected(why.to_string())));
+            let _ = reply.send(Err(error.clone()));
         }
     }
 }
 
-/// Route one incoming frame. `Some` when it ends the connection.
+/// What an incoming frame was.
+enum Routed {
+    /// A response to a request (matched or not).
+    Answer,
+    /// An event or an unreadable frame.
+    Other,
+    /// The frame ends the connection (an auth refusal).
+    End(Ended),
+}
+
+/// Route one incoming frame to its waiting request or the event stream.
 fn incoming(
     text: &str,
     pending: &mut HashMap<u64, Pending>,
     backgrounds: &mut HashMap<u64, bool>,
     events: &broadcast::Sender<ClientEvent>,
-) -> Option<Ended> {
+) -> Routed {
     match Incoming::parse(text) {
         Some(Incoming::Response {
             id,
@@ -629,9 +746,9 @@ fn incoming(
                     Err(e) => (e.code, e.message),
                 };
                 if code != 0 {
-                    return Some(Ended::Auth { code, message });
+                    return Routed::End(Ended::Auth { code, message });
                 }
-                return None;
+                return Routed::Other;
             }
             let key = id.as_u64();
             let entry = key.and_then(|k| pending.remove(&k));
@@ -649,7 +766,7 @@ fn incoming(
                     message: e.message,
                 }));
             }
-            None
+            Routed::Answer
         }
         Some(Incoming::Event {
             method,
@@ -671,7 +788,7 @@ fn incoming(
                 message,
                 data,
             });
-            None
+            Routed::Other
         }
         None => {
             tracing::debug!("unreadable frame ignored: {text}");
@@ -681,7 +798,7 @@ fn incoming(
                 None,
                 false,
             )));
-            None
+            Routed::Other
         }
     }
 }

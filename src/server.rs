@@ -8,9 +8,12 @@ use crate::protocol::{RpcError, parse_request};
 use base64::Engine as _;
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -26,6 +29,13 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 /// Largest message (and frame) accepted: bigger ones close with 1009.
 pub const MAX_MESSAGE: usize = 1 << 20;
 
+/// Largest handshake request head accepted (protocol.md §2).
+pub const MAX_REQUEST_HEAD: usize = 16 << 10;
+
+/// How long a refused client has to answer the close before the TCP
+/// connection is dropped.
+const AUTH_CLOSE_GRACE: Duration = Duration::from_millis(500);
+
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -37,6 +47,10 @@ pub struct ServerConfig {
     pub rate_per_sec: u32,
     pub rate_burst: u32,
     pub handshake_timeout: Duration,
+    /// A connection whose frame cannot be written for this long has stopped
+    /// reading (its TCP buffers are full): it is dropped, so it holds no
+    /// slot and no memory for ever.
+    pub write_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -48,7 +62,19 @@ impl Default for ServerConfig {
             rate_per_sec: 1000,
             rate_burst: 2000,
             handshake_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+impl ServerConfig {
+    /// Refuse settings that would expose the room: a non-loopback address
+    /// without a password.
+    pub fn check(&self) -> Result<(), ServerError> {
+        if self.password.as_deref().is_none_or(str::is_empty) && !self.listen.ip().is_loopback() {
+            return Err(ServerError::PasswordRequired(self.listen));
+        }
+        Ok(())
     }
 }
 
@@ -79,10 +105,7 @@ impl Server {
         engine: EngineHandle,
         thumbnails: Option<Arc<dyn ThumbnailProvider>>,
     ) -> Result<Server, ServerError> {
-        if config.password.as_deref().is_none_or(str::is_empty) && !config.listen.ip().is_loopback()
-        {
-            return Err(ServerError::PasswordRequired(config.listen));
-        }
+        config.check()?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -267,8 +290,12 @@ async fn serve_connection(
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
-    let mut outcome = AuthOutcome::HeaderError;
+    // Set by the callback, which tungstenite calls once the request is a
+    // valid upgrade and before it writes the 101; `None` = no response yet.
+    let mut outcome: Option<AuthOutcome> = None;
     let password = config.password.clone();
+    // The signature is tungstenite's `Callback`; its error type is theirs.
+    #[allow(clippy::result_large_err)]
     let callback =
         |req: &HttpRequest, mut resp: HttpResponse| -> Result<HttpResponse, ErrorResponse> {
             let offered = req
@@ -279,16 +306,28 @@ async fn serve_connection(
                 .collect::<Vec<_>>()
                 .join(",");
             let (echo, judged) = check_auth(Some(&offered), password.as_deref());
-            outcome = judged;
+            outcome = Some(judged);
             if let Some(echo) = echo.and_then(|e| HeaderValue::from_str(&e).ok()) {
                 resp.headers_mut().insert("sec-websocket-protocol", echo);
             }
             Ok(resp)
         };
-    let handshake =
-        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config));
-    let mut ws = match tokio::time::timeout(config.handshake_timeout, handshake).await {
-        Ok(Ok(ws)) => ws,
+    // One deadline for the whole handshake: a client that trickles its
+    // request (slowloris) is dropped and its slot freed.
+    let deadline = tokio::time::Instant::now() + config.handshake_timeout;
+    // The request head is read here, not by tungstenite: that bounds its
+    // size, and keeps the bytes a client sends right behind it (tungstenite
+    // would reject them as junk), replaying them after the handshake.
+    let mut stream = match tokio::time::timeout_at(deadline, read_request_head(stream)).await {
+        Ok(Ok(Ok(stream))) => stream,
+        Ok(Ok(Err(mut tcp))) => {
+            tracing::debug!("{peer}: request head over {MAX_REQUEST_HEAD} bytes");
+            let _ = tcp
+                .write_all(&http_refusal("431 Request Header Fields Too Large"))
+                .await;
+            linger(&mut tcp, Duration::from_secs(1)).await;
+            return;
+        }
         Ok(Err(e)) => {
             tracing::debug!("handshake with {peer} failed: {e}");
             return;
@@ -297,6 +336,32 @@ async fn serve_connection(
             tracing::debug!("handshake with {peer} timed out");
             return;
         }
+    };
+    let handshake = tokio::time::timeout_at(
+        deadline,
+        tokio_tungstenite::accept_hdr_async_with_config(&mut stream, callback, Some(ws_config)),
+    )
+    .await;
+    let mut ws = match handshake {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => {
+            tracing::debug!("handshake with {peer} failed: {e}");
+            if outcome.is_none() {
+                // Not a valid upgrade (not GET, no key, wrong version…) and
+                // nothing answered yet: say so in HTTP.
+                let _ = stream.write_all(&http_refusal("400 Bad Request")).await;
+                linger(&mut stream, Duration::from_secs(1)).await;
+            }
+            return;
+        }
+        Err(_) => {
+            tracing::debug!("handshake with {peer} timed out");
+            return;
+        }
+    };
+    ws.get_mut().handshake_done();
+    let Some(outcome) = outcome else {
+        return;
     };
     match outcome {
         AuthOutcome::Accepted => {}
@@ -312,7 +377,8 @@ async fn serve_connection(
                 "{code} {}",
                 crate::protocol::codes::meaning(code).unwrap_or("")
             );
-            close_and_drop(ws, CloseCode::Policy, &reason, Duration::from_secs(1)).await;
+            // Half of the 1 s protocol.md allows for the TCP connection to be gone.
+            close_and_drop(ws, CloseCode::Policy, &reason, AUTH_CLOSE_GRACE).await;
             return;
         }
     }
@@ -326,7 +392,8 @@ async fn serve_connection(
             }
             event = session.next_event() => match event {
                 Ok(frame) => {
-                    if ws.send(Message::text(frame.text.clone())).await.is_err() {
+                    if let Err(why) = send_within(&mut ws, frame.text.clone(), config.write_timeout).await {
+                        tracing::warn!("dropping {peer}: {why}");
                         return;
                     }
                 }
@@ -358,8 +425,10 @@ async fn serve_connection(
                     }
                     Some(Ok(Message::Binary(_))) => Some(crate::protocol::Rejection::Invalid { id: None }.to_frame()),
                     Some(Ok(Message::Close(_))) => {
-                        // tungstenite answers the close; give it a moment to flush.
-                        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+                        // tungstenite has queued the answer to the close;
+                        // reading on sends it (sending a Close of our own
+                        // would be refused as "sending after closing").
+                        finish_close(ws, Duration::from_secs(1)).await;
                         return;
                     }
                     Some(Ok(_)) => None, // Ping (auto-answered), Pong, raw frames
@@ -379,8 +448,9 @@ async fn serve_connection(
                     }
                 };
                 if let Some(reply) = reply
-                    && ws.send(Message::text(reply)).await.is_err()
+                    && let Err(why) = send_within(&mut ws, reply, config.write_timeout).await
                 {
+                    tracing::warn!("dropping {peer}: {why}");
                     return;
                 }
             }
@@ -388,10 +458,26 @@ async fn serve_connection(
     }
 }
 
+/// Send one text frame, giving up after `limit`: a peer that stopped reading
+/// must not hold its connection task for ever.
+async fn send_within(
+    ws: &mut WebSocketStream<&mut Rewound>,
+    text: String,
+    limit: Duration,
+) -> Result<(), String> {
+    match tokio::time::timeout(limit, ws.send(Message::text(text))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("send failed: {e}")),
+        Err(_) => Err(format!(
+            "it stopped reading (a frame could not be written for {limit:?})"
+        )),
+    }
+}
+
 /// Send a close frame and give the peer `grace` to answer; then the TCP
 /// connection is dropped whatever the peer does.
 async fn close_and_drop(
-    mut ws: WebSocketStream<TcpStream>,
+    mut ws: WebSocketStream<&mut Rewound>,
     code: CloseCode,
     reason: &str,
     grace: Duration,
@@ -400,10 +486,139 @@ async fn close_and_drop(
         code,
         reason: reason.to_string().into(),
     };
+    let deadline = tokio::time::Instant::now() + grace;
+    let _ = tokio::time::timeout_at(deadline, ws.close(Some(frame))).await;
+    finish_close(
+        ws,
+        deadline.saturating_duration_since(tokio::time::Instant::now()),
+    )
+    .await;
+}
+
+/// The end of a closing handshake: read until the peer's close arrives
+/// (reading also sends a queued answer to the peer's close), then close the
+/// TCP connection ourselves within `grace`, whatever the peer does.
+async fn finish_close(mut ws: WebSocketStream<&mut Rewound>, grace: Duration) {
     let _ = tokio::time::timeout(grace, async {
-        let _ = ws.close(Some(frame)).await;
-        // Drain until the peer's close arrives (or the grace period ends).
         while let Some(Ok(_)) = ws.next().await {}
+        // The rest of an oversized frame or garbage after a protocol error
+        // may still be unread.
+        linger(ws.into_inner(), grace).await;
     })
     .await;
+}
+
+/// A lingering close: send FIN, then discard what the peer still sends until
+/// it closes too (or `grace` ends). Closing with unread bytes would reset the
+/// connection, and a reset can destroy our last words (a close frame, an
+/// HTTP refusal) before the peer has read them.
+async fn linger<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, grace: Duration) {
+    let _ = tokio::time::timeout(grace, async {
+        let _ = stream.shutdown().await;
+        let mut sink = [0u8; 4096];
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
+}
+
+/// Read the handshake request head (up to the blank line). `Ok` gives the
+/// stream with the head and anything read behind it put back in front;
+/// `Err` the raw stream when the head exceeds [`MAX_REQUEST_HEAD`].
+async fn read_request_head(mut tcp: TcpStream) -> Result<Result<Rewound, TcpStream>, String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = tcp.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("closed during the handshake".into());
+        }
+        // Resume the search just before the new bytes: the terminator may straddle.
+        let from = buf.len().saturating_sub(3);
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(at) = buf[from..].windows(4).position(|w| w == b"\r\n\r\n") {
+            let tail = buf.split_off(from + at + 4);
+            if buf.len() > MAX_REQUEST_HEAD {
+                return Ok(Err(tcp));
+            }
+            return Ok(Ok(Rewound {
+                head: buf,
+                head_pos: 0,
+                handshaking: true,
+                tail,
+                tail_pos: 0,
+                inner: tcp,
+            }));
+        }
+        if buf.len() > MAX_REQUEST_HEAD {
+            return Ok(Err(tcp));
+        }
+    }
+}
+
+/// A TCP stream with bytes already read from it put back in front. During
+/// the handshake it yields the request head and then end-of-file, so the
+/// handshake sees exactly the request (an incomplete one fails instead of
+/// waiting); the tail and the rest of the stream follow after it.
+struct Rewound {
+    head: Vec<u8>,
+    head_pos: usize,
+    handshaking: bool,
+    tail: Vec<u8>,
+    tail_pos: usize,
+    inner: TcpStream,
+}
+
+impl Rewound {
+    /// The handshake is over: the bytes behind the head are the WebSocket's.
+    fn handshake_done(&mut self) {
+        self.handshaking = false;
+    }
+}
+
+/// A minimal HTTP refusal that closes the connection.
+fn http_refusal(status: &str) -> Vec<u8> {
+    format!("HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").into_bytes()
+}
+
+impl AsyncRead for Rewound {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if this.handshaking && this.head_pos == this.head.len() {
+            return Poll::Ready(Ok(()));
+        }
+        for (bytes, pos) in [
+            (&this.head, &mut this.head_pos),
+            (&this.tail, &mut this.tail_pos),
+        ] {
+            if *pos < bytes.len() {
+                let n = buf.remaining().min(bytes.len() - *pos);
+                buf.put_slice(&bytes[*pos..*pos + n]);
+                *pos += n;
+                return Poll::Ready(Ok(()));
+            }
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Rewound {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
 }

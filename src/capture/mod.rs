@@ -2,14 +2,33 @@
 //! thread, and the share session that captures the shared source
 //! continuously. Platform-specific code lives here, behind `cfg`.
 //!
-//! SKELETON: the types below are the contract other layers use; the
-//! implementation is being written.
+//! Threads (all plain std threads, because capture calls block):
+//! - the **catalog** re-reads the source list every `catalog_interval`,
+//!   diffs it by stable id and publishes it to the engine;
+//! - the **thumbnailer** captures each listed source about once per
+//!   `thumbnail_interval`, one capture at a time, and downscales it;
+//! - the **share session** captures the engine's own shared source
+//!   continuously and publishes a [`SharePreview`].
+//!
+//! Each thread owns its own [`Backend`] (made by a [`BackendFactory`]), so a
+//! slow full-resolution share capture never holds up the catalog.
+
+pub mod cli;
+pub mod synthetic;
+pub mod thumb;
+mod workers;
+pub mod xcap_backend;
 
 use crate::engine::{EngineHandle, Thumbnail, ThumbnailProvider};
 use crate::protocol::SourceInfo;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+pub use synthetic::{SyntheticBackend, SyntheticClock, SyntheticSources};
+pub use workers::{SourceDiff, diff_sources};
+pub use xcap_backend::XcapBackend;
 
 /// An RGBA8 picture, row-major, `width * height * 4` bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +36,22 @@ pub struct Frame {
     pub width: u32,
     pub height: u32,
     pub rgba: Vec<u8>,
+}
+
+impl Frame {
+    /// Take over an `image` buffer without copying.
+    pub fn from_image(img: image::RgbaImage) -> Frame {
+        Frame {
+            width: img.width(),
+            height: img.height(),
+            rgba: img.into_raw(),
+        }
+    }
+
+    /// A copy as an `image` buffer (None if the byte count is wrong).
+    pub fn to_image(&self) -> Option<image::RgbaImage> {
+        image::RgbaImage::from_raw(self.width, self.height, self.rgba.clone())
+    }
 }
 
 /// The latest thumbnail of a source.
@@ -57,6 +92,9 @@ pub trait Backend: Send + 'static {
     fn capture(&mut self, source_id: &str) -> Result<image::RgbaImage, CaptureError>;
 }
 
+/// Makes one backend per worker thread.
+pub type BackendFactory = Arc<dyn Fn() -> Box<dyn Backend> + Send + Sync>;
+
 /// Latest thumbnails by source id, shared between the thumbnailer (writer),
 /// the UI and the engine's `["RoomShare","Thumbnail"]` answers (readers).
 #[derive(Clone, Default)]
@@ -65,20 +103,34 @@ pub struct ThumbnailStore {
 }
 
 impl ThumbnailStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, TileState>> {
+        // A panicking writer cannot leave a half-written tile behind (each
+        // write is one insert), so a poisoned lock is still usable.
+        self.tiles.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn get(&self, source_id: &str) -> TileState {
-        self.tiles
-            .lock()
-            .expect("thumbnail store poisoned")
+        self.lock()
             .get(source_id)
             .cloned()
             .unwrap_or(TileState::Pending)
     }
 
     pub fn set(&self, source_id: &str, state: TileState) {
-        self.tiles
-            .lock()
-            .expect("thumbnail store poisoned")
-            .insert(source_id.to_string(), state);
+        self.lock().insert(source_id.to_string(), state);
+    }
+
+    /// Forget the tiles of sources that are no longer listed; true if any was removed.
+    pub fn retain_ids(&self, keep: &[&str]) -> bool {
+        let mut tiles = self.lock();
+        let before = tiles.len();
+        tiles.retain(|id, _| keep.contains(&id.as_str()));
+        tiles.len() != before
+    }
+
+    /// Every tile, by id.
+    pub fn all(&self) -> HashMap<String, TileState> {
+        self.lock().clone()
     }
 }
 
@@ -124,6 +176,11 @@ pub struct CaptureOptions {
     pub thumbnail_interval: Duration,
     /// Thumbnail bounding box (aspect ratio kept).
     pub thumbnail_size: (u32, u32),
+    /// Share session with `fluency_first`: target frame rate and widest frame.
+    pub fluent_fps: f32,
+    pub fluent_max_width: u32,
+    /// Share session without `fluency_first`: target rate at full resolution.
+    pub sharp_fps: f32,
 }
 
 impl Default for CaptureOptions {
@@ -132,6 +189,9 @@ impl Default for CaptureOptions {
             catalog_interval: Duration::from_secs(1),
             thumbnail_interval: Duration::from_secs(1),
             thumbnail_size: (320, 180),
+            fluent_fps: 30.0,
+            fluent_max_width: 1280,
+            sharp_fps: 5.0,
         }
     }
 }
@@ -147,11 +207,92 @@ pub enum SourcesMode {
     Synthetic,
 }
 
+impl SourcesMode {
+    /// `Auto` made concrete: `Real` when a display is usable (on X11:
+    /// `DISPLAY` is set and xcap lists at least one monitor), else `Synthetic`.
+    pub fn resolve(self) -> SourcesMode {
+        match self {
+            SourcesMode::Auto if xcap_backend::display_usable() => SourcesMode::Real,
+            SourcesMode::Auto => SourcesMode::Synthetic,
+            other => other,
+        }
+    }
+
+    /// A factory for this mode (after [`SourcesMode::resolve`]).
+    pub fn factory(self) -> BackendFactory {
+        match self.resolve() {
+            SourcesMode::Real => Arc::new(|| Box::new(XcapBackend::new()) as Box<dyn Backend>),
+            _ => {
+                // One source set and one clock for every worker's backend,
+                // so they all see the same sources and the same picture.
+                let sources = SyntheticSources::default();
+                let clock = SyntheticClock::real();
+                Arc::new(move || {
+                    Box::new(SyntheticBackend::new(sources.clone(), clock.clone()))
+                        as Box<dyn Backend>
+                })
+            }
+        }
+    }
+}
+
+/// Lets the workers sleep and be woken at once when `Capture` is dropped.
+#[derive(Default)]
+pub(crate) struct Stopper {
+    stopped: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Stopper {
+    fn stop(&self) {
+        *self.stopped.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.cv.notify_all();
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        *self.stopped.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sleep up to `d`; true when stopped (the caller should return).
+    pub(crate) fn sleep(&self, d: Duration) -> bool {
+        let guard = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        let (guard, _) = self
+            .cv
+            .wait_timeout_while(guard, d, |stopped| !*stopped)
+            .unwrap_or_else(|p| p.into_inner());
+        *guard
+    }
+}
+
+/// How the worker threads reach the async engine.
+pub(crate) enum Rt {
+    Handle(tokio::runtime::Handle),
+    /// `start` was called outside a runtime: a small one of our own.
+    Own(tokio::runtime::Runtime),
+    /// Not even that could be built: the engine is unreachable.
+    Missing,
+}
+
+impl Rt {
+    /// Run `f` to completion from a worker thread (None: no runtime).
+    pub(crate) fn block_on<F: std::future::Future>(&self, f: F) -> Option<F::Output> {
+        match self {
+            Rt::Handle(h) => Some(h.block_on(f)),
+            Rt::Own(rt) => Some(rt.handle().block_on(f)),
+            Rt::Missing => None,
+        }
+    }
+}
+
 /// Running capture workers. Dropping it stops them.
 pub struct Capture {
     pub thumbnails: ThumbnailStore,
     pub preview: Arc<Mutex<Option<SharePreview>>>,
     pub backend_name: &'static str,
+    catalog: Arc<Mutex<Vec<SourceInfo>>>,
+    stopper: Arc<Stopper>,
+    threads: Vec<JoinHandle<()>>,
+    rt: Option<Arc<Rt>>,
 }
 
 impl Capture {
@@ -159,16 +300,92 @@ impl Capture {
     /// `on_change` is called (from a worker thread) whenever something the UI
     /// shows changed, so it can request a repaint.
     pub fn start(
-        _mode: SourcesMode,
-        _engine: EngineHandle,
-        _options: CaptureOptions,
-        _on_change: Arc<dyn Fn() + Send + Sync>,
+        mode: SourcesMode,
+        engine: EngineHandle,
+        options: CaptureOptions,
+        on_change: Arc<dyn Fn() + Send + Sync>,
     ) -> Capture {
-        todo!("capture workers")
+        let mode = mode.resolve();
+        tracing::info!(target: "roomshare::capture", "sources: {mode:?}");
+        Capture::start_with(mode.factory(), engine, options, on_change)
+    }
+
+    /// Like [`Capture::start`] with an explicit backend factory (tests,
+    /// benchmarks, a synthetic source set shared with the caller).
+    pub fn start_with(
+        factory: BackendFactory,
+        engine: EngineHandle,
+        options: CaptureOptions,
+        on_change: Arc<dyn Fn() + Send + Sync>,
+    ) -> Capture {
+        let rt = match tokio::runtime::Handle::try_current() {
+            Ok(h) => Rt::Handle(h),
+            Err(_) => match tokio::runtime::Builder::new_current_thread().build() {
+                Ok(rt) => Rt::Own(rt),
+                Err(e) => {
+                    tracing::error!(target: "roomshare::capture", "no async runtime, sources are not published: {e}");
+                    Rt::Missing
+                }
+            },
+        };
+        let rt = Arc::new(rt);
+        let backend_name = factory().name();
+        let ctx = workers::Ctx {
+            factory,
+            engine,
+            options,
+            on_change,
+            stopper: Arc::new(Stopper::default()),
+            rt: rt.clone(),
+            thumbnails: ThumbnailStore::default(),
+            preview: Arc::new(Mutex::new(None)),
+            catalog: Arc::new(Mutex::new(Vec::new())),
+        };
+        let threads = workers::spawn_all(&ctx);
+        Capture {
+            thumbnails: ctx.thumbnails.clone(),
+            preview: ctx.preview.clone(),
+            backend_name,
+            catalog: ctx.catalog.clone(),
+            stopper: ctx.stopper.clone(),
+            threads,
+            rt: Some(rt),
+        }
     }
 
     /// The thumbnails, as the engine's sessions serve them.
     pub fn provider(&self) -> Arc<dyn ThumbnailProvider> {
         Arc::new(self.thumbnails.clone())
+    }
+
+    /// The catalog's latest list (before the engine assigns indices).
+    pub fn sources(&self) -> Vec<SourceInfo> {
+        self.catalog
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The latest share preview, if sharing.
+    pub fn preview(&self) -> Option<SharePreview> {
+        self.preview
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stopper.stop();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        // A runtime of our own must not be dropped inside an async context.
+        if let Some(rt) = self.rt.take()
+            && let Ok(Rt::Own(rt)) = Arc::try_unwrap(rt)
+        {
+            rt.shutdown_background();
+        }
     }
 }

@@ -97,9 +97,7 @@ impl EngineHandle {
                     events: new_events,
                     deferred,
                 } = step;
-                if !new_events.is_empty() {
-                    snap_tx.send_replace(snapshot_of(&room));
-                }
+                let changed = !new_events.is_empty();
                 // Answer first: the caller's response precedes the events on
                 // its own connection (protocol.md §4).
                 if let (Some(reply), Some(result)) = (reply, result) {
@@ -110,6 +108,11 @@ impl EngineHandle {
                     tracing::debug!(target: "roomshare::engine", "{text}");
                     // No receivers is fine: nobody is listening.
                     let _ = events.send(Arc::new(EventFrame { event, text }));
+                }
+                // The snapshot last: whoever sees it change can already
+                // receive the events that announced the change.
+                if changed {
+                    snap_tx.send_replace(snapshot_of(&room));
                 }
                 for (delay, d) in deferred {
                     let weak = weak.clone();

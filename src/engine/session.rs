@@ -74,10 +74,15 @@ impl Session {
     /// The answer frame for a request refused before it was handled.
     pub fn refusal(req: &Request, error: RpcError) -> Option<String> {
         let id = req.id.as_ref()?;
+        // A Call result names its action, refused or not.
+        let action = match req.method {
+            Method::Call(_) => req.params.get("action").and_then(Value::as_str),
+            _ => None,
+        };
         Some(result_frame(
             &req.method_name,
             id,
-            &RpcResult::err(None, error),
+            &RpcResult::err(action, error),
         ))
     }
 

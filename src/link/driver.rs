@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 /// How often a remote room is re-queried: real devices may not push Share
 /// events (protocol.md §5), and field controllers poll about once a second.
@@ -22,18 +22,19 @@ const THUMBNAIL_INTERVAL: Duration = Duration::from_millis(1500);
 
 pub(super) async fn drive(
     client: Client,
+    mut events: broadcast::Receiver<ClientEvent>,
     shared: Arc<Shared>,
     thumbnails: ThumbnailStore,
     embedded: bool,
 ) {
-    // Subscribe before looking at the state: a connection made before this
-    // task ran has announced itself already, so read the room now.
-    let mut events = client.events();
+    // `events` predates the connection task, so no frame is missed; the
+    // state may have moved on before this task ran, so show it now.
     let mut state = client.state();
-    if *state.borrow_and_update() == ConnState::Connected {
-        shared.update(|v| v.conn = ConnState::Connected);
+    let initial = state.borrow_and_update().clone();
+    if initial == ConnState::Connected {
         tokio::spawn(refresh(client.clone(), shared.clone(), true));
     }
+    show_conn(&shared, initial);
     let mut poll = tokio::time::interval(POLL_INTERVAL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut thumb_tick = tokio::time::interval(THUMBNAIL_INTERVAL);
@@ -46,10 +47,7 @@ pub(super) async fn drive(
                     return;
                 }
                 let conn = state.borrow_and_update().clone();
-                if let ConnState::AuthFailed { code, message } = &conn {
-                    shared.notify(Notice { action: "connect".into(), code: *code, message: message.clone() });
-                }
-                shared.update(|v| v.conn = conn);
+                show_conn(&shared, conn);
             }
             event = events.recv() => match event {
                 Ok(ClientEvent::Connected) => {
@@ -84,6 +82,18 @@ pub(super) async fn drive(
             }
         }
     }
+}
+
+/// Show the connection state; an auth failure is also a toast.
+fn show_conn(shared: &Shared, conn: ConnState) {
+    if let ConnState::AuthFailed { code, message } = &conn {
+        shared.notify(Notice {
+            action: "connect".into(),
+            code: *code,
+            message: message.clone(),
+        });
+    }
+    shared.update(|v| v.conn = conn);
 }
 
 /// Read the room's state. `full` also reads the nodes that only change by

@@ -197,9 +197,9 @@ impl Link {
             notices: Mutex::new(Vec::new()),
             on_change,
         });
-        let client = {
+        let (client, events) = {
             let _entered = runtime.enter();
-            Client::start(
+            Client::start_observed(
                 endpoint,
                 ClientOptions {
                     subscriptions: vec![vec![]],
@@ -209,6 +209,7 @@ impl Link {
         };
         runtime.spawn(driver::drive(
             client.clone(),
+            events,
             shared.clone(),
             thumbnails.clone(),
             embedded,

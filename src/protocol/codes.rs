@@ -4,6 +4,7 @@
 pub const OK: i64 = 0;
 pub const FAIL: i64 = 1;
 pub const REQUEST_HEADER_ERROR: i64 = 4;
+pub const AUTHENTICATION_FAILED: i64 = 5;
 pub const QUERY_PATH_ERROR: i64 = 6;
 pub const SUBSCRIBE_PATH_ERROR: i64 = 7;
 pub const PARAMETER_ERROR: i64 = 8;
@@ -136,7 +137,7 @@ pub fn hint(code: i64) -> &'static str {
         17 => "Nothing to do: the room is already in that state.",
         10000 => "Join or start a meeting first (room simulator or the device itself).",
         10001 => "Leave the current meeting first.",
-        10026 | 10027 | 10028 => "End the quick cast (pre-meeting share) first.",
+        10026..=10028 => "End the quick cast (pre-meeting share) first.",
         2 => "Enable the control system in the device's settings.",
         3 => "Sign the Rooms device in.",
         12 | 13 => "Check the device's network connection.",

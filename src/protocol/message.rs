@@ -241,10 +241,13 @@ pub fn parse_request(text: &str) -> Result<Request, Rejection> {
     struct Envelope<'a> {
         #[serde(default, borrow, deserialize_with = "present")]
         id: Option<&'a RawValue>,
-        #[serde(default)]
-        method: Option<Value>,
-        #[serde(default)]
-        params: Option<Value>,
+        // Kept raw and parsed on their own below: serde_json refuses a value
+        // nested 128 deep (one level short of MAX_DEPTH) and counts the
+        // envelope's own level, while skipping a raw value has no such limit.
+        #[serde(default, borrow)]
+        method: Option<&'a RawValue>,
+        #[serde(default, borrow)]
+        params: Option<&'a RawValue>,
     }
     // `Option<&RawValue>` would read `null` as absent; an explicit null id is
     // a request, an absent one a notification, so capture the raw value.
@@ -290,13 +293,13 @@ pub fn parse_request(text: &str) -> Result<Request, Rejection> {
             }
         }
     };
-    let method_name = match env.method {
-        Some(Value::String(m)) => m,
+    let method_name = match env.method.map(|m| serde_json::from_str::<Value>(m.get())) {
+        Some(Ok(Value::String(m))) => m,
+        Some(Ok(Value::Null)) | None => return Err(Rejection::Invalid { id }),
         Some(_) => return Err(Rejection::Invalid { id: None }),
-        None => return Err(Rejection::Invalid { id }),
     };
-    let params = match env.params {
-        Some(Value::Object(map)) => map,
+    let params = match env.params.map(|p| serde_json::from_str::<Value>(p.get())) {
+        Some(Ok(Value::Object(map))) => map,
         _ => Map::new(),
     };
     Ok(Request {

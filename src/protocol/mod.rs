@@ -26,6 +26,7 @@ pub const EVENT_NODES: &[(&str, &str)] = &[
     ("Share", "ShareGuide"),
     ("Meeting", "MeetingInfo"),
     ("RoomShare", "Sources"),
+    ("RoomShare", "ShareSession"),
 ];
 
 /// True if `path` may be subscribed to: `[]`, a module, or a module's child.

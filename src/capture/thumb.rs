@@ -1,0 +1,134 @@
+//! Downscaling and change detection for thumbnails and the share preview.
+
+use super::{CaptureError, Frame};
+use fast_image_resize as fir;
+
+/// The largest size that fits `max` keeping the aspect ratio of `w`×`h`,
+/// never larger than the original and never zero.
+pub fn fit_within(w: u32, h: u32, max: (u32, u32)) -> (u32, u32) {
+    if w == 0 || h == 0 {
+        return (1, 1);
+    }
+    let (mw, mh) = (max.0.max(1), max.1.max(1));
+    if w <= mw && h <= mh {
+        return (w, h);
+    }
+    // Scale by the tighter of the two bounds, in integers to avoid drift.
+    let (nw, nh) = if u64::from(w) * u64::from(mh) >= u64::from(h) * u64::from(mw) {
+        (mw, (u64::from(h) * u64::from(mw) / u64::from(w)) as u32)
+    } else {
+        ((u64::from(w) * u64::from(mh) / u64::from(h)) as u32, mh)
+    };
+    (nw.max(1), nh.max(1))
+}
+
+/// A reusable SIMD downscaler (keeps fast_image_resize's scratch buffers).
+pub struct Downscaler {
+    resizer: fir::Resizer,
+    options: fir::ResizeOptions,
+}
+
+impl Default for Downscaler {
+    fn default() -> Self {
+        Downscaler {
+            resizer: fir::Resizer::new(),
+            // Bilinear convolution: the kernel widens with the scale factor,
+            // so text and edges stay smooth without Lanczos' cost. Frames are
+            // opaque, so alpha pre-multiplication is skipped.
+            options: fir::ResizeOptions::new()
+                .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Bilinear))
+                .use_alpha(false),
+        }
+    }
+}
+
+impl Downscaler {
+    pub fn new() -> Downscaler {
+        Downscaler::default()
+    }
+
+    /// Downscale RGBA8 pixels into the box `max`, keeping the aspect ratio.
+    /// A picture that already fits is copied unchanged.
+    pub fn downscale(
+        &mut self,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+        max: (u32, u32),
+    ) -> Result<Frame, CaptureError> {
+        let (dw, dh) = fit_within(width, height, max);
+        if (dw, dh) == (width, height) {
+            if rgba.len() != width as usize * height as usize * 4 {
+                return Err(CaptureError::Failed("malformed frame".into()));
+            }
+            return Ok(Frame {
+                width,
+                height,
+                rgba: rgba.to_vec(),
+            });
+        }
+        let src = fir::images::ImageRef::new(width, height, rgba, fir::PixelType::U8x4)
+            .map_err(|e| CaptureError::Failed(format!("bad frame: {e}")))?;
+        let mut dst = fir::images::Image::new(dw, dh, fir::PixelType::U8x4);
+        self.resizer
+            .resize(&src, &mut dst, &self.options)
+            .map_err(|e| CaptureError::Failed(format!("resize: {e}")))?;
+        Ok(Frame {
+            width: dw,
+            height: dh,
+            rgba: dst.into_vec(),
+        })
+    }
+}
+
+/// A fast 64-bit fingerprint of a picture, to skip re-scaling unchanged
+/// frames. Not cryptographic: a collision only delays one thumbnail update.
+pub fn frame_hash(width: u32, height: u32, rgba: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = (u64::from(width) << 32 | u64::from(height)).wrapping_mul(K);
+    let mut chunks = rgba.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    for &b in chunks.remainder() {
+        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+    }
+    // Final avalanche so that nearby inputs differ in every bit.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_keeps_aspect() {
+        assert_eq!(fit_within(1920, 1080, (320, 180)), (320, 180));
+        assert_eq!(fit_within(1080, 1920, (320, 180)), (101, 180));
+        assert_eq!(fit_within(4000, 100, (320, 180)), (320, 8));
+        assert_eq!(fit_within(100, 50, (320, 180)), (100, 50));
+        assert_eq!(fit_within(0, 50, (320, 180)), (1, 1));
+    }
+
+    #[test]
+    fn downscale_solid_stays_solid() {
+        let rgba: Vec<u8> = [10u8, 200, 30, 255].repeat(1920 * 1080);
+        let f = Downscaler::new()
+            .downscale(1920, 1080, &rgba, (320, 180))
+            .unwrap();
+        assert_eq!((f.width, f.height), (320, 180));
+        assert!(f.rgba.chunks(4).all(|p| p == [10, 200, 30, 255]));
+    }
+
+    #[test]
+    fn hash_sees_one_pixel() {
+        let mut rgba = vec![0u8; 64 * 64 * 4];
+        let a = frame_hash(64, 64, &rgba);
+        rgba[4 * 2000 + 1] = 1;
+        assert_ne!(a, frame_hash(64, 64, &rgba));
+        assert_ne!(frame_hash(64, 64, &rgba), frame_hash(32, 128, &rgba));
+    }
+}

@@ -1,0 +1,204 @@
+//! Real sources through xcap: the desktop (primary monitor), every monitor as
+//! a capture device, and the windows front to back.
+//!
+//! On Linux xcap reads `DISPLAY` (and treats the session as Wayland when
+//! `WAYLAND_DISPLAY`/`XDG_SESSION_TYPE` say so); window listing needs an EWMH
+//! window manager (`_NET_CLIENT_LIST_STACKING`).
+
+use super::{Backend, CaptureError};
+use crate::protocol::{SourceInfo, SourceKind};
+use image::RgbaImage;
+
+/// Windows smaller than this (either side, in pixels) are left out: tooltips,
+/// docks, invisible helpers.
+pub const MIN_WINDOW_SIDE: u32 = 40;
+/// The id of the whole desktop (select_index 0).
+pub const DESKTOP_ID: &str = "desktop";
+const MONITOR_PREFIX: &str = "monitor:";
+const WINDOW_PREFIX: &str = "window:";
+
+/// Real capture with xcap.
+pub struct XcapBackend {
+    own_pid: u32,
+    /// The last window-listing error, so it is logged once, not every second.
+    last_window_error: Option<String>,
+}
+
+impl Default for XcapBackend {
+    fn default() -> Self {
+        XcapBackend::new()
+    }
+}
+
+impl XcapBackend {
+    pub fn new() -> XcapBackend {
+        XcapBackend {
+            own_pid: std::process::id(),
+            last_window_error: None,
+        }
+    }
+
+    /// The stable id of an X window (or other platform window id).
+    pub fn window_id(raw: u32) -> String {
+        format!("{WINDOW_PREFIX}{raw}")
+    }
+
+    fn primary_monitor() -> Result<xcap::Monitor, CaptureError> {
+        let monitors = xcap::Monitor::all().map_err(failed)?;
+        let primary = monitors
+            .iter()
+            .position(|m| m.is_primary().unwrap_or(false))
+            .unwrap_or(0);
+        monitors
+            .into_iter()
+            .nth(primary)
+            .ok_or_else(|| CaptureError::Failed("no monitor found".into()))
+    }
+
+    fn find_window(raw: u32) -> Result<Option<xcap::Window>, CaptureError> {
+        Ok(xcap::Window::all()
+            .map_err(failed)?
+            .into_iter()
+            .find(|w| w.id().ok() == Some(raw)))
+    }
+}
+
+fn failed(e: xcap::XCapError) -> CaptureError {
+    CaptureError::Failed(e.to_string())
+}
+
+/// Whether real capture can work here: a display to talk to and at least one
+/// monitor listed.
+pub fn display_usable() -> bool {
+    #[cfg(all(target_os = "linux", not(target_env = "ohos")))]
+    {
+        let set = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
+        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+            return false;
+        }
+    }
+    xcap::Monitor::all().is_ok_and(|m| !m.is_empty())
+}
+
+impl Backend for XcapBackend {
+    fn name(&self) -> &'static str {
+        if cfg!(all(target_os = "linux", not(target_env = "ohos"))) {
+            "x11"
+        } else {
+            "xcap"
+        }
+    }
+
+    fn list(&mut self) -> Result<Vec<SourceInfo>, CaptureError> {
+        let monitors = xcap::Monitor::all().map_err(failed)?;
+        let mut out = Vec::with_capacity(monitors.len() + 16);
+        let primary = monitors
+            .iter()
+            .position(|m| m.is_primary().unwrap_or(false))
+            .unwrap_or(0);
+        for (i, m) in monitors.iter().enumerate() {
+            let name = m.name().unwrap_or_else(|_| format!("monitor-{i}"));
+            let (width, height) = (m.width().unwrap_or(0), m.height().unwrap_or(0));
+            if i == primary {
+                out.push(SourceInfo {
+                    id: DESKTOP_ID.into(),
+                    kind: SourceKind::Desktop,
+                    select_index: None,
+                    device_id: None,
+                    title: "Desktop".into(),
+                    app: name.clone(),
+                    width,
+                    height,
+                });
+            }
+            let title = m
+                .friendly_name()
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| name.clone());
+            out.push(SourceInfo {
+                id: format!("{MONITOR_PREFIX}{name}"),
+                kind: SourceKind::CaptureDevice,
+                select_index: None,
+                device_id: None,
+                title,
+                app: "monitor".into(),
+                width,
+                height,
+            });
+        }
+        // Windows: a failure here (no EWMH window manager) still leaves the
+        // desktop and monitors usable.
+        match xcap::Window::all() {
+            Ok(windows) => {
+                self.last_window_error = None;
+                for w in windows {
+                    // A window that vanishes while being read is just skipped.
+                    let Ok(raw) = w.id() else { continue };
+                    if w.is_minimized().unwrap_or(false) {
+                        continue;
+                    }
+                    let (width, height) = (w.width().unwrap_or(0), w.height().unwrap_or(0));
+                    if width < MIN_WINDOW_SIDE || height < MIN_WINDOW_SIDE {
+                        continue;
+                    }
+                    if w.pid().ok() == Some(self.own_pid) {
+                        continue;
+                    }
+                    out.push(SourceInfo {
+                        id: XcapBackend::window_id(raw),
+                        kind: SourceKind::Window,
+                        select_index: None,
+                        device_id: None,
+                        title: w.title().unwrap_or_default(),
+                        app: w.app_name().unwrap_or_default(),
+                        width,
+                        height,
+                    });
+                }
+            }
+            Err(e) => {
+                let e = e.to_string();
+                if self.last_window_error.as_ref() != Some(&e) {
+                    tracing::warn!(target: "roomshare::capture", "cannot list windows (is an EWMH window manager running?): {e}");
+                    self.last_window_error = Some(e);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn capture(&mut self, source_id: &str) -> Result<RgbaImage, CaptureError> {
+        if source_id == DESKTOP_ID {
+            return XcapBackend::primary_monitor()?
+                .capture_image()
+                .map_err(failed);
+        }
+        if let Some(name) = source_id.strip_prefix(MONITOR_PREFIX) {
+            let monitors = xcap::Monitor::all().map_err(failed)?;
+            let m = monitors
+                .into_iter()
+                .find(|m| m.name().ok().as_deref() == Some(name))
+                .ok_or_else(|| CaptureError::Gone(source_id.to_string()))?;
+            return m.capture_image().map_err(failed);
+        }
+        let raw: u32 = source_id
+            .strip_prefix(WINDOW_PREFIX)
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| CaptureError::Gone(source_id.to_string()))?;
+        let window = XcapBackend::find_window(raw)?
+            .ok_or_else(|| CaptureError::Gone(source_id.to_string()))?;
+        match window.capture_image() {
+            Ok(img) => Ok(img),
+            Err(e) => {
+                // Closed between listing and capturing: that is "gone", not
+                // an error worth retrying.
+                if matches!(XcapBackend::find_window(raw), Ok(None)) {
+                    Err(CaptureError::Gone(source_id.to_string()))
+                } else {
+                    Err(failed(e))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! Synthetic sources: deterministic pictures, the thumbnailer's change
+//! detection, the share session, a vanished source, stale indices, Drop.
+
+use roomshare::capture::synthetic::render;
+use roomshare::capture::{
+    Backend, BackendFactory, Capture, CaptureOptions, SyntheticBackend, SyntheticClock,
+    SyntheticSources, TileState, diff_sources,
+};
+use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot, demo_sources};
+use roomshare::protocol::{Id, Request, RpcResult, SourceInfo, SourceKind};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+fn source(id: &str, title: &str) -> SourceInfo {
+    SourceInfo {
+        id: id.into(),
+        kind: SourceKind::Window,
+        select_index: None,
+        device_id: None,
+        title: title.into(),
+        app: "test".into(),
+        width: 640,
+        height: 360,
+    }
+}
+
+#[test]
+fn frames_are_deterministic_and_distinct() {
+    let sources = demo_sources();
+    let a = &sources[2];
+    let b = &sources[3];
+    assert_eq!(render(a, 1234), render(a, 1234), "same input, same pixels");
+    assert_ne!(render(a, 1234), render(b, 1234), "different sources differ");
+    assert_ne!(render(a, 0), render(a, 500), "the bars move");
+    // Only the clock's tenths digit changes between these two.
+    let (p, q) = (render(a, 100), render(a, 200));
+    assert_ne!(p, q, "the clock runs");
+    assert_eq!(p.dimensions(), (1920, 1080));
+
+    // The backend under a manual clock: still the same pixels until moved.
+    let clock = SyntheticClock::manual(5_000);
+    let list = SyntheticSources::default();
+    let mut be = SyntheticBackend::new(list.clone(), clock.clone());
+    let first = be.capture("win-slides").unwrap();
+    assert_eq!(first, be.capture("win-slides").unwrap());
+    assert_eq!(first, render(&list.list()[2], 5_000));
+    clock.advance(40);
+    assert_ne!(first, be.capture("win-slides").unwrap());
+    assert!(matches!(
+        be.capture("nope"),
+        Err(roomshare::capture::CaptureError::Gone(_))
+    ));
+}
+
+#[test]
+fn diff_by_stable_id() {
+    let before = vec![source("a", "A"), source("b", "B")];
+    let after = vec![source("b", "B2"), source("c", "C")];
+    let d = diff_sources(&before, &after);
+    assert_eq!(d.added.iter().map(|s| &s.id).collect::<Vec<_>>(), ["c"]);
+    assert_eq!(d.removed.iter().map(|s| &s.id).collect::<Vec<_>>(), ["a"]);
+    assert_eq!(d.renamed, [("b".into(), "B".into(), "B2".into())]);
+    assert!(diff_sources(&after, &after).is_empty());
+}
+
+async fn call(engine: &EngineHandle, method: &str, params: Value) -> RpcResult {
+    engine
+        .request(Request::new(Some(Id::string("t")), method, params))
+        .await
+        .expect("engine alive")
+}
+
+async fn wait_snapshot(
+    engine: &EngineHandle,
+    what: &str,
+    f: impl Fn(&RoomSnapshot) -> bool,
+) -> Arc<RoomSnapshot> {
+    let mut rx = engine.snapshot();
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let snap = rx.borrow_and_update().clone();
+        if f(&snap) {
+            return snap;
+        }
+        let left = end.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "timed out waiting for {what}");
+        let _ = tokio::time::timeout(left.min(Duration::from_millis(100)), rx.changed()).await;
+    }
+}
+
+async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn synthetic(sources: &SyntheticSources, clock: &SyntheticClock) -> BackendFactory {
+    let (s, c) = (sources.clone(), clock.clone());
+    Arc::new(move || Box::new(SyntheticBackend::new(s.clone(), c.clone())) as Box<dyn Backend>)
+}
+
+fn seq(capture: &Capture, id: &str) -> Option<u64> {
+    match capture.thumbnails.get(id) {
+        TileState::Ready(t) => Some(t.seq),
+        _ => None,
+    }
+}
+
+fn options() -> CaptureOptions {
+    CaptureOptions {
+        catalog_interval: Duration::from_millis(50),
+        thumbnail_interval: Duration::from_millis(50),
+        ..CaptureOptions::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thumbnails_change_only_when_the_picture_does() {
+    let engine = EngineHandle::spawn(RoomConfig::default());
+    let sources = SyntheticSources::new(vec![source("one", "One"), source("two", "Two")]);
+    let clock = SyntheticClock::manual(0);
+    let changes = Arc::new(AtomicUsize::new(0));
+    let counter = changes.clone();
+    let capture = Capture::start_with(
+        synthetic(&sources, &clock),
+        engine.clone(),
+        options(),
+        Arc::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }),
+    );
+    wait_until("both thumbnails", || {
+        seq(&capture, "one") == Some(1) && seq(&capture, "two") == Some(1)
+    })
+    .await;
+    let TileState::Ready(t) = capture.thumbnails.get("one") else {
+        unreachable!()
+    };
+    assert_eq!((t.frame.width, t.frame.height), (320, 180));
+    // The catalog replaced the engine's demo list.
+    let snap = wait_snapshot(&engine, "synthetic list", |s| s.sources.len() == 2).await;
+    assert_eq!(snap.sources[0].id, "one");
+
+    // A frozen clock: several cycles pass, nothing changes, nobody is woken.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let quiet = changes.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        changes.load(Ordering::SeqCst),
+        quiet,
+        "on_change without a change"
+    );
+    assert_eq!(seq(&capture, "one"), Some(1));
+
+    // The picture moves: new thumbnails with a higher seq, and a repaint.
+    clock.advance(1_000);
+    wait_until("new thumbnails", || {
+        seq(&capture, "one") == Some(2) && seq(&capture, "two") == Some(2)
+    })
+    .await;
+    assert!(changes.load(Ordering::SeqCst) > quiet);
+
+    // A source that vanishes loses its tile.
+    sources.remove("two");
+    wait_until("tile removed", || {
+        matches!(capture.thumbnails.get("two"), TileState::Pending)
+    })
+    .await;
+
+    // Drop stops the workers: no more calls, no threads left.
+    drop(capture);
+    let after = changes.load(Ordering::SeqCst);
+    clock.advance(1_000);
+    sources.push(source("three", "Three"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(changes.load(Ordering::SeqCst), after);
+    // Every worker ended and released its copy of the callback.
+    assert_eq!(Arc::strong_count(&changes), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_session_previews_and_stops_when_the_source_vanishes() {
+    let engine = EngineHandle::spawn(RoomConfig {
+        join_delay: Duration::from_millis(10),
+        ..RoomConfig::default()
+    });
+    // Small pictures and a small fluent width: unoptimised test builds run
+    // fast_image_resize's generic code at opt-level 0 (slow), and this test
+    // is about the mechanism; benchmarks give 1920x1080 figures.
+    let small = |id: &str, title: &str, kind| SourceInfo {
+        kind,
+        width: 800,
+        height: 450,
+        ..source(id, title)
+    };
+    let sources = SyntheticSources::new(vec![
+        small("desktop", "Desktop", SourceKind::Desktop),
+        small("win-slides", "Slides", SourceKind::Window),
+        small("win-terminal", "Terminal", SourceKind::Window),
+    ]);
+    let clock = SyntheticClock::real();
+    let capture = Capture::start_with(
+        synthetic(&sources, &clock),
+        engine.clone(),
+        CaptureOptions {
+            thumbnail_interval: Duration::from_secs(1),
+            fluent_max_width: 640,
+            ..options()
+        },
+        Arc::new(|| {}),
+    );
+    assert!(
+        call(&engine, "Call/Meeting", json!({"action": "StartMeeting"}))
+            .await
+            .is_ok()
+    );
+    let snap = wait_snapshot(&engine, "in meeting, synthetic list", |s| {
+        s.meeting_status == 1 && s.sources.len() == 3
+    })
+    .await;
+    let idx = snap
+        .sources
+        .iter()
+        .find(|s| s.id == "win-terminal")
+        .and_then(|s| s.select_index)
+        .unwrap();
+
+    // fluency_first: reduced resolution (≤ 1280 wide), a measured rate.
+    let r = call(
+        &engine,
+        "Call/Share",
+        json!({"action": "StartShare", "action_params": {
+        "share_type": 0, "fluency_first": true, "select_index": idx}}),
+    )
+    .await;
+    assert!(r.is_ok(), "{r:?}");
+    wait_until("fluent preview", || {
+        capture
+            .preview()
+            .is_some_and(|p| p.source_id == "win-terminal" && p.seq >= 8)
+    })
+    .await;
+    let p = capture.preview().unwrap();
+    assert_eq!((p.frame.width, p.frame.height), (640, 360));
+    // The rate is measured from real frame times (benchmarks give figures).
+    assert!(p.fps > 0.0 && p.fps <= 31.0, "fps {}", p.fps);
+
+    // Sharp: full resolution.
+    let r = call(
+        &engine,
+        "Call/Share",
+        json!({"action": "StartShare", "action_params": {
+        "share_type": 0, "fluency_first": false, "select_index": idx}}),
+    )
+    .await;
+    assert!(r.is_ok(), "{r:?}");
+    wait_until("sharp preview", || {
+        capture
+            .preview()
+            .is_some_and(|p| (p.frame.width, p.frame.height) == (800, 450))
+    })
+    .await;
+
+    // The shared source vanishes: the share stops and the event says why.
+    let mut events = engine.events();
+    assert!(sources.remove("win-terminal"));
+    let ev = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let ev = events.recv().await.expect("events");
+            if ev.event.sub_event == "ShareInfoChanged" {
+                return ev;
+            }
+        }
+    })
+    .await
+    .expect("ShareInfoChanged");
+    assert!(ev.text.contains("\"is_sharing\": false"), "{}", ev.text);
+    assert!(
+        ev.event.message.contains("no longer available") && ev.event.message.contains("Terminal"),
+        "{:?}",
+        ev.event.message
+    );
+    wait_until("preview cleared", || capture.preview().is_none()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_select_index_is_refused() {
+    let engine = EngineHandle::spawn(RoomConfig {
+        join_delay: Duration::from_millis(10),
+        ..RoomConfig::default()
+    });
+    let sources = SyntheticSources::new(vec![
+        SourceInfo {
+            kind: SourceKind::Desktop,
+            ..source("desktop", "Desktop")
+        },
+        source("w-a", "Alpha"),
+        source("w-b", "Beta"),
+    ]);
+    let clock = SyntheticClock::manual(0);
+    let _capture = Capture::start_with(
+        synthetic(&sources, &clock),
+        engine.clone(),
+        options(),
+        Arc::new(|| {}),
+    );
+    assert!(
+        call(&engine, "Call/Meeting", json!({"action": "StartMeeting"}))
+            .await
+            .is_ok()
+    );
+    let old = wait_snapshot(&engine, "listed, in meeting", |s| {
+        s.meeting_status == 1 && s.sources.iter().any(|s| s.id == "w-b")
+    })
+    .await;
+    let beta = old
+        .sources
+        .iter()
+        .find(|s| s.id == "w-b")
+        .unwrap()
+        .select_index
+        .unwrap();
+    assert_eq!(beta, 2);
+
+    // A new window appears in front: indices shift, the generation moves.
+    let mut list = sources.list();
+    list.insert(1, source("w-new", "Newcomer"));
+    sources.set(list);
+    let now = wait_snapshot(&engine, "new generation", |s| s.generation > old.generation).await;
+    assert_eq!(
+        now.sources
+            .iter()
+            .find(|s| s.select_index == Some(beta))
+            .map(|s| s.id.as_str()),
+        Some("w-a"),
+        "index 2 now points at another window"
+    );
+    let r = call(&engine, "Call/Share", json!({"action": "StartShare", "action_params": {
+        "share_type": 0, "fluency_first": true, "select_index": beta, "generation": old.generation}}))
+    .await;
+    assert_eq!(r.error_code, 8, "{r:?}");
+    assert!(r.message.contains("stale"), "{}", r.message);
+    assert!(
+        engine.snapshot().borrow().own_share.is_none(),
+        "nothing was shared"
+    );
+
+    // A rename keeps the indices (same generation) and is published.
+    assert!(sources.rename("w-a", "Alpha renamed"));
+    let renamed = wait_snapshot(&engine, "rename", |s| {
+        s.sources.iter().any(|s| s.title == "Alpha renamed")
+    })
+    .await;
+    assert_eq!(renamed.generation, now.generation);
+
+    // With the current generation the right window is shared.
+    let new_beta = renamed
+        .sources
+        .iter()
+        .find(|s| s.id == "w-b")
+        .unwrap()
+        .select_index
+        .unwrap();
+    let r = call(&engine, "Call/Share", json!({"action": "StartShare", "action_params": {
+        "share_type": 0, "fluency_first": true, "select_index": new_beta, "generation": renamed.generation}}))
+    .await;
+    assert!(r.is_ok(), "{r:?}");
+    let shared = engine.snapshot().borrow().own_share.clone().unwrap();
+    assert_eq!(shared.source.id, "w-b");
+}

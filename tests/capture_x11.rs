@@ -1,0 +1,295 @@
+//! Real X11 capture under Xvfb + openbox: catalog order and titles, filters,
+//! thumbnail colours, a share's live preview, rename, close (stopping the
+//! share with a reason) and stale-index refusal.
+//!
+//! One test function on purpose: xcap reads `DISPLAY` from the process
+//! environment, so this binary points it at its private Xvfb once, before any
+//! capture thread exists, and nothing else in the binary runs in parallel.
+
+#[path = "support/capture_x11.rs"]
+mod x11;
+
+use roomshare::capture::{Backend, Capture, CaptureOptions, SourcesMode, TileState, XcapBackend};
+use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot};
+use roomshare::protocol::{Id, Request, RpcResult, SourceKind};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use x11::{WindowSpec, XClient, XServer, close, dominant_rgb, thread_names};
+
+const RED: [u8; 3] = [220, 30, 30];
+const GREEN: [u8; 3] = [30, 200, 40];
+const BLUE: [u8; 3] = [40, 60, 220];
+
+async fn call(engine: &EngineHandle, method: &str, params: Value) -> RpcResult {
+    engine
+        .request(Request::new(Some(Id::string("t")), method, params))
+        .await
+        .expect("engine alive")
+}
+
+async fn wait_snapshot(
+    engine: &EngineHandle,
+    what: &str,
+    f: impl Fn(&RoomSnapshot) -> bool,
+) -> Arc<RoomSnapshot> {
+    let mut rx = engine.snapshot();
+    let end = Instant::now() + Duration::from_secs(15);
+    loop {
+        let snap = rx.borrow_and_update().clone();
+        if f(&snap) {
+            return snap;
+        }
+        let left = end.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "timed out waiting for {what}; last: {snap:#?}"
+        );
+        let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), rx.changed()).await;
+    }
+}
+
+async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(15);
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn test_windows(snap: &RoomSnapshot) -> Vec<(String, u32)> {
+    snap.sources
+        .iter()
+        .filter(|s| s.kind == SourceKind::Window)
+        .map(|s| (s.title.clone(), s.select_index.unwrap_or(0)))
+        .collect()
+}
+
+#[test]
+fn x11_catalog_thumbnails_share_rename_close() {
+    let server = XServer::start(1280, 1024).expect("Xvfb + openbox");
+    // SAFETY: no other thread of this test binary exists yet that reads the
+    // environment (single test function, no runtime started yet).
+    unsafe {
+        std::env::set_var("DISPLAY", &server.display);
+        std::env::remove_var("WAYLAND_DISPLAY");
+        std::env::remove_var("XDG_SESSION_TYPE");
+    }
+    assert_eq!(SourcesMode::Auto.resolve(), SourcesMode::Real);
+
+    let x = XClient::connect(&server.display);
+    let spec = |title, rgb, x| WindowSpec {
+        title,
+        rgb,
+        x,
+        y: 60,
+        width: 300,
+        height: 200,
+        pid: None,
+        iconic: false,
+    };
+    let red = x.window(&spec("Capture Red", RED, 20));
+    let green = x.window(&spec("Capture Green", GREEN, 360));
+    let blue = x.window(&spec("Capture Blue", BLUE, 700));
+    // Windows the catalog must leave out: tiny, our own process, minimized.
+    let tiny = x.window(&WindowSpec {
+        width: 30,
+        height: 30,
+        x: 20,
+        y: 600,
+        ..spec("Capture Tiny", RED, 0)
+    });
+    let own = x.window(&WindowSpec {
+        pid: Some(std::process::id()),
+        y: 400,
+        ..spec("Capture Own", RED, 20)
+    });
+    let iconic = x.window(&WindowSpec {
+        iconic: true,
+        y: 400,
+        ..spec("Capture Minimized", RED, 360)
+    });
+    let managed = [red, green, blue, tiny, own, iconic];
+    let t0 = Instant::now();
+    let mut last_remap = Instant::now();
+    while !managed.iter().all(|w| x.client_list().contains(w)) {
+        if last_remap.elapsed() > Duration::from_secs(1) {
+            let list = x.client_list();
+            let missing: Vec<u32> = managed
+                .iter()
+                .copied()
+                .filter(|w| !list.contains(w))
+                .collect();
+            x.remap(&missing);
+            last_remap = Instant::now();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "openbox did not manage the windows {managed:?}: client list {:?}",
+            x.client_list()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Let openbox finish mapping/raising before the first look.
+    std::thread::sleep(Duration::from_millis(300));
+
+    // The backend directly: front to back is the reverse of mapping order.
+    let mut backend = XcapBackend::new();
+    let listed = backend.list().expect("xcap lists sources");
+    let titles: Vec<&str> = listed
+        .iter()
+        .filter(|s| s.kind == SourceKind::Window)
+        .map(|s| s.title.as_str())
+        .collect();
+    assert_eq!(titles, ["Capture Blue", "Capture Green", "Capture Red"]);
+    assert!(
+        listed
+            .iter()
+            .any(|s| s.kind == SourceKind::Desktop && s.width == 1280 && s.height == 1024)
+    );
+    assert!(listed.iter().any(|s| s.kind == SourceKind::CaptureDevice));
+    let green_id = XcapBackend::window_id(green);
+    let img = backend.capture(&green_id).expect("capture green");
+    assert_eq!(img.dimensions(), (300, 200));
+    assert!(close(dominant_rgb(img.as_raw()), GREEN, 12));
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let engine = EngineHandle::spawn(RoomConfig {
+            join_delay: Duration::from_millis(10),
+            initial_sources: vec![],
+            ..RoomConfig::default()
+        });
+        let changes = Arc::new(AtomicUsize::new(0));
+        let counter = changes.clone();
+        let options = CaptureOptions {
+            catalog_interval: Duration::from_millis(200),
+            thumbnail_interval: Duration::from_millis(200),
+            ..CaptureOptions::default()
+        };
+        let capture = Capture::start(
+            SourcesMode::Auto,
+            engine.clone(),
+            options,
+            Arc::new(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }),
+        );
+        assert_eq!(capture.backend_name, "x11");
+
+        // Catalog: published to the engine, front to back, filters applied.
+        let snap = wait_snapshot(&engine, "the X windows in the engine", |s| {
+            !test_windows(s).is_empty()
+        })
+        .await;
+        assert_eq!(
+            test_windows(&snap),
+            [
+                ("Capture Blue".to_string(), 1),
+                ("Capture Green".to_string(), 2),
+                ("Capture Red".to_string(), 3)
+            ]
+        );
+        let desktop = snap.sources.iter().find(|s| s.select_index == Some(0)).unwrap();
+        assert_eq!(desktop.kind, SourceKind::Desktop);
+        assert!(snap.sources.iter().any(|s| s.kind == SourceKind::CaptureDevice && s.device_id.is_some()));
+
+        // Thumbnails: the right colour, aspect ratio kept.
+        for (win, rgb) in [(red, RED), (green, GREEN), (blue, BLUE)] {
+            let id = XcapBackend::window_id(win);
+            wait_until(&format!("thumbnail of {id}"), || {
+                matches!(capture.thumbnails.get(&id), TileState::Ready(_))
+            })
+            .await;
+            let TileState::Ready(t) = capture.thumbnails.get(&id) else { unreachable!() };
+            assert_eq!((t.frame.width, t.frame.height), (270, 180), "{id}");
+            let got = dominant_rgb(&t.frame.rgba);
+            assert!(close(got, rgb, 12), "{id}: dominant {got:?}, expected {rgb:?}");
+        }
+        wait_until("desktop thumbnail", || matches!(capture.thumbnails.get("desktop"), TileState::Ready(_))).await;
+        let TileState::Ready(d) = capture.thumbnails.get("desktop") else { unreachable!() };
+        assert_eq!((d.frame.width, d.frame.height), (225, 180));
+
+        // Share the green window (fluency_first) through the engine.
+        assert!(call(&engine, "Call/Meeting", json!({"action": "StartMeeting", "action_params": {"meeting_type": "instant"}})).await.is_ok());
+        wait_snapshot(&engine, "in meeting", |s| s.meeting_status == 1).await;
+        let snap = engine.snapshot().borrow().clone();
+        let green_index = snap.sources.iter().find(|s| s.id == green_id).and_then(|s| s.select_index).unwrap();
+        let r = call(&engine, "Call/Share", json!({"action": "StartShare", "action_params": {
+            "share_type": 0, "fluency_first": true, "select_index": green_index, "generation": snap.generation}})).await;
+        assert!(r.is_ok(), "{r:?}");
+        wait_until("a live preview of the shared window", || {
+            capture.preview().is_some_and(|p| p.source_id == green_id && p.seq >= 5)
+        })
+        .await;
+        let p = capture.preview().unwrap();
+        assert!(close(dominant_rgb(&p.frame.rgba), GREEN, 12));
+        assert_eq!((p.frame.width, p.frame.height), (300, 200));
+        assert!(p.fps > 1.0, "measured fps {}", p.fps);
+
+        // Rename: reported with the new title (event and list).
+        let mut events = engine.events();
+        x.set_title(red, "Capture Red Renamed");
+        wait_snapshot(&engine, "the new title", |s| {
+            s.sources.iter().any(|s| s.title == "Capture Red Renamed")
+        })
+        .await;
+        let mut saw_rename = false;
+        while let Ok(ev) = events.try_recv() {
+            if ev.event.sub_event == "SourcesChanged" && ev.text.contains("Capture Red Renamed") {
+                saw_rename = true;
+            }
+        }
+        assert!(saw_rename, "no SourcesChanged event with the new title");
+
+        // Close the shared window: it leaves the list, the share stops with
+        // an event that says why, and an index from the old list is refused.
+        let old_generation = engine.snapshot().borrow().generation;
+        let mut events = engine.events();
+        x.destroy(green);
+        let stopped = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let ev = events.recv().await.expect("events");
+                if ev.event.sub_event == "ShareInfoChanged" {
+                    return ev;
+                }
+            }
+        })
+        .await
+        .expect("ShareInfoChanged after the shared window closed");
+        assert!(stopped.text.contains("\"is_sharing\": false"), "{}", stopped.text);
+        assert!(stopped.event.message.contains("no longer available"), "message: {:?}", stopped.event.message);
+        assert!(stopped.event.message.contains("Capture Green"), "message: {:?}", stopped.event.message);
+        let snap = wait_snapshot(&engine, "the closed window gone", |s| {
+            !s.sources.iter().any(|s| s.id == green_id)
+        })
+        .await;
+        assert!(snap.own_share.is_none());
+        assert!(snap.generation > old_generation);
+        let r = call(&engine, "Call/Share", json!({"action": "StartShare", "action_params": {
+            "share_type": 0, "fluency_first": true, "select_index": 1, "generation": old_generation}})).await;
+        assert_eq!(r.error_code, 8, "{r:?}");
+        assert!(r.message.contains("stale"), "{}", r.message);
+        wait_until("the closed window's tile removed", || {
+            matches!(capture.thumbnails.get(&green_id), TileState::Pending)
+        })
+        .await;
+        wait_until("the preview cleared", || capture.preview().is_none()).await;
+
+        // Drop stops every worker thread.
+        drop(capture);
+        let names = thread_names();
+        assert!(!names.iter().any(|n| n.starts_with("capture-")), "{names:?}");
+        let after = changes.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(changes.load(Ordering::SeqCst), after);
+        assert_eq!(Arc::strong_count(&changes), 1, "a worker still holds on_change");
+    });
+    drop(x);
+    drop(server);
+}

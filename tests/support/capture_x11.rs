@@ -1,0 +1,294 @@
+//! Test harness for real X11 capture: an `Xvfb` server and an `openbox`
+//! window manager started by pid (and killed by pid on drop), and helpers to
+//! make real solid-colour windows with x11rb.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{
+    AtomEnum, ConnectionExt as _, CreateWindowAux, EventMask, PropMode, WindowClass,
+};
+use x11rb::rust_connection::RustConnection;
+use x11rb::wrapper::ConnectionExt as _;
+
+/// A private X display with a window manager. Dropping it kills exactly the
+/// two processes it started.
+pub struct XServer {
+    pub display: String,
+    xvfb: Child,
+    wm: Option<Child>,
+}
+
+fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    f()
+}
+
+impl XServer {
+    /// Start `Xvfb` on a free display number derived from our pid, then
+    /// `openbox` on it, and wait until the WM announces itself (EWMH).
+    pub fn start(width: u32, height: u32) -> Result<XServer, String> {
+        let pid = std::process::id();
+        for k in 0..40 {
+            let n = 200 + (pid + k * 7) % 700;
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            {
+                continue;
+            }
+            let display = format!(":{n}");
+            let mut xvfb = Command::new("Xvfb")
+                .args([
+                    &display,
+                    "-screen",
+                    "0",
+                    &format!("{width}x{height}x24"),
+                    "-nolisten",
+                    "tcp",
+                    "-noreset",
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("cannot start Xvfb (apt-get install xvfb): {e}"))?;
+            let up = wait_for(Duration::from_secs(10), || {
+                x11rb::connect(Some(&display)).is_ok() || xvfb.try_wait().ok().flatten().is_some()
+            });
+            if !up || xvfb.try_wait().ok().flatten().is_some() {
+                // Lost a race for this display number: try another.
+                let _ = xvfb.kill();
+                let _ = xvfb.wait();
+                continue;
+            }
+            let mut server = XServer {
+                display,
+                xvfb,
+                wm: None,
+            };
+            let wm = Command::new("openbox")
+                .env("DISPLAY", &server.display)
+                .env_remove("WAYLAND_DISPLAY")
+                .env_remove("XDG_SESSION_TYPE")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("cannot start openbox (apt-get install openbox): {e}"))?;
+            server.wm = Some(wm);
+            let (conn, screen) =
+                x11rb::connect(Some(&server.display)).map_err(|e| e.to_string())?;
+            let root = conn.setup().roots[screen].root;
+            let ready = wait_for(Duration::from_secs(10), || {
+                let atom = intern(&conn, "_NET_SUPPORTING_WM_CHECK");
+                conn.get_property(false, root, atom, AtomEnum::WINDOW, 0, 1)
+                    .ok()
+                    .and_then(|c| c.reply().ok())
+                    .is_some_and(|r| r.value_len > 0)
+            });
+            if !ready {
+                return Err("openbox did not start (no _NET_SUPPORTING_WM_CHECK)".into());
+            }
+            // openbox announces itself before its event loop runs; map
+            // requests sent in that gap can be lost (see `XClient::remap`).
+            std::thread::sleep(Duration::from_millis(500));
+            return Ok(server);
+        }
+        Err("no free X display number".into())
+    }
+}
+
+impl Drop for XServer {
+    fn drop(&mut self) {
+        if let Some(mut wm) = self.wm.take() {
+            let _ = wm.kill();
+            let _ = wm.wait();
+        }
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
+
+pub fn intern(conn: &RustConnection, name: &str) -> u32 {
+    conn.intern_atom(false, name.as_bytes())
+        .ok()
+        .and_then(|c| c.reply().ok())
+        .map_or(0, |r| r.atom)
+}
+
+/// What a test window looks like.
+pub struct WindowSpec<'a> {
+    pub title: &'a str,
+    pub rgb: [u8; 3],
+    pub x: i16,
+    pub y: i16,
+    pub width: u16,
+    pub height: u16,
+    /// `_NET_WM_PID` to announce (None: not set).
+    pub pid: Option<u32>,
+    /// Ask the WM to map it minimized (WM_HINTS initial_state Iconic).
+    pub iconic: bool,
+}
+
+/// A client connection that owns test windows.
+pub struct XClient {
+    pub conn: RustConnection,
+    pub root: u32,
+}
+
+impl XClient {
+    pub fn connect(display: &str) -> XClient {
+        let (conn, screen) = x11rb::connect(Some(display)).expect("connect to Xvfb");
+        let root = conn.setup().roots[screen].root;
+        XClient { conn, root }
+    }
+
+    /// Create and map a solid-colour window; returns its X id.
+    pub fn window(&self, spec: &WindowSpec) -> u32 {
+        let c = &self.conn;
+        let win = c.generate_id().expect("xid");
+        let [r, g, b] = spec.rgb;
+        let pixel = u32::from(r) << 16 | u32::from(g) << 8 | u32::from(b);
+        c.create_window(
+            x11rb::COPY_DEPTH_FROM_PARENT,
+            win,
+            self.root,
+            spec.x,
+            spec.y,
+            spec.width,
+            spec.height,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            0,
+            &CreateWindowAux::new()
+                .background_pixel(pixel)
+                .event_mask(EventMask::EXPOSURE | EventMask::STRUCTURE_NOTIFY),
+        )
+        .expect("create_window");
+        self.set_title(win, spec.title);
+        c.change_property8(
+            PropMode::REPLACE,
+            win,
+            AtomEnum::WM_CLASS,
+            AtomEnum::STRING,
+            b"capturetest\0CaptureTest\0",
+        )
+        .expect("WM_CLASS");
+        if let Some(pid) = spec.pid {
+            let atom = intern(c, "_NET_WM_PID");
+            c.change_property32(PropMode::REPLACE, win, atom, AtomEnum::CARDINAL, &[pid])
+                .expect("_NET_WM_PID");
+        }
+        // Program-specified position and size, so openbox keeps the layout.
+        let (x, y) = (spec.x as u32, spec.y as u32);
+        let mut normal = [0u32; 18];
+        normal[0] = 1 | 2 | 4 | 8; // USPosition | USSize | PPosition | PSize
+        normal[1] = x;
+        normal[2] = y;
+        normal[3] = u32::from(spec.width);
+        normal[4] = u32::from(spec.height);
+        c.change_property32(
+            PropMode::REPLACE,
+            win,
+            AtomEnum::WM_NORMAL_HINTS,
+            AtomEnum::WM_SIZE_HINTS,
+            &normal,
+        )
+        .expect("WM_NORMAL_HINTS");
+        if spec.iconic {
+            // flags = StateHint, initial_state = IconicState (3).
+            let hints = [2u32, 0, 3, 0, 0, 0, 0, 0, 0];
+            c.change_property32(
+                PropMode::REPLACE,
+                win,
+                AtomEnum::WM_HINTS,
+                AtomEnum::WM_HINTS,
+                &hints,
+            )
+            .expect("WM_HINTS");
+        }
+        c.map_window(win).expect("map");
+        c.flush().expect("flush");
+        win
+    }
+
+    pub fn set_title(&self, win: u32, title: &str) {
+        let c = &self.conn;
+        let net_wm_name = intern(c, "_NET_WM_NAME");
+        let utf8 = intern(c, "UTF8_STRING");
+        c.change_property8(PropMode::REPLACE, win, net_wm_name, utf8, title.as_bytes())
+            .expect("_NET_WM_NAME");
+        c.change_property8(
+            PropMode::REPLACE,
+            win,
+            AtomEnum::WM_NAME,
+            AtomEnum::STRING,
+            title.as_bytes(),
+        )
+        .expect("WM_NAME");
+        c.flush().expect("flush");
+    }
+
+    /// Ask again to map windows the WM has not managed yet.
+    pub fn remap(&self, wins: &[u32]) {
+        for &w in wins {
+            let _ = self.conn.map_window(w);
+        }
+        let _ = self.conn.flush();
+    }
+
+    pub fn destroy(&self, win: u32) {
+        let _ = self.conn.destroy_window(win);
+        let _ = self.conn.flush();
+    }
+
+    /// The WM's client list (bottom to top), to wait for windows to be managed.
+    pub fn client_list(&self) -> Vec<u32> {
+        let atom = intern(&self.conn, "_NET_CLIENT_LIST_STACKING");
+        self.conn
+            .get_property(false, self.root, atom, AtomEnum::WINDOW, 0, 1024)
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .and_then(|r| r.value32().map(|v| v.collect()))
+            .unwrap_or_default()
+    }
+}
+
+/// The most common colour of a picture, quantised to 32 levels per channel
+/// and reported as the bucket's centre.
+pub fn dominant_rgb(rgba: &[u8]) -> [u8; 3] {
+    let mut counts = std::collections::HashMap::<[u8; 3], usize>::new();
+    for p in rgba.chunks_exact(4) {
+        *counts.entry([p[0] >> 3, p[1] >> 3, p[2] >> 3]).or_default() += 1;
+    }
+    let best = counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map_or([0; 3], |(c, _)| c);
+    [best[0] << 3 | 4, best[1] << 3 | 4, best[2] << 3 | 4]
+}
+
+/// Colours within `tol` per channel.
+pub fn close(a: [u8; 3], b: [u8; 3], tol: u8) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tol)
+}
+
+/// Names of this process's threads (Linux), to check that workers ended.
+pub fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
+                .map(|s| s.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
