@@ -27,8 +27,10 @@ cargo build -q "${build[@]}" --bin roomshare --example loadgen --example bench_r
 
 echo "== criterion =="
 # --benches: every bench target in Cargo.toml, whoever wrote it.
-cargo bench -q "${bench[@]}" --benches 2>&1 |
-  grep -Ev '^(Gnuplot|Benchmarking .*: (Warming|Collecting|Analyzing))' || true
+# A failing bench fails the script; only criterion's progress chatter is hidden.
+cargo bench -q "${bench[@]}" --benches > "$target/bench-criterion.txt" 2>&1 ||
+  { cat "$target/bench-criterion.txt"; exit 1; }
+grep -Ev '^(Gnuplot|Benchmarking .*: (Warming|Collecting|Analyzing))' "$target/bench-criterion.txt" || true
 
 echo "== load generator: engine vs bare tokio-tungstenite echo =="
 "$dir/examples/loadgen" compare --server "${BENCH_SERVER:-serve}" \
