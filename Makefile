@@ -1,5 +1,5 @@
 # Convenience targets; the scripts are the source of truth.
-.PHONY: run test bench load fuzz screenshots lint
+.PHONY: run test bench load soak load-smoke fuzz screenshots lint
 
 run:
 	scripts/run.sh
@@ -10,3 +10,25 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+
+# Numbers (docs/benchmarks.md): criterion + engine vs echo, in one run.
+bench:
+	scripts/bench.sh
+
+# The long load runs of docs/benchmarks.md (release build; ~1,000 sockets
+# for fanout: the fd limit must allow 2,100, see `ulimit -n`).
+load:
+	cargo build --release --bin roomshare --example loadgen
+	target/release/examples/loadgen mix --clients 200 --requests 1000
+	target/release/examples/loadgen fanout --subscribers 1000 --events 100
+
+soak:
+	cargo build --release --bin roomshare --example loadgen
+	target/release/examples/loadgen soak --soak-secs $${SOAK_SECS:-300}
+
+# What CI runs: short load scenarios and 30 s of fuzzing per target.
+load-smoke:
+	scripts/load-smoke.sh
+
+fuzz:
+	scripts/fuzz.sh $${FUZZ_SECS:-300}

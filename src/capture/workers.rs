@@ -248,7 +248,8 @@ struct Session {
     source_id: String,
     title: String,
     fluency_first: bool,
-    /// When recent frames were captured (the last 2 s), for the measured rate.
+    /// When recent frames were captured (the last 2 s, at least two), for the
+    /// measured rate.
     times: VecDeque<Instant>,
     failures: u32,
     first_failure: Option<Instant>,
@@ -330,10 +331,13 @@ fn share_loop(ctx: Ctx) {
                     Ok(frame) => {
                         let now = Instant::now();
                         st.times.push_back(now);
-                        while st
-                            .times
-                            .front()
-                            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(2))
+                        // A 2 s window, but never fewer than two frames, so
+                        // a rate below 0.5 fps still reads as a rate.
+                        while st.times.len() > 2
+                            && st
+                                .times
+                                .front()
+                                .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(2))
                         {
                             st.times.pop_front();
                         }
