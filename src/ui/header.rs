@@ -10,6 +10,23 @@ use crate::link::RoomView;
 use egui::{Color32, RichText};
 use std::time::{Duration, Instant};
 
+/// A spinner that animates at 10 frames per second. egui's own `Spinner`
+/// asks for a repaint every frame, which keeps a core busy (software
+/// rendering) for as long as a room stays unreachable.
+fn slow_spinner(ui: &mut egui::Ui, size: f32, color: Color32) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    let phase = (ui.input(|i| i.time) * 5.0) % std::f64::consts::TAU;
+    let points: Vec<egui::Pos2> = (0..=10)
+        .map(|k| {
+            let angle = (phase + f64::from(k) * 0.45) as f32;
+            rect.center() + egui::vec2(angle.cos(), angle.sin()) * (size * 0.4)
+        })
+        .collect();
+    ui.painter()
+        .add(egui::Shape::line(points, egui::Stroke::new(2.0, color)));
+    ui.ctx().request_repaint_after(Duration::from_millis(100));
+}
+
 /// The connection state as one line of text and a colour.
 pub fn conn_text(conn: &ConnState, lang: Lang, now: Instant) -> (String, Color32, bool) {
     match conn {
@@ -98,7 +115,7 @@ pub fn ui(
             ui.horizontal(|ui| {
                 let (text, color, busy) = conn_text(&view.conn, lang, now);
                 if busy {
-                    ui.add(egui::Spinner::new().size(16.0).color(color));
+                    slow_spinner(ui, 16.0, color);
                 } else {
                     let (r, _) =
                         ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
