@@ -32,6 +32,17 @@ pub const MAX_MESSAGE: usize = 1 << 20;
 /// Largest handshake request head accepted (protocol.md §2).
 pub const MAX_REQUEST_HEAD: usize = 16 << 10;
 
+/// tungstenite's read buffer and write target per connection. Its defaults
+/// (128 KiB each, the read one allocated up front) cost about 130 KiB per
+/// idle connection; requests are small, and a bigger frame just takes a few
+/// more reads or writes.
+const IO_BUFFER: usize = 4 << 10;
+
+/// Most bytes queued for one connection inside tungstenite: each frame is
+/// flushed before the next, so this bounds the largest frame the server
+/// sends, and a stalled peer can never grow it further.
+const MAX_WRITE_BUFFER: usize = 2 << 20;
+
 /// How long a refused client has to answer the close before the TCP
 /// connection is dropped.
 const AUTH_CLOSE_GRACE: Duration = Duration::from_millis(500);
@@ -280,6 +291,17 @@ impl RateLimiter {
     }
 }
 
+/// tungstenite's settings for every connection: small buffers (memory per
+/// connection), bounded queues and messages.
+fn websocket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(IO_BUFFER)
+        .write_buffer_size(IO_BUFFER)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE))
+}
+
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
@@ -287,9 +309,7 @@ async fn serve_connection(
     mut session: Session,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let ws_config = WebSocketConfig::default()
-        .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE));
+    let ws_config = websocket_config();
     // Set by the callback, which tungstenite calls once the request is a
     // valid upgrade and before it writes the 101; `None` = no response yet.
     let mut outcome: Option<AuthOutcome> = None;
@@ -620,5 +640,24 @@ impl AsyncWrite for Rewound {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tungstenite's defaults cost ~130 KiB per idle connection (a 128 KiB
+    /// read buffer allocated up front) and let a stalled peer's queue grow
+    /// without bound.
+    #[test]
+    fn connections_have_small_bounded_buffers() {
+        let c = websocket_config();
+        assert!(c.read_buffer_size <= 8 << 10, "{}", c.read_buffer_size);
+        assert!(c.write_buffer_size <= 8 << 10, "{}", c.write_buffer_size);
+        assert!(c.max_write_buffer_size <= 4 << 20);
+        // Room for the largest message behind a full write target.
+        assert!(c.max_write_buffer_size > c.write_buffer_size + MAX_MESSAGE);
+        assert_eq!(c.max_message_size, Some(MAX_MESSAGE));
     }
 }

@@ -441,3 +441,120 @@ async fn server_restart_under_load_clients_reconnect_and_resubscribe() {
     }
     server.shutdown().await;
 }
+
+/// A connection that subscribed to nothing is never dropped as a slow
+/// subscriber, however long its answers stay unread while the engine emits
+/// events: it holds no place in the engine's event buffer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsubscribed_connection_reading_late_is_not_dropped() {
+    // Big answers first (a source list each), so that the server soon
+    // blocks writing to it; then many small ones.
+    const BIG: u64 = 40;
+    const REQUESTS: u64 = BIG + 6000;
+    let config = ServerConfig {
+        rate_per_sec: 1_000_000,
+        rate_burst: 1_000_000,
+        // Long enough that only the event buffer could drop it.
+        write_timeout: Duration::from_secs(120),
+        ..loopback()
+    };
+    let (server, engine) = serve(config).await;
+    let addr = server.local_addr();
+    let sources = (0..1000)
+        .map(|i| roomshare::protocol::SourceInfo {
+            id: format!("w{i}"),
+            kind: roomshare::protocol::SourceKind::Window,
+            select_index: None,
+            device_id: None,
+            title: format!("window {i} {}", "t".repeat(100)),
+            app: "app".into(),
+            width: 800,
+            height: 600,
+        })
+        .collect::<Vec<_>>();
+    engine.set_sources(sources).await.unwrap();
+    // A small receive buffer, so the server soon blocks writing answers.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let tcp = socket.connect(addr).await.unwrap();
+    let (quiet, _) = tokio_tungstenite::client_async(format!("ws://{addr}/"), tcp)
+        .await
+        .expect("handshake");
+    let (mut quiet_tx, mut quiet_rx) = quiet.split();
+    // It pipelines its requests and reads nothing for now.
+    let writer = tokio::spawn(async move {
+        for id in 0..REQUESTS {
+            let path = if id < BIG {
+                r#"["RoomShare", "Sources"]"#
+            } else {
+                r#"["Share"]"#
+            };
+            let req = format!(
+                r#"{{"jsonrpc": "2.0", "id": {id}, "method": "Query", "params": {{"path": {path}}}}}"#
+            );
+            quiet_tx.feed(Message::text(req)).await.unwrap();
+        }
+        quiet_tx.flush().await.unwrap();
+        quiet_tx
+    });
+    // Meanwhile another connection causes far more events than the engine
+    // buffers.
+    let toggles = roomshare::engine::actor::EVENT_BUFFER + 2000;
+    let mut driver = ws(addr).await;
+    let mut sent = 0;
+    while sent < toggles {
+        let chunk = (toggles - sent).min(500);
+        for i in sent..sent + chunk {
+            let action = if i % 2 == 0 {
+                "OpenShareGuide"
+            } else {
+                "CloseShareGuide"
+            };
+            let req = format!(
+                r#"{{"jsonrpc": "2.0", "id": {i}, "method": "Call/Share", "params": {{"action": "{action}"}}}}"#
+            );
+            driver.feed(Message::text(req)).await.unwrap();
+        }
+        driver.flush().await.unwrap();
+        let mut answers = 0;
+        while answers < chunk {
+            match tokio::time::timeout(Duration::from_secs(20), driver.next())
+                .await
+                .expect("answers keep coming")
+            {
+                Some(Ok(Message::Text(t))) => {
+                    assert!(t.as_str().contains(r#""error_code": 0"#), "{t}");
+                    answers += 1;
+                }
+                Some(Ok(_)) => {}
+                other => panic!("driver connection broke: {other:?}"),
+            }
+        }
+        sent += chunk;
+    }
+    // Now it reads: every answer, in order, and no close.
+    for id in 0..REQUESTS {
+        let msg = tokio::time::timeout(Duration::from_secs(20), quiet_rx.next())
+            .await
+            .expect("answers keep coming");
+        let Some(Ok(Message::Text(t))) = msg else {
+            panic!("the unsubscribed connection ended after {id} answers: {msg:?}");
+        };
+        let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+        assert_eq!(v["id"], id);
+        assert_eq!(v["result"]["error_code"], 0, "{}", &t.as_str()[..200]);
+    }
+    let mut quiet_tx = writer.await.unwrap();
+    let req = format!(
+        r#"{{"jsonrpc": "2.0", "id": {REQUESTS}, "method": "Query", "params": {{"path": ["Share"]}}}}"#
+    );
+    quiet_tx.send(Message::text(req)).await.unwrap();
+    let msg = tokio::time::timeout(Duration::from_secs(20), quiet_rx.next())
+        .await
+        .expect("still served");
+    let Some(Ok(Message::Text(t))) = msg else {
+        panic!("the unsubscribed connection ended: {msg:?}");
+    };
+    assert!(t.as_str().contains(&format!(r#""id": {REQUESTS}"#)), "{t}");
+    server.shutdown().await;
+}

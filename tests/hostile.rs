@@ -750,12 +750,28 @@ async fn a_subscriber_that_stops_reading_is_dropped_and_others_served() {
             .collect::<Vec<_>>()
     };
     let mut events = served.engine.events();
-    for round in 0..100 {
+    // This test's receiver, the stalled subscriber's session, and whoever
+    // else listens: the stalled one's session goes when it is dropped.
+    let receivers = served.engine.event_receivers();
+    // Keep sending until the server has given up on the stalled connection,
+    // and only then read from it: reading earlier (as `gone_within` does)
+    // would unblock a write that had waited less than write_timeout, and the
+    // server would rightly keep a client that reads. How many events fill
+    // its socket buffers depends on the kernel (autotuned receive buffers go
+    // up to tens of MB), so no fixed number of rounds is enough.
+    let deadline = tokio::time::Instant::now() + 4 * WAIT;
+    let mut round = 0;
+    while served.engine.event_receivers() >= receivers {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stalled subscriber was not dropped after {round} big events"
+        );
         let tag = if round % 2 == 0 { "a" } else { "b" };
         served.engine.set_sources(list(1000, tag)).await.unwrap();
         wait_event(&mut events, "SourcesChanged").await;
         // Others keep being served while one connection is stuck.
         still_served(&mut bystander).await;
+        round += 1;
     }
     // The stalled connection was dropped: reading what was buffered ends
     // in end-of-file instead of an endless stream.

@@ -162,6 +162,12 @@ impl EngineHandle {
         self.events.subscribe()
     }
 
+    /// How many receivers of [`events`](Self::events) are open: one per
+    /// session with a subscription, plus any other listener.
+    pub fn event_receivers(&self) -> usize {
+        self.events.receiver_count()
+    }
+
     /// The latest snapshot, updated after every change.
     pub fn snapshot(&self) -> watch::Receiver<Arc<RoomSnapshot>> {
         self.snapshot.clone()

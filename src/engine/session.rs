@@ -39,7 +39,10 @@ pub enum SessionError {
 /// One connection's state.
 pub struct Session {
     engine: EngineHandle,
-    events: broadcast::Receiver<Arc<EventFrame>>,
+    /// The engine's events, held only while there is a subscription: a
+    /// receiver nobody drains lags, and a connection that subscribed to
+    /// nothing must never be dropped as a slow subscriber.
+    events: Option<broadcast::Receiver<Arc<EventFrame>>>,
     subscriptions: Vec<Vec<String>>,
     thumbnails: Option<Arc<dyn ThumbnailProvider>>,
 }
@@ -47,7 +50,7 @@ pub struct Session {
 impl Session {
     pub fn new(engine: EngineHandle, thumbnails: Option<Arc<dyn ThumbnailProvider>>) -> Session {
         Session {
-            events: engine.events(),
+            events: None,
             engine,
             subscriptions: Vec::new(),
             thumbnails,
@@ -120,6 +123,12 @@ impl Session {
         } else {
             self.subscriptions.retain(|p| p != &path);
         }
+        if self.subscriptions.is_empty() {
+            self.events = None;
+        } else if self.events.is_none() {
+            // Events from now on: nothing emitted before the subscription.
+            self.events = Some(self.engine.events());
+        }
         RpcResult::ok(None, None)
     }
 
@@ -164,10 +173,14 @@ impl Session {
         &self.subscriptions
     }
 
-    /// The next event this session is subscribed to.
+    /// The next event this session is subscribed to. Without subscriptions
+    /// this never resolves.
     pub async fn next_event(&mut self) -> Result<Arc<EventFrame>, SessionError> {
+        let Some(events) = self.events.as_mut() else {
+            return std::future::pending().await;
+        };
         loop {
-            match self.events.recv().await {
+            match events.recv().await {
                 Ok(frame) => {
                     if self.subscriptions.iter().any(|p| frame.event.matches(p)) {
                         return Ok(frame);

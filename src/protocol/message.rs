@@ -283,15 +283,10 @@ pub fn parse_request(text: &str) -> Result<Request, Rejection> {
 
     let id = match env.id {
         None => None,
-        Some(raw) => {
-            let first = raw.get().as_bytes().first().copied();
-            match first {
-                Some(b'"' | b'-' | b'0'..=b'9') => Some(Id(raw.to_owned())),
-                Some(b'n') => Some(Id::null()),
-                // Object, array or boolean ids are invalid.
-                _ => return Err(Rejection::Invalid { id: None }),
-            }
-        }
+        Some(raw) => match usable_id(raw) {
+            Some(id) => Some(id),
+            None => return Err(Rejection::Invalid { id: None }),
+        },
     };
     let method_name = match env.method.map(|m| serde_json::from_str::<Value>(m.get())) {
         Some(Ok(Value::String(m))) => m,
@@ -310,14 +305,29 @@ pub fn parse_request(text: &str) -> Result<Request, Rejection> {
     })
 }
 
-/// The string or number `id` of a JSON object, if any.
-fn salvage_id(text: &str) -> Option<Id> {
-    let value: Map<String, Value> = serde_json::from_str(text).ok()?;
-    match value.get("id")? {
-        Value::String(s) => Some(Id::string(s)),
-        v @ Value::Number(_) => RawValue::from_string(v.to_string()).ok().map(Id),
+/// The id as written if it is usable: a string or a number that JSON readers
+/// (serde_json included) can read back, or null. Object, array and boolean
+/// ids are invalid, and so is text RawValue let through unchecked: an
+/// unpaired `\uD800`-`\uDFFF` escape or a number beyond f64 such as
+/// `1e999`. Echoing those would make the answer itself unreadable.
+fn usable_id(raw: &RawValue) -> Option<Id> {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'n') => Some(Id::null()),
+        Some(b'"' | b'-' | b'0'..=b'9') => {
+            // Validation only: big integers read as f64 here, and the echo
+            // stays the exact text.
+            serde_json::from_str::<Value>(text).ok()?;
+            Some(Id(raw.to_owned()))
+        }
         _ => None,
     }
+}
+
+/// The usable `id` of a JSON object (see [`usable_id`]), if any.
+fn salvage_id(text: &str) -> Option<Id> {
+    let members: std::collections::HashMap<String, &RawValue> = serde_json::from_str(text).ok()?;
+    usable_id(members.get("id")?)
 }
 
 /// A device-level error: `result.error_code` and a message.
@@ -607,6 +617,45 @@ mod tests {
         assert_eq!(r.id.unwrap().raw().get(), "null");
         let r = parse_request(r#"{"method": "Query"}"#).unwrap();
         assert!(r.id.is_none());
+    }
+
+    #[test]
+    fn unreadable_ids_are_invalid_and_not_echoed() {
+        for id in [
+            r#""\udc00""#,
+            r#""\ud800""#,
+            r#""a\ud800b""#,
+            "1e999",
+            "-1e999",
+        ] {
+            let text =
+                format!(r#"{{"id": {id}, "method": "Query", "params": {{"path": ["Share"]}}}}"#);
+            assert!(
+                matches!(parse_request(&text), Err(Rejection::Invalid { id: None })),
+                "{text}"
+            );
+            // Without a method, and on the salvage path (a duplicate member
+            // makes the envelope fail as data).
+            for text in [
+                format!(r#"{{"id": {id}}}"#),
+                format!(r#"{{"id": {id}, "method": "Query", "method": "Query"}}"#),
+            ] {
+                let rejection = parse_request(&text).unwrap_err();
+                assert_eq!(rejection, Rejection::Invalid { id: None }, "{text}");
+                let frame: Value = serde_json::from_str(&rejection.to_frame()).unwrap();
+                assert_eq!(frame["id"], Value::Null);
+                assert_eq!(frame["error"]["code"], -32600);
+            }
+        }
+        // Paired surrogates and big integers stay usable, echoed as written.
+        let r = parse_request(r#"{"id": "\ud83d\ude00", "method": "Query"}"#).unwrap();
+        assert_eq!(r.id.unwrap().raw().get(), r#""\ud83d\ude00""#);
+        let Err(Rejection::Invalid { id: Some(id) }) =
+            parse_request(r#"{"id": 123456789012345678901234567890, "method": 1, "method": 2}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(id.raw().get(), "123456789012345678901234567890");
     }
 
     #[test]
