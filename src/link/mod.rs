@@ -80,6 +80,27 @@ pub struct Notice {
     pub message: String,
 }
 
+impl RoomView {
+    /// Nothing known yet: the view before the first answer.
+    pub fn empty(label: String, embedded: bool) -> RoomView {
+        RoomView {
+            label,
+            embedded,
+            conn: ConnState::Connecting,
+            share_info: None,
+            meeting: None,
+            cast_code: None,
+            capture_device_list: Vec::new(),
+            share_guide_open: None,
+            extension: Extension::Unknown,
+            sources: Vec::new(),
+            generation: None,
+            shared_source: None,
+            last_stop_reason: None,
+        }
+    }
+}
+
 /// Traffic entries kept for the pane (oldest dropped first).
 pub const TRAFFIC_LIMIT: usize = 2000;
 
@@ -176,21 +197,7 @@ impl Link {
                 false,
             ),
         };
-        let view = RoomView {
-            label: endpoint.label(),
-            embedded,
-            conn: ConnState::Connecting,
-            share_info: None,
-            meeting: None,
-            cast_code: None,
-            capture_device_list: Vec::new(),
-            share_guide_open: None,
-            extension: Extension::Unknown,
-            sources: Vec::new(),
-            generation: None,
-            shared_source: None,
-            last_stop_reason: None,
-        };
+        let view = RoomView::empty(endpoint.label(), embedded);
         let shared = Arc::new(Shared {
             view: Mutex::new(Arc::new(view)),
             traffic: Mutex::new(VecDeque::new()),

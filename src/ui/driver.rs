@@ -3,8 +3,7 @@
 //! never knows which; it reads a snapshot and sends commands.
 
 use crate::capture::{SharePreview, ThumbnailStore};
-use crate::client::ConnState;
-use crate::link::{Extension, Link, Notice, RoomView, TrafficEntry};
+use crate::link::{Link, Notice, RoomView, TrafficEntry};
 use crate::protocol::{MeetingAction, ShareAction, SimAction};
 use std::sync::{Arc, Mutex};
 
@@ -114,21 +113,7 @@ impl Fixture {
 
 /// An empty view: nothing known yet.
 pub fn empty_view(label: &str, embedded: bool) -> RoomView {
-    RoomView {
-        label: label.to_string(),
-        embedded,
-        conn: ConnState::Connecting,
-        share_info: None,
-        meeting: None,
-        cast_code: None,
-        capture_device_list: Vec::new(),
-        share_guide_open: None,
-        extension: Extension::Unknown,
-        sources: Vec::new(),
-        generation: None,
-        shared_source: None,
-        last_stop_reason: None,
-    }
+    RoomView::empty(label.to_string(), embedded)
 }
 
 impl Driver for Fixture {
