@@ -98,21 +98,23 @@ impl EngineHandle {
                     deferred,
                 } = step;
                 let changed = !new_events.is_empty();
-                // Answer first: the caller's response precedes the events on
-                // its own connection (protocol.md §4).
-                if let (Some(reply), Some(result)) = (reply, result) {
-                    let _ = reply.send(result);
-                }
+                // Events, then the snapshot, then the answer: whoever sees
+                // the snapshot change can already receive the events, and
+                // whoever gets the answer sees the new snapshot. The caller's
+                // own connection still writes its response before these
+                // events (protocol.md §4): a session reads events only after
+                // it has written the answer to the request it was handling.
                 for event in new_events {
                     let text = event.to_frame();
                     tracing::debug!(target: "roomshare::engine", "{text}");
                     // No receivers is fine: nobody is listening.
                     let _ = events.send(Arc::new(EventFrame { event, text }));
                 }
-                // The snapshot last: whoever sees it change can already
-                // receive the events that announced the change.
                 if changed {
                     snap_tx.send_replace(snapshot_of(&room));
+                }
+                if let (Some(reply), Some(result)) = (reply, result) {
+                    let _ = reply.send(result);
                 }
                 for (delay, d) in deferred {
                     let weak = weak.clone();
