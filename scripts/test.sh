@@ -13,7 +13,10 @@ unset WAYLAND_DISPLAY XDG_SESSION_TYPE
 export RUST_BACKTRACE=1
 
 cargo fmt --all -- --check
-cargo test --all-targets --no-fail-fast
-if [ -x scripts/load-smoke.sh ]; then
-  scripts/load-smoke.sh
-fi
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --all-targets --no-fail-fast 2>&1 | tee "$log"
+scripts/load-smoke.sh
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { passed += $4; failed += $6 }
+     END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
