@@ -66,6 +66,19 @@ async fn ask(
     }
 }
 
+/// Request `id` opens the share guide when even, closes it when odd: one
+/// `ShareGuideChanged` event per request.
+fn toggle_guide(id: usize) -> Message {
+    let action = if id % 2 == 0 {
+        "OpenShareGuide"
+    } else {
+        "CloseShareGuide"
+    };
+    Message::text(format!(
+        r#"{{"jsonrpc": "2.0", "id": {id}, "method": "Call/Share", "params": {{"action": "{action}"}}}}"#
+    ))
+}
+
 /// True once the peer has closed the TCP connection (EOF or reset).
 async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
     let mut buf = [0u8; 4096];
@@ -256,15 +269,7 @@ async fn subscriber_that_stops_reading_is_dropped_others_keep_going() {
     let toggles = roomshare::engine::actor::EVENT_BUFFER + 500;
     let mut driver = ws(addr).await;
     for i in 0..toggles {
-        let action = if i % 2 == 0 {
-            "OpenShareGuide"
-        } else {
-            "CloseShareGuide"
-        };
-        let req = format!(
-            r#"{{"jsonrpc": "2.0", "id": {i}, "method": "Call/Share", "params": {{"action": "{action}"}}}}"#
-        );
-        driver.send(Message::text(req)).await.unwrap();
+        driver.send(toggle_guide(i)).await.unwrap();
     }
     // The driver gets every answer and the healthy subscriber every event.
     let mut answers = 0;
@@ -505,15 +510,7 @@ async fn unsubscribed_connection_reading_late_is_not_dropped() {
     while sent < toggles {
         let chunk = (toggles - sent).min(500);
         for i in sent..sent + chunk {
-            let action = if i % 2 == 0 {
-                "OpenShareGuide"
-            } else {
-                "CloseShareGuide"
-            };
-            let req = format!(
-                r#"{{"jsonrpc": "2.0", "id": {i}, "method": "Call/Share", "params": {{"action": "{action}"}}}}"#
-            );
-            driver.feed(Message::text(req)).await.unwrap();
+            driver.feed(toggle_guide(i)).await.unwrap();
         }
         driver.flush().await.unwrap();
         let mut answers = 0;

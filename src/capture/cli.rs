@@ -209,20 +209,29 @@ pub async fn remote_thumbnail(client: &Client, id: &str) -> Result<(u32, u32, Ve
     Ok((dim("width"), dim("height"), jpeg))
 }
 
+/// Connect to a remote engine and read its sources; failures are printed
+/// and become the exit code.
+async fn connect_and_list(
+    t: &TargetArgs,
+    url: &str,
+) -> Result<(Client, Vec<SourceInfo>), ExitCode> {
+    let client = connect(t, url).await?;
+    match remote_sources(&client).await {
+        Ok(list) => Ok((client, list)),
+        Err(e) => {
+            eprintln!("{e}");
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
 /// Run `roomshare sources`.
 pub async fn run_sources(args: SourcesArgs) -> ExitCode {
     let t = &args.target;
     let rows = if let Some(url) = &t.url {
-        let client = match connect(t, url).await {
-            Ok(c) => c,
+        let (client, list) = match connect_and_list(t, url).await {
+            Ok(found) => found,
             Err(code) => return code,
-        };
-        let list = match remote_sources(&client).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::from(1);
-            }
         };
         let mut rows = Vec::new();
         for s in list {
@@ -271,16 +280,9 @@ pub async fn run_sources(args: SourcesArgs) -> ExitCode {
 pub async fn run_snap(args: SnapArgs) -> ExitCode {
     let t = &args.target;
     let image = if let Some(url) = &t.url {
-        let client = match connect(t, url).await {
-            Ok(c) => c,
+        let (client, list) = match connect_and_list(t, url).await {
+            Ok(found) => found,
             Err(code) => return code,
-        };
-        let list = match remote_sources(&client).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::from(1);
-            }
         };
         let Some(source) = resolve(&list, &args.source) else {
             eprintln!(
