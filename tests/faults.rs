@@ -69,7 +69,7 @@ async fn ask(
 /// Request `id` opens the share guide when even, closes it when odd: one
 /// `ShareGuideChanged` event per request.
 fn toggle_guide(id: usize) -> Message {
-    let action = if id % 2 == 0 {
+    let action = if id.is_multiple_of(2) {
         "OpenShareGuide"
     } else {
         "CloseShareGuide"
