@@ -1,14 +1,13 @@
-//! The console's entry point: builds the embedded engine (with its capture
-//! workers and, with `--listen`, its server) or a remote link, then the
-//! eframe window. The tokio runtime comes from `main`; its handle is passed
-//! to everything that spawns work, and background tasks wake the UI with
-//! `request_repaint` through the `on_change` callback.
+//! The console's entry point, where everything is wired: the embedded room
+//! (engine, capture and, with `--listen`, its server), the link to what the
+//! console drives, and the eframe window. The tokio runtime comes from
+//! `main`; background tasks wake the UI with `request_repaint` through the
+//! `on_change` callback.
 
-use crate::capture::{Capture, CaptureOptions};
 use crate::cli::ConsoleArgs;
-use crate::engine::EngineHandle;
+use crate::embedded::{Embedded, EmbeddedOptions};
 use crate::link::{Link, Target};
-use crate::server::{Server, ServerConfig};
+use crate::server::ServerConfig;
 use crate::ui::{ChangeCounter, ConsoleApp, Driver, Services};
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
@@ -35,52 +34,32 @@ pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
 
     // The embedded engine always runs (the dialog can switch back to it);
     // with --url the console starts on the remote room.
-    let engine = EngineHandle::spawn(args.engine.room_config());
-    let capture = Capture::start(
-        args.engine.sources,
-        engine.clone(),
-        CaptureOptions::default(),
-        on_change.clone(),
-    );
-    tracing::info!(target: "roomshare::ui", "capture backend: {}", capture.backend_name);
-    let embedded = Target::Embedded {
-        engine: engine.clone(),
-        thumbnails: capture.thumbnails.clone(),
-        preview: capture.preview.clone(),
-    };
-    let server = match args.listen {
-        Some(listen) => {
-            let config = ServerConfig {
-                listen,
-                password: args.password.clone(),
-                ..ServerConfig::default()
-            };
-            match runtime.block_on(Server::start(
-                config,
-                engine.clone(),
-                Some(capture.provider()),
-            )) {
-                Ok(s) => {
-                    tracing::info!(target: "roomshare::ui", "serving the embedded engine on ws://{}/", s.local_addr());
-                    Some(s)
-                }
-                Err(e) => {
-                    eprintln!("cannot listen on {listen}: {e}");
-                    return ExitCode::from(2);
-                }
-            }
-        }
-        None => None,
-    };
-    let target = match &args.url {
-        Some(url) => Target::Remote {
-            url: crate::protocol::normalise_url(url),
+    let options = EmbeddedOptions {
+        room: args.engine.room_config(),
+        sources: Some(args.engine.sources),
+        server: args.listen.map(|listen| ServerConfig {
+            listen,
             password: args.password.clone(),
-        },
-        None => embedded.clone(),
+            ..ServerConfig::default()
+        }),
+    };
+    let embedded = match runtime.block_on(Embedded::start(options, on_change.clone())) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let serving = embedded.local_addr().map(|a| format!("ws://{a}/"));
+    if let Some(url) = &serving {
+        tracing::info!(target: "roomshare::ui", "serving the embedded engine on {url}");
+    }
+    let embedded_target = embedded.target();
+    let target = match &args.url {
+        Some(url) => Target::remote(url, args.password.clone()),
+        None => embedded_target.clone(),
     };
     let remote_url = args.url.as_deref().map(crate::protocol::normalise_url);
-    let serving = server.as_ref().map(|s| format!("ws://{}/", s.local_addr()));
 
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -104,7 +83,7 @@ pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
             }
             let services = Services {
                 runtime: handle.clone(),
-                embedded: Some(embedded),
+                embedded: Some(embedded_target),
                 on_change,
             };
             let mut app = ConsoleApp::new(
@@ -118,10 +97,7 @@ pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
             Ok(Box::new(app))
         }),
     );
-    if let Some(server) = server {
-        runtime.block_on(server.shutdown());
-    }
-    drop(capture);
+    runtime.block_on(embedded.shutdown());
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,7 +1,8 @@
 //! The WebSocket server: authenticates (protocol.md §1), frames, limits, and
 //! hands requests to an engine [`Session`] per connection.
 
-use crate::engine::{EngineHandle, Session, SessionError, ThumbnailProvider};
+use crate::engine::{EngineHandle, Session, SessionError};
+use crate::media::ThumbnailSource;
 use crate::protocol::codes::{PASSWORD_FAILED, REQUEST_HEADER_ERROR, REQUEST_TOO_FREQUENTLY};
 use crate::protocol::message::auth_failure_frame;
 use crate::protocol::{RpcError, parse_request};
@@ -114,7 +115,7 @@ impl Server {
     pub async fn start(
         config: ServerConfig,
         engine: EngineHandle,
-        thumbnails: Option<Arc<dyn ThumbnailProvider>>,
+        thumbnails: Option<Arc<dyn ThumbnailSource>>,
     ) -> Result<Server, ServerError> {
         config.check()?;
         let listener =
@@ -160,7 +161,7 @@ async fn accept_loop(
     listener: TcpListener,
     config: Arc<ServerConfig>,
     engine: EngineHandle,
-    thumbnails: Option<Arc<dyn ThumbnailProvider>>,
+    thumbnails: Option<Arc<dyn ThumbnailSource>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(config.max_connections));

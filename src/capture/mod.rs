@@ -3,75 +3,37 @@
 //! continuously. Platform-specific code lives here, behind `cfg`.
 //!
 //! Threads (all plain std threads, because capture calls block):
-//! - the **catalog** re-reads the source list every `catalog_interval`,
-//!   diffs it by stable id and publishes it to the engine;
-//! - the **thumbnailer** captures each listed source about once per
-//!   `thumbnail_interval`, one capture at a time, and downscales it;
-//! - the **share session** captures the engine's own shared source
-//!   continuously and publishes a [`SharePreview`].
+//! - the **catalog** ([`catalog`]) re-reads the source list every
+//!   `catalog_interval`, diffs it by stable id and publishes it to the
+//!   engine;
+//! - the **thumbnailer** ([`thumbnails`]) captures each listed source about
+//!   once per `thumbnail_interval`, one capture at a time, and downscales it;
+//! - the **share capture** ([`share`]) captures the engine's own shared
+//!   source continuously and publishes a [`SharePreview`].
 //!
 //! Each thread owns its own [`Backend`] (made by a [`BackendFactory`]), so a
-//! slow full-resolution share capture never holds up the catalog.
+//! slow full-resolution share capture never holds up the catalog. What they
+//! produce are the picture types of [`crate::media`].
 
-pub mod cli;
+mod catalog;
+pub mod scale;
+mod share;
 pub mod synthetic;
-pub mod thumb;
+mod thumbnails;
 mod workers;
 pub mod xcap_backend;
 
-use crate::engine::{EngineHandle, Thumbnail, ThumbnailProvider};
+use crate::engine::EngineHandle;
+use crate::media::{PreviewSlot, SharePreview, ThumbnailSource, ThumbnailStore};
 use crate::protocol::SourceInfo;
-use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex};
+use parking_lot::{Condvar, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+pub use catalog::{SourceDiff, diff_sources};
 pub use synthetic::{SyntheticBackend, SyntheticClock, SyntheticSources};
-pub use workers::{SourceDiff, diff_sources};
 pub use xcap_backend::XcapBackend;
-
-/// An RGBA8 picture, row-major, `width * height * 4` bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Frame {
-    pub width: u32,
-    pub height: u32,
-    pub rgba: Vec<u8>,
-}
-
-impl Frame {
-    /// Take over an `image` buffer without copying.
-    pub fn from_image(img: image::RgbaImage) -> Frame {
-        Frame {
-            width: img.width(),
-            height: img.height(),
-            rgba: img.into_raw(),
-        }
-    }
-
-    /// A copy as an `image` buffer (None if the byte count is wrong).
-    pub fn to_image(&self) -> Option<image::RgbaImage> {
-        image::RgbaImage::from_raw(self.width, self.height, self.rgba.clone())
-    }
-}
-
-/// The latest thumbnail of a source.
-#[derive(Debug, Clone)]
-pub struct Thumb {
-    pub frame: Arc<Frame>,
-    /// Increases whenever the picture changed (UI re-uploads its texture only then).
-    pub seq: u64,
-    pub captured_at: Instant,
-}
-
-/// What a source tile can show.
-#[derive(Debug, Clone)]
-pub enum TileState {
-    /// Not captured yet.
-    Pending,
-    Ready(Thumb),
-    /// The last capture failed; the reason is shown on the tile.
-    Unavailable(String),
-}
 
 /// Why a capture failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -94,78 +56,6 @@ pub trait Backend: Send + 'static {
 
 /// Makes one backend per worker thread.
 pub type BackendFactory = Arc<dyn Fn() -> Box<dyn Backend> + Send + Sync>;
-
-/// Latest thumbnails by source id, shared between the thumbnailer (writer),
-/// the UI and the engine's `["RoomShare","Thumbnail"]` answers (readers).
-#[derive(Clone, Default)]
-pub struct ThumbnailStore {
-    tiles: Arc<Mutex<HashMap<String, TileState>>>,
-}
-
-impl ThumbnailStore {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, TileState>> {
-        // A panicking writer cannot leave a half-written tile behind (each
-        // write is one insert), so a poisoned lock is still usable.
-        self.tiles.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn get(&self, source_id: &str) -> TileState {
-        self.lock()
-            .get(source_id)
-            .cloned()
-            .unwrap_or(TileState::Pending)
-    }
-
-    pub fn set(&self, source_id: &str, state: TileState) {
-        self.lock().insert(source_id.to_string(), state);
-    }
-
-    /// Forget the tiles of sources that are no longer listed; true if any was removed.
-    pub fn retain_ids(&self, keep: &[&str]) -> bool {
-        let mut tiles = self.lock();
-        let before = tiles.len();
-        tiles.retain(|id, _| keep.contains(&id.as_str()));
-        tiles.len() != before
-    }
-
-    /// Every tile, by id.
-    pub fn all(&self) -> HashMap<String, TileState> {
-        self.lock().clone()
-    }
-}
-
-impl ThumbnailProvider for ThumbnailStore {
-    fn thumbnail(&self, source_id: &str) -> Result<Thumbnail, String> {
-        match self.get(source_id) {
-            TileState::Ready(t) => {
-                let img =
-                    image::RgbaImage::from_raw(t.frame.width, t.frame.height, t.frame.rgba.clone())
-                        .ok_or("malformed frame")?;
-                let rgb = image::DynamicImage::ImageRgba8(img).to_rgb8();
-                let mut jpeg = Vec::new();
-                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
-                    .encode_image(&rgb)
-                    .map_err(|e| e.to_string())?;
-                Ok(Thumbnail {
-                    width: t.frame.width,
-                    height: t.frame.height,
-                    jpeg,
-                })
-            }
-            TileState::Pending => Err("not captured yet".into()),
-            TileState::Unavailable(why) => Err(why),
-        }
-    }
-}
-
-/// The live "now sharing" picture and its measured rate.
-#[derive(Debug, Clone)]
-pub struct SharePreview {
-    pub source_id: String,
-    pub frame: Arc<Frame>,
-    pub seq: u64,
-    pub fps: f32,
-}
 
 /// Tuning of the capture workers.
 #[derive(Debug, Clone)]
@@ -245,22 +135,21 @@ pub(crate) struct Stopper {
 
 impl Stopper {
     fn stop(&self) {
-        *self.stopped.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        *self.stopped.lock() = true;
         self.cv.notify_all();
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
-        *self.stopped.lock().unwrap_or_else(|p| p.into_inner())
+        *self.stopped.lock()
     }
 
     /// Sleep up to `d`; true when stopped (the caller should return).
     pub(crate) fn sleep(&self, d: Duration) -> bool {
-        let guard = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
-        let (guard, _) = self
-            .cv
-            .wait_timeout_while(guard, d, |stopped| !*stopped)
-            .unwrap_or_else(|p| p.into_inner());
-        *guard
+        let mut stopped = self.stopped.lock();
+        if !*stopped {
+            self.cv.wait_while_for(&mut stopped, |stopped| !*stopped, d);
+        }
+        *stopped
     }
 }
 
@@ -287,7 +176,7 @@ impl Rt {
 /// Running capture workers. Dropping it stops them.
 pub struct Capture {
     pub thumbnails: ThumbnailStore,
-    pub preview: Arc<Mutex<Option<SharePreview>>>,
+    pub preview: PreviewSlot,
     pub backend_name: &'static str,
     catalog: Arc<Mutex<Vec<SourceInfo>>>,
     stopper: Arc<Stopper>,
@@ -338,7 +227,7 @@ impl Capture {
             stopper: Arc::new(Stopper::default()),
             rt: rt.clone(),
             thumbnails: ThumbnailStore::default(),
-            preview: Arc::new(Mutex::new(None)),
+            preview: PreviewSlot::default(),
             catalog: Arc::new(Mutex::new(Vec::new())),
         };
         let threads = workers::spawn_all(&ctx);
@@ -354,24 +243,18 @@ impl Capture {
     }
 
     /// The thumbnails, as the engine's sessions serve them.
-    pub fn provider(&self) -> Arc<dyn ThumbnailProvider> {
+    pub fn thumbnail_source(&self) -> Arc<dyn ThumbnailSource> {
         Arc::new(self.thumbnails.clone())
     }
 
-    /// The catalog's latest list (before the engine assigns indices).
+    /// The catalog's latest list (before the engine numbers it).
     pub fn sources(&self) -> Vec<SourceInfo> {
-        self.catalog
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.catalog.lock().clone()
     }
 
     /// The latest share preview, if sharing.
     pub fn preview(&self) -> Option<SharePreview> {
-        self.preview
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.preview.get()
     }
 }
 

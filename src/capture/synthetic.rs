@@ -5,8 +5,9 @@
 use super::{Backend, CaptureError};
 use crate::protocol::SourceInfo;
 use image::RgbaImage;
+use parking_lot::{Mutex, MutexGuard};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// The synthetic source list, shared by every backend made from it; tests and
@@ -27,8 +28,8 @@ impl SyntheticSources {
         SyntheticSources(Arc::new(Mutex::new(list)))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SourceInfo>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Vec<SourceInfo>> {
+        self.0.lock()
     }
 
     pub fn list(&self) -> Vec<SourceInfo> {

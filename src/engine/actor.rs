@@ -3,7 +3,7 @@
 //! sessions through a bounded broadcast of pre-serialised event frames.
 
 use super::room::{Deferred, OwnShare, Room, RoomConfig, Step};
-use crate::protocol::{Event, Request, RpcResult, SourceInfo};
+use crate::protocol::{EventEnvelope, Request, RpcResult, SourceInfo};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -15,7 +15,7 @@ pub const EVENT_BUFFER: usize = 4096;
 /// An event with its wire text, serialised once for every subscriber.
 #[derive(Debug)]
 pub struct EventFrame {
-    pub event: Event,
+    pub event: EventEnvelope,
     pub text: String,
 }
 

@@ -7,4 +7,4 @@ pub mod session;
 
 pub use actor::{EngineGone, EngineHandle, EventFrame, RoomSnapshot};
 pub use room::{Room, RoomConfig, demo_sources};
-pub use session::{Session, SessionError, Thumbnail, ThumbnailProvider};
+pub use session::{Session, SessionError};

@@ -6,13 +6,21 @@ use crate::protocol::actions::{Params, ShareTarget};
 use crate::protocol::codes::{
     self, NOT_IN_MEETING, PARAMETER_ERROR, QUERY_PATH_ERROR, REPEAT_OPERATION,
 };
+use crate::protocol::answers::{
+    CaptureDeviceListAnswer, CastCodeAnswer, MeetingAnswer, MeetingInfoAnswer, MeetingNode,
+    RoomShareAnswer, RoomShareNode, ShareAnswer, ShareGuideAnswer, ShareInfoAnswer, ShareNode,
+    ShareSession, ShareSessionAnswer, SourcesAnswer,
+};
+use crate::protocol::events::{JoinedMeeting, SelfUserInfo};
 use crate::protocol::model::{
-    MeetingInfo, MeetingTime, ShareInfo, ShareUserInfo, SourceInfo, SourceKind,
+    MeetingInfo, MeetingTime, ShareInfo, ShareUserInfo, SourceInfo, SourceKind, number_sources,
 };
 use crate::protocol::{
-    Event, MeetingAction, Method, Request, RpcError, RpcResult, ShareAction, SimAction, StartShare,
+    Event, EventEnvelope, MeetingAction, Method, Request, RpcError, RpcResult, ShareAction,
+    SimAction, StartShare,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::time::Duration;
 
 /// How an engine starts.
@@ -88,7 +96,7 @@ pub enum Deferred {
 pub struct Step {
     /// The `result` to answer with (None for internal transitions).
     pub result: Option<RpcResult>,
-    pub events: Vec<Event>,
+    pub events: Vec<EventEnvelope>,
     pub deferred: Vec<(Duration, Deferred)>,
 }
 
@@ -132,7 +140,7 @@ pub const SHARE_STOPPED_SOURCE_GONE: &str = "the shared source is no longer avai
 impl Room {
     pub fn new(config: RoomConfig) -> Room {
         let cast_code = config.cast_code.clone().unwrap_or_else(random_cast_code);
-        let sources = assign_indices(config.initial_sources.clone());
+        let sources = number_sources(config.initial_sources.clone());
         Room {
             meeting: MeetingInfo {
                 meeting_type: -1,
@@ -221,17 +229,25 @@ impl Room {
             .collect()
     }
 
-    fn share_session_data(&self) -> Value {
+    /// This engine's own share, as `["RoomShare","ShareSession"]` tells it.
+    pub fn share_session(&self) -> ShareSession {
         match &self.own_share {
-            Some(own) => json!({
-                "source_id": own.source.id,
-                "kind": own.source.kind,
-                "title": own.source.title,
-                "fluency_first": own.fluency_first,
-                "share_voice": own.share_voice,
-                "since": own.since,
-            }),
-            None => json!({"source_id": ""}),
+            Some(own) => ShareSession {
+                source_id: own.source.id.clone(),
+                kind: Some(own.source.kind),
+                title: Some(own.source.title.clone()),
+                fluency_first: Some(own.fluency_first),
+                share_voice: Some(own.share_voice),
+                since: Some(own.since),
+            },
+            None => ShareSession::none(),
+        }
+    }
+
+    fn sources_answer(&self) -> SourcesAnswer {
+        SourcesAnswer {
+            sources: self.sources.clone(),
+            generation: self.generation,
         }
     }
 
@@ -239,31 +255,45 @@ impl Room {
     pub fn query(&self, path: &[String]) -> Result<Value, RpcError> {
         let p: Vec<&str> = path.iter().map(String::as_str).collect();
         Ok(match p.as_slice() {
-            ["Share"] => json!({"share": {
-                "share_info": self.share_info(),
-                "cast_code": self.cast_code,
-                "capture_device_list": self.capture_device_list(),
-            }}),
-            ["Share", "ShareInfo"] => json!({"share_info": self.share_info()}),
-            ["Share", "CastCode"] => json!({"cast_code": self.cast_code}),
-            ["Share", "CaptureDeviceList"] => {
-                json!({"capture_device_list": self.capture_device_list()})
-            }
-            ["Share", "ShareGuide"] => json!({"share_guide_open": self.share_guide_open}),
-            ["Meeting"] => json!({"meeting": {
-                "meeting_info": self.meeting,
-                "meeting_status": self.meeting.meeting_status,
-            }}),
-            ["Meeting", "MeetingInfo"] => json!({"meeting_info": self.meeting}),
-            ["RoomShare"] => json!({"room_share": {
-                "share_session": self.share_session_data(),
-                "sources": self.sources,
-                "generation": self.generation,
-            }}),
-            ["RoomShare", "Sources"] => {
-                json!({"sources": self.sources, "generation": self.generation})
-            }
-            ["RoomShare", "ShareSession"] => json!({"share_session": self.share_session_data()}),
+            ["Share"] => data(ShareAnswer {
+                share: ShareNode {
+                    share_info: Some(self.share_info()),
+                    cast_code: Some(self.cast_code.clone()),
+                    capture_device_list: self.capture_device_list(),
+                },
+            }),
+            ["Share", "ShareInfo"] => data(ShareInfoAnswer {
+                share_info: self.share_info(),
+            }),
+            ["Share", "CastCode"] => data(CastCodeAnswer {
+                cast_code: self.cast_code.clone(),
+            }),
+            ["Share", "CaptureDeviceList"] => data(CaptureDeviceListAnswer {
+                capture_device_list: self.capture_device_list(),
+            }),
+            ["Share", "ShareGuide"] => data(ShareGuideAnswer {
+                share_guide_open: self.share_guide_open,
+            }),
+            ["Meeting"] => data(MeetingAnswer {
+                meeting: MeetingNode {
+                    meeting_info: self.meeting.clone(),
+                    meeting_status: self.meeting.meeting_status,
+                },
+            }),
+            ["Meeting", "MeetingInfo"] => data(MeetingInfoAnswer {
+                meeting_info: self.meeting.clone(),
+            }),
+            ["RoomShare"] => data(RoomShareAnswer {
+                room_share: RoomShareNode {
+                    share_session: self.share_session(),
+                    sources: self.sources.clone(),
+                    generation: self.generation,
+                },
+            }),
+            ["RoomShare", "Sources"] => data(self.sources_answer()),
+            ["RoomShare", "ShareSession"] => data(ShareSessionAnswer {
+                share_session: self.share_session(),
+            }),
             _ => {
                 return Err(RpcError::new(
                     QUERY_PATH_ERROR,
@@ -457,16 +487,16 @@ impl Room {
                 let open = matches!(action, ShareAction::OpenShareGuide);
                 if self.share_guide_open != open {
                     self.share_guide_open = open;
-                    step.events.push(Event::new(
-                        "Share",
-                        "ShareGuide",
-                        "ShareGuideChanged",
-                        json!({"share_guide_open": open}),
-                    ));
+                    step.events
+                        .push(EventEnvelope::new(Event::ShareGuideChanged(
+                            ShareGuideAnswer {
+                                share_guide_open: open,
+                            },
+                        )));
                 }
             }
         }
-        self.push_share_changes(&before, &session_before, step, "");
+        self.push_share_changes(&before, &session_before, step, None);
         Ok(())
     }
 
@@ -475,52 +505,58 @@ impl Room {
         self.quick_cast = None;
         self.own_share = None;
         if self.meeting.meeting_status == 4 {
-            self.leave(step, "MeetingStatusChanged");
+            self.leave(step, Event::MeetingStatusChanged);
         }
     }
 
-    /// Events for what changed in share_info and the own share session.
+    /// Events for what changed in share_info and the own share session;
+    /// with `failure`, the changes were forced (error 1 and the reason).
     fn push_share_changes(
         &self,
         before: &ShareInfo,
         session_before: &Option<OwnShare>,
         step: &mut Step,
-        reason: &str,
+        failure: Option<&str>,
     ) {
+        let envelope = |event| match failure {
+            Some(reason) => EventEnvelope::failed(event, reason),
+            None => EventEnvelope::new(event),
+        };
         let after = self.share_info();
         if &after != before {
-            let mut event = Event::new(
-                "Share",
-                "ShareInfo",
-                "ShareInfoChanged",
-                json!({"share_info": after}),
-            );
-            event.message = reason.to_string();
-            step.events.push(event);
+            step.events
+                .push(envelope(Event::ShareInfoChanged(ShareInfoAnswer {
+                    share_info: after,
+                })));
         }
         if &self.own_share != session_before {
-            let mut event = Event::new(
-                "RoomShare",
-                "ShareSession",
-                "ShareSessionChanged",
-                json!({"share_session": self.share_session_data()}),
-            );
-            event.message = reason.to_string();
-            step.events.push(event);
+            step.events
+                .push(envelope(Event::ShareSessionChanged(ShareSessionAnswer {
+                    share_session: self.share_session(),
+                })));
         }
     }
 
-    fn meeting_event(&self, sub_event: &'static str) -> Event {
-        let data = if sub_event == "JoinMeetingCompleted" {
-            json!({"meeting_info": self.meeting, "self_user_info": {"nickname": self.config.room_name, "instance_id": 20}})
-        } else {
-            json!({"meeting_info": self.meeting})
-        };
-        Event::new("Meeting", "MeetingInfo", sub_event, data)
+    /// A Meeting event carrying the current `meeting_info`, e.g.
+    /// `meeting_event(Event::LeaveMeeting)`.
+    fn meeting_event(&self, kind: fn(MeetingInfoAnswer) -> Event) -> EventEnvelope {
+        EventEnvelope::new(kind(MeetingInfoAnswer {
+            meeting_info: self.meeting.clone(),
+        }))
+    }
+
+    fn joined_event(&self) -> EventEnvelope {
+        EventEnvelope::new(Event::JoinMeetingCompleted(JoinedMeeting {
+            meeting_info: self.meeting.clone(),
+            self_user_info: SelfUserInfo {
+                nickname: self.config.room_name.clone(),
+                instance_id: 20,
+            },
+        }))
     }
 
     /// Leave whatever meeting: everything shared in it stops.
-    fn leave(&mut self, step: &mut Step, sub_event: &'static str) {
+    fn leave(&mut self, step: &mut Step, kind: fn(MeetingInfoAnswer) -> Event) {
         let before = self.share_info();
         let session_before = self.own_share.clone();
         self.own_share = None;
@@ -531,8 +567,8 @@ impl Room {
             meeting_type: -1,
             ..MeetingInfo::default()
         };
-        step.events.push(self.meeting_event(sub_event));
-        self.push_share_changes(&before, &session_before, step, "");
+        step.events.push(self.meeting_event(kind));
+        self.push_share_changes(&before, &session_before, step, None);
     }
 
     fn call_meeting(
@@ -590,7 +626,7 @@ impl Room {
                     meeting_creator_name: self.config.room_name.clone(),
                     host_status: 1,
                 };
-                step.events.push(self.meeting_event("MeetingStatusChanged"));
+                step.events.push(self.meeting_event(Event::MeetingStatusChanged));
                 step.deferred.push((
                     self.config.join_delay,
                     Deferred::JoinCompleted { epoch: self.epoch },
@@ -603,12 +639,12 @@ impl Room {
                         "the Rooms is not in a meeting",
                     ));
                 }
-                let sub_event = if matches!(action, MeetingAction::LeaveMeeting) {
-                    "LeaveMeeting"
+                let kind = if matches!(action, MeetingAction::LeaveMeeting) {
+                    Event::LeaveMeeting
                 } else {
-                    "DissolveMeeting"
+                    Event::DissolveMeeting
                 };
-                self.leave(step, sub_event);
+                self.leave(step, kind);
             }
         }
         Ok(())
@@ -680,7 +716,7 @@ impl Room {
                     meeting_creator_name: nickname.clone(),
                     ..MeetingInfo::default()
                 };
-                step.events.push(self.meeting_event("MeetingStatusChanged"));
+                step.events.push(self.meeting_event(Event::MeetingStatusChanged));
                 step.deferred.push((
                     self.config.quick_cast_delay,
                     Deferred::QuickCastSharing { epoch: self.epoch },
@@ -689,16 +725,14 @@ impl Room {
             SimAction::SetCastCode(code) => {
                 if &self.cast_code != code {
                     self.cast_code = code.clone();
-                    step.events.push(Event::new(
-                        "Share",
-                        "CastCode",
-                        "CastCodeChanged",
-                        json!({"cast_code": code}),
-                    ));
+                    step.events
+                        .push(EventEnvelope::new(Event::CastCodeChanged(CastCodeAnswer {
+                            cast_code: code.clone(),
+                        })));
                 }
             }
         }
-        self.push_share_changes(&before, &session_before, step, "");
+        self.push_share_changes(&before, &session_before, step, None);
         Ok(())
     }
 
@@ -710,14 +744,14 @@ impl Room {
                 if epoch == self.epoch && self.meeting.meeting_status == 2 =>
             {
                 self.meeting.meeting_status = 1;
-                step.events.push(self.meeting_event("JoinMeetingCompleted"));
+                step.events.push(self.joined_event());
             }
             Deferred::QuickCastSharing { epoch } if epoch == self.epoch => {
                 let before = self.share_info();
                 if let Some(q) = self.quick_cast.as_mut().filter(|q| q.state == 1) {
                     q.state = 2;
                 }
-                self.push_share_changes(&before, &self.own_share.clone(), &mut step, "");
+                self.push_share_changes(&before, &self.own_share.clone(), &mut step, None);
             }
             _ => {}
         }
@@ -729,7 +763,7 @@ impl Room {
     /// devices keep their id as `device_id`.
     pub fn set_sources(&mut self, sources: Vec<SourceInfo>) -> Step {
         let mut step = Step::default();
-        let sources = assign_indices(sources);
+        let sources = number_sources(sources);
         if sources == self.sources {
             return step;
         }
@@ -743,20 +777,15 @@ impl Room {
         }
         let devices_before = self.capture_device_list();
         self.sources = sources;
-        step.events.push(Event::new(
-            "RoomShare",
-            "Sources",
-            "SourcesChanged",
-            json!({"sources": self.sources, "generation": self.generation}),
-        ));
+        step.events
+            .push(EventEnvelope::new(Event::SourcesChanged(self.sources_answer())));
         let devices = self.capture_device_list();
         if devices != devices_before {
-            step.events.push(Event::new(
-                "Share",
-                "CaptureDeviceList",
-                "CaptureDeviceListChanged",
-                json!({"capture_device_list": devices}),
-            ));
+            step.events.push(EventEnvelope::new(Event::CaptureDeviceListChanged(
+                CaptureDeviceListAnswer {
+                    capture_device_list: devices,
+                },
+            )));
         }
         if let Some(own) = &self.own_share {
             match self.sources.iter().find(|s| s.id == own.source.id) {
@@ -771,7 +800,7 @@ impl Room {
                     if let Some(own) = self.own_share.as_mut() {
                         own.source = now.clone();
                     }
-                    self.push_share_changes(&self.share_info(), &session_before, &mut step, "");
+                    self.push_share_changes(&self.share_info(), &session_before, &mut step, None);
                 }
                 Some(_) => {}
             }
@@ -795,12 +824,7 @@ impl Room {
     fn stop_own_share(&mut self, step: &mut Step, reason: &str) {
         let before = self.share_info();
         let session_before = self.own_share.take();
-        let mut events = Step::default();
-        self.push_share_changes(&before, &session_before, &mut events, reason);
-        for mut e in events.events {
-            e.error_code = codes::FAIL;
-            step.events.push(e);
-        }
+        self.push_share_changes(&before, &session_before, step, Some(reason));
     }
 }
 
@@ -815,40 +839,6 @@ fn nothing_to_stop(someone_else_shares: bool) -> RpcError {
     )
 }
 
-fn assign_indices(mut sources: Vec<SourceInfo>) -> Vec<SourceInfo> {
-    // Desktop first, then capture devices, then windows, keeping order
-    // within each kind (the capture layer lists windows front to back).
-    sources.sort_by_key(|s| match s.kind {
-        SourceKind::Desktop => 0,
-        SourceKind::CaptureDevice => 1,
-        SourceKind::Window => 2,
-    });
-    let mut next_window = 1;
-    let mut seen_desktop = false;
-    for s in &mut sources {
-        match s.kind {
-            SourceKind::Desktop if !seen_desktop => {
-                seen_desktop = true;
-                s.select_index = Some(0);
-                s.device_id = None;
-            }
-            SourceKind::Desktop => s.select_index = None,
-            SourceKind::Window => {
-                s.select_index = Some(next_window);
-                s.device_id = None;
-                next_window += 1;
-            }
-            SourceKind::CaptureDevice => {
-                s.select_index = None;
-                if s.device_id.as_deref().is_none_or(str::is_empty) {
-                    s.device_id = Some(s.id.clone());
-                }
-            }
-        }
-    }
-    sources
-}
-
 fn format_meeting_code(code: &str) -> String {
     let chars: Vec<char> = code.chars().collect();
     chars
@@ -860,4 +850,11 @@ fn format_meeting_code(code: &str) -> String {
 
 fn random_cast_code() -> String {
     format!("{:06}", rand::random_range(0..1_000_000u32))
+}
+
+/// A node's answer as the `data` of a Query result.
+fn data(answer: impl Serialize) -> Value {
+    // Answers are plain structs of strings, numbers and lists: they always
+    // convert.
+    serde_json::to_value(answer).unwrap_or(Value::Null)
 }

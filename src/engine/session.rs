@@ -4,28 +4,15 @@
 //! embedded and remote behave identically, frame for frame.
 
 use super::actor::{EngineGone, EngineHandle, EventFrame};
+use crate::media::ThumbnailSource;
+use crate::protocol::answers::{Answer, ThumbnailAnswer};
 use crate::protocol::codes::{PARAMETER_ERROR, SUBSCRIBE_PATH_ERROR};
 use crate::protocol::message::result_frame;
 use crate::protocol::{Method, Request, RpcError, RpcResult, is_subscribable, parse_request};
 use base64::Engine as _;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError};
-
-/// A JPEG thumbnail of one source.
-#[derive(Debug, Clone)]
-pub struct Thumbnail {
-    pub width: u32,
-    pub height: u32,
-    pub jpeg: Vec<u8>,
-}
-
-/// Gives the engine's sessions access to the capture layer's thumbnails for
-/// `Query ["RoomShare","Thumbnail"]`, without the engine owning capture.
-pub trait ThumbnailProvider: Send + Sync {
-    /// The latest thumbnail of `source_id`, or why there is none.
-    fn thumbnail(&self, source_id: &str) -> Result<Thumbnail, String>;
-}
 
 /// Why a session cannot deliver events any more.
 #[derive(Debug, thiserror::Error)]
@@ -44,11 +31,11 @@ pub struct Session {
     /// nothing must never be dropped as a slow subscriber.
     events: Option<broadcast::Receiver<Arc<EventFrame>>>,
     subscriptions: Vec<Vec<String>>,
-    thumbnails: Option<Arc<dyn ThumbnailProvider>>,
+    thumbnails: Option<Arc<dyn ThumbnailSource>>,
 }
 
 impl Session {
-    pub fn new(engine: EngineHandle, thumbnails: Option<Arc<dyn ThumbnailProvider>>) -> Session {
+    pub fn new(engine: EngineHandle, thumbnails: Option<Arc<dyn ThumbnailSource>>) -> Session {
         Session {
             events: None,
             engine,
@@ -148,16 +135,16 @@ impl Session {
                 RpcError::new(PARAMETER_ERROR, "this engine has no capture layer"),
             );
         };
-        match provider.thumbnail(&source_id) {
-            Ok(t) => RpcResult::ok(
-                None,
-                Some(json!({
-                    "id": source_id,
-                    "width": t.width,
-                    "height": t.height,
-                    "jpeg_base64": base64::engine::general_purpose::STANDARD.encode(&t.jpeg),
-                })),
-            ),
+        match provider.jpeg(&source_id) {
+            Ok(t) => {
+                let answer = ThumbnailAnswer {
+                    jpeg_base64: base64::engine::general_purpose::STANDARD.encode(&t.jpeg),
+                    id: source_id,
+                    width: t.width,
+                    height: t.height,
+                };
+                RpcResult::ok(None, serde_json::to_value(answer).ok())
+            }
             Err(why) => RpcResult::err(
                 None,
                 RpcError::new(
@@ -166,11 +153,6 @@ impl Session {
                 ),
             ),
         }
-    }
-
-    /// The current subscriptions.
-    pub fn subscriptions(&self) -> &[Vec<String>] {
-        &self.subscriptions
     }
 
     /// The next event this session is subscribed to. Without subscriptions
@@ -193,6 +175,8 @@ impl Session {
     }
 }
 
+/// Thumbnails are answered here, from the capture layer's store, not by
+/// the room (which has no pictures).
 fn is_thumbnail_query(req: &Request) -> bool {
-    matches!(req.params.get("path").and_then(Value::as_array), Some(p) if p.len() == 2 && p[0] == "RoomShare" && p[1] == "Thumbnail")
+    req.path().ok().flatten().is_some_and(|p| p == ThumbnailAnswer::PATH)
 }

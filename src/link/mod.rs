@@ -1,104 +1,94 @@
 //! One interface for the UI over "embedded engine" and "remote connection".
 //! The UI reads a [`RoomView`] snapshot and sends commands; it never blocks
 //! and never knows which of the two it drives. Both go through the same
-//! client (`crate::client`), so the traffic pane shows the same frames.
+//! client, so the traffic pane shows the same frames.
+//!
+//! The view is kept current by a background task ([`worker`]): typed
+//! answers and pushed events fold into it ([`view`]); remote rooms, which
+//! may not push, are also polled; their thumbnails are fetched
+//! ([`thumbnails`]) when the peer is another roomshare engine.
 
-mod driver;
-
-use crate::capture::{SharePreview, ThumbnailStore};
-use crate::client::{Client, ClientOptions, Endpoint};
-use crate::engine::{EngineHandle, ThumbnailProvider};
-use crate::protocol::model::{MeetingInfo, ShareInfo, SourceInfo};
-use crate::protocol::{MeetingAction, ShareAction, SimAction};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-
-/// What the console drives.
-#[derive(Clone)]
-pub enum Target {
-    /// The in-process engine; `thumbnails` are the local capture's.
-    Embedded {
-        engine: EngineHandle,
-        thumbnails: ThumbnailStore,
-        preview: Arc<std::sync::Mutex<Option<SharePreview>>>,
-    },
-    /// A Rooms device or another roomshare engine.
-    Remote {
-        url: String,
-        password: Option<String>,
-    },
-}
+mod thumbnails;
+mod view;
+mod worker;
 
 pub use crate::client::{ConnState, Direction, TrafficEntry};
+pub use view::{Extension, RoomView};
 
-/// Whether the peer speaks roomshare's `RoomShare` extension (sources and
-/// thumbnails). Real devices do not.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Extension {
-    Unknown,
-    Present,
-    /// Why thumbnails are absent (e.g. "the device answered 6 Query Path Error").
-    Absent(String),
+use crate::client::{Client, ClientOptions, Endpoint};
+use crate::media::{PreviewSlot, SharePreview, ThumbnailStore};
+use crate::protocol::{MeetingAction, ShareAction, SimAction, normalise_url};
+use parking_lot::Mutex;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// What the console drives: a room to connect to and, for the embedded
+/// engine, the pictures its capture layer makes locally.
+#[derive(Clone)]
+pub struct Target {
+    endpoint: Endpoint,
+    local: Option<(ThumbnailStore, PreviewSlot)>,
 }
 
-/// The shared source of this engine (from `["RoomShare","ShareSession"]`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SharedSource {
-    pub source_id: String,
-    pub fluency_first: bool,
-    pub share_voice: bool,
+impl Target {
+    /// The in-process engine behind `endpoint`, with its capture's
+    /// thumbnails and share preview.
+    pub fn embedded(endpoint: Endpoint, thumbnails: ThumbnailStore, preview: PreviewSlot) -> Target {
+        Target {
+            endpoint,
+            local: Some((thumbnails, preview)),
+        }
+    }
+
+    /// A Rooms device or another roomshare engine (`ws://host:6295`, or a
+    /// bare host).
+    pub fn remote(url: &str, password: Option<String>) -> Target {
+        Target {
+            endpoint: Endpoint::Remote {
+                url: normalise_url(url),
+                password,
+            },
+            local: None,
+        }
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.local.is_some()
+    }
 }
 
-/// Everything the console shows about the room. `None` = not known yet.
+/// What a notice is about.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RoomView {
-    /// "embedded" or the URL.
-    pub label: String,
-    pub embedded: bool,
-    pub conn: ConnState,
-    pub share_info: Option<ShareInfo>,
-    pub meeting: Option<MeetingInfo>,
-    pub cast_code: Option<String>,
-    pub capture_device_list: Vec<String>,
-    pub share_guide_open: Option<bool>,
-    pub extension: Extension,
-    /// The source list and its generation (with the extension). Without it,
-    /// the UI builds tiles from `capture_device_list` and the desktop.
-    pub sources: Vec<SourceInfo>,
-    pub generation: Option<u64>,
-    pub shared_source: Option<SharedSource>,
-    /// A reason the last share stopped by itself (source vanished).
-    pub last_stop_reason: Option<String>,
+pub enum Subject {
+    Share(ShareAction),
+    Meeting(MeetingAction),
+    Simulate(SimAction),
+    /// Connecting (an auth failure).
+    Connect,
+    /// This room's share stopped by itself (its source vanished).
+    ShareStopped,
+}
+
+impl Subject {
+    /// A short name for toasts: `StartShare`, `connect`, …
+    pub fn label(&self) -> &'static str {
+        match self {
+            Subject::Share(a) => a.name(),
+            Subject::Meeting(a) => a.name(),
+            Subject::Simulate(a) => a.name(),
+            Subject::Connect => "connect",
+            Subject::ShareStopped => "share stopped",
+        }
+    }
 }
 
 /// Something the user should be told about: becomes a toast.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {
-    /// What was attempted ("StartShare", "connect").
-    pub action: String,
+    pub subject: Subject,
+    /// The device's code, or [`NO_ANSWER`].
     pub code: i64,
     pub message: String,
-}
-
-impl RoomView {
-    /// Nothing known yet: the view before the first answer.
-    pub fn empty(label: String, embedded: bool) -> RoomView {
-        RoomView {
-            label,
-            embedded,
-            conn: ConnState::Connecting,
-            share_info: None,
-            meeting: None,
-            cast_code: None,
-            capture_device_list: Vec::new(),
-            share_guide_open: None,
-            extension: Extension::Unknown,
-            sources: Vec::new(),
-            generation: None,
-            shared_source: None,
-            last_stop_reason: None,
-        }
-    }
 }
 
 /// Traffic entries kept for the pane (oldest dropped first).
@@ -108,7 +98,9 @@ pub const TRAFFIC_LIMIT: usize = 2000;
 /// connected): not a device code.
 pub const NO_ANSWER: i64 = -1;
 
-/// State shared between the handle and the driver task.
+/// State shared between the handle and the worker task. Locks are never
+/// held across a call out, and a panic while one is held cannot poison it
+/// (parking_lot), so one failed task cannot take the UI down with it.
 struct Shared {
     view: Mutex<Arc<RoomView>>,
     traffic: Mutex<VecDeque<TrafficEntry>>,
@@ -118,13 +110,13 @@ struct Shared {
 
 impl Shared {
     fn view(&self) -> Arc<RoomView> {
-        self.view.lock().expect("view lock").clone()
+        self.view.lock().clone()
     }
 
     /// Apply `f` to the view; tell the UI only if something changed.
     fn update(&self, f: impl FnOnce(&mut RoomView)) {
         let changed = {
-            let mut guard = self.view.lock().expect("view lock");
+            let mut guard = self.view.lock();
             let mut next = RoomView::clone(&guard);
             f(&mut next);
             let changed = next != **guard;
@@ -139,13 +131,18 @@ impl Shared {
     }
 
     fn notify(&self, notice: Notice) {
-        tracing::info!("{}: {} {}", notice.action, notice.code, notice.message);
-        self.notices.lock().expect("notice lock").push(notice);
+        tracing::info!(
+            "{}: {} {}",
+            notice.subject.label(),
+            notice.code,
+            notice.message
+        );
+        self.notices.lock().push(notice);
         (self.on_change)();
     }
 
     fn record(&self, entry: TrafficEntry) {
-        let mut traffic = self.traffic.lock().expect("traffic lock");
+        let mut traffic = self.traffic.lock();
         if traffic.len() >= TRAFFIC_LIMIT {
             traffic.pop_front();
         }
@@ -161,7 +158,8 @@ pub struct Link {
     client: Client,
     runtime: tokio::runtime::Handle,
     thumbnails: ThumbnailStore,
-    preview: Option<Arc<Mutex<Option<SharePreview>>>>,
+    preview: Option<PreviewSlot>,
+    embedded: bool,
 }
 
 impl Link {
@@ -173,31 +171,12 @@ impl Link {
         runtime: &tokio::runtime::Handle,
         on_change: Arc<dyn Fn() + Send + Sync>,
     ) -> Link {
-        let (endpoint, thumbnails, preview, embedded) = match target {
-            Target::Embedded {
-                engine,
-                thumbnails,
-                preview,
-            } => {
-                let provider: Arc<dyn ThumbnailProvider> = Arc::new(thumbnails.clone());
-                (
-                    Endpoint::Embedded {
-                        engine,
-                        thumbnails: Some(provider),
-                    },
-                    thumbnails,
-                    Some(preview),
-                    true,
-                )
-            }
-            Target::Remote { url, password } => (
-                Endpoint::Remote { url, password },
-                ThumbnailStore::default(),
-                None,
-                false,
-            ),
+        let embedded = target.is_embedded();
+        let (thumbnails, preview) = match target.local {
+            Some((thumbnails, preview)) => (thumbnails, Some(preview)),
+            None => (ThumbnailStore::default(), None),
         };
-        let view = RoomView::empty(endpoint.label(), embedded);
+        let view = RoomView::empty(target.endpoint.label(), embedded);
         let shared = Arc::new(Shared {
             view: Mutex::new(Arc::new(view)),
             traffic: Mutex::new(VecDeque::new()),
@@ -206,27 +185,21 @@ impl Link {
         });
         let (client, events) = {
             let _entered = runtime.enter();
-            Client::start_observed(
-                endpoint,
-                ClientOptions {
-                    subscriptions: vec![vec![]],
-                    ..ClientOptions::default()
-                },
-            )
+            let options = ClientOptions {
+                subscriptions: vec![vec![]],
+                ..ClientOptions::default()
+            };
+            Client::start_observed(target.endpoint, options)
         };
-        runtime.spawn(driver::drive(
-            client.clone(),
-            events,
-            shared.clone(),
-            thumbnails.clone(),
-            embedded,
-        ));
+        let worker = worker::Worker::new(client.clone(), shared.clone(), embedded);
+        runtime.spawn(worker.run(events, thumbnails.clone()));
         Link {
             shared,
             client,
             runtime: runtime.clone(),
             thumbnails,
             preview,
+            embedded,
         }
     }
 
@@ -237,44 +210,40 @@ impl Link {
 
     /// Send a Call/Share. Its outcome arrives as a view change or a notice.
     pub fn share(&self, action: ShareAction) {
-        self.call("Call/Share", action.name(), action.to_params());
+        let params = action.to_params();
+        self.call("Call/Share", params, Subject::Share(action));
     }
 
     /// Send a Call/Meeting.
     pub fn meeting(&self, action: MeetingAction) {
-        self.call("Call/Meeting", action.name(), action.to_params());
+        let params = action.to_params();
+        self.call("Call/Meeting", params, Subject::Meeting(action));
     }
 
     /// Send a room-simulator action (embedded engines and roomshare peers).
     pub fn simulate(&self, action: SimAction) {
-        self.call("Call/RoomShare", action.name(), action.to_params());
+        let params = action.to_params();
+        self.call("Call/RoomShare", params, Subject::Simulate(action));
     }
 
-    fn call(&self, method: &'static str, action: &'static str, params: serde_json::Value) {
-        let client = self.client.clone();
-        let shared = self.shared.clone();
+    fn call(&self, method: &'static str, params: serde_json::Value, subject: Subject) {
+        let worker = worker::Worker::new(self.client.clone(), self.shared.clone(), self.embedded);
         self.runtime
-            .spawn(driver::call(client, shared, method, action, params));
+            .spawn(async move { worker.call(method, params, subject).await });
     }
 
     /// Notices since the last call.
     pub fn take_notices(&self) -> Vec<Notice> {
-        std::mem::take(&mut *self.shared.notices.lock().expect("notice lock"))
+        std::mem::take(&mut *self.shared.notices.lock())
     }
 
     /// The traffic log (newest last, bounded by [`TRAFFIC_LIMIT`]).
     pub fn traffic(&self) -> Vec<TrafficEntry> {
-        self.shared
-            .traffic
-            .lock()
-            .expect("traffic lock")
-            .iter()
-            .cloned()
-            .collect()
+        self.shared.traffic.lock().iter().cloned().collect()
     }
 
     pub fn clear_traffic(&self) {
-        self.shared.traffic.lock().expect("traffic lock").clear();
+        self.shared.traffic.lock().clear();
         (self.shared.on_change)();
     }
 
@@ -286,9 +255,7 @@ impl Link {
 
     /// The live "now sharing" picture (embedded mode; `None` remotely).
     pub fn preview(&self) -> Option<SharePreview> {
-        self.preview
-            .as_ref()
-            .and_then(|p| p.lock().expect("preview lock").clone())
+        self.preview.as_ref().and_then(PreviewSlot::get)
     }
 
     /// Retry now (after an auth failure, or to skip the backoff wait).

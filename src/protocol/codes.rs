@@ -117,14 +117,6 @@ pub fn meaning(code: i64) -> Option<&'static str> {
     TABLE.iter().find(|&&(c, _)| c == code).map(|&(_, m)| m)
 }
 
-/// The meaning, or a generic text for codes no table knows.
-pub fn describe(code: i64) -> String {
-    match meaning(code) {
-        Some(m) => format!("{code} {m}"),
-        None => format!("{code} (undocumented code)"),
-    }
-}
-
 /// What a technician can do about an error, for the console's toasts.
 pub fn hint(code: i64) -> &'static str {
     match code {

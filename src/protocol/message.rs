@@ -37,11 +37,6 @@ impl Id {
     pub fn raw(&self) -> &RawValue {
         &self.0
     }
-
-    /// The id as a JSON value, for comparing with ids of parsed responses.
-    pub fn to_value(&self) -> Value {
-        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
-    }
 }
 
 impl fmt::Debug for Id {
@@ -400,14 +395,6 @@ impl RpcResult {
     pub fn is_ok(&self) -> bool {
         self.error_code == 0
     }
-
-    pub fn into_result(self) -> Result<RpcResult, RpcError> {
-        if self.is_ok() {
-            Ok(self)
-        } else {
-            Err(RpcError::new(self.error_code, self.message))
-        }
-    }
 }
 
 /// `{"jsonrpc": "2.0", "method": …, "id": …, "result": {…}}`, device form.
@@ -434,77 +421,6 @@ pub fn auth_failure_frame(code: i64) -> String {
         &Id::null(),
         &RpcResult::err(None, RpcError::plain(code)),
     )
-}
-
-/// A pushed event (protocol.md §5). `node` is the `[Module, Child]` it
-/// belongs to; subscriptions at or above that node receive it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Event {
-    pub module: &'static str,
-    pub child: &'static str,
-    pub sub_event: &'static str,
-    pub error_code: i64,
-    /// Why, for events that report a failure (a shared window vanished).
-    pub message: String,
-    pub data: Value,
-}
-
-impl Event {
-    pub fn new(
-        module: &'static str,
-        child: &'static str,
-        sub_event: &'static str,
-        data: Value,
-    ) -> Event {
-        Event {
-            module,
-            child,
-            sub_event,
-            error_code: 0,
-            message: String::new(),
-            data,
-        }
-    }
-
-    pub fn method(&self) -> String {
-        format!("Event/{}", self.module)
-    }
-
-    /// True if a subscription to `path` receives this event.
-    pub fn matches(&self, path: &[String]) -> bool {
-        match path {
-            [] => true,
-            [m] => m == self.module,
-            [m, c] => m == self.module && c == self.child,
-            _ => false,
-        }
-    }
-
-    pub fn to_frame(&self) -> String {
-        #[derive(Serialize)]
-        struct Params<'a> {
-            sub_event: &'a str,
-            error_code: i64,
-            message: &'a str,
-            data: &'a Value,
-        }
-        #[derive(Serialize)]
-        struct Out<'a> {
-            jsonrpc: &'static str,
-            method: &'a str,
-            params: Params<'a>,
-        }
-        to_device_string(&Out {
-            jsonrpc: "2.0",
-            method: &self.method(),
-            params: Params {
-                sub_event: self.sub_event,
-                error_code: self.error_code,
-                message: &self.message,
-                data: &self.data,
-            },
-        })
-    }
 }
 
 /// A frame as a client reads it: tolerant of key order, spacing, a missing

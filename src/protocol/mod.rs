@@ -3,16 +3,18 @@
 //! No I/O; server, client and engine all use these types.
 
 pub mod actions;
+pub mod answers;
 pub mod codes;
+pub mod events;
 pub mod message;
 pub mod model;
 pub mod wire;
 
 pub use actions::{MeetingAction, Params, ShareAction, ShareTarget, SimAction, StartShare};
-pub use message::{
-    Event, Id, Incoming, Method, Rejection, Request, RpcError, RpcResult, parse_request,
-};
-pub use model::{MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, SourceKind};
+pub use answers::Answer;
+pub use events::{Event, EventEnvelope};
+pub use message::{Id, Incoming, Method, Rejection, Request, RpcError, RpcResult, parse_request};
+pub use model::{MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, SourceKind, number_sources};
 pub use wire::to_device_string;
 
 /// The TCP port real devices listen on.

@@ -106,16 +106,6 @@ pub struct MeetingInfo {
 }
 
 impl MeetingInfo {
-    /// Devices put the times in `meeting_time` or directly in `meeting_info`;
-    /// read either.
-    pub fn begin(&self) -> i64 {
-        if self.begin_time != 0 {
-            self.begin_time
-        } else {
-            self.meeting_time.begin_time
-        }
-    }
-
     /// "In meeting" for the Share module's preconditions: in a meeting, or
     /// in a pre-meeting cast meeting.
     pub fn in_meeting(&self) -> bool {
@@ -178,9 +168,41 @@ pub struct SourceInfo {
     pub height: u32,
 }
 
-impl SourceInfo {
-    /// True for sources shared with `share_type` 1.
-    pub fn is_capture_device(&self) -> bool {
-        self.kind == SourceKind::CaptureDevice
+/// Number sources the way `select_index` and `device_id` refer to them
+/// (design.md, "Sources and indices"): the desktop first (`select_index`
+/// 0), capture devices next (by `device_id`, their id when unset), then
+/// windows `1..n` in the order given (front to back). Engines publish the
+/// list numbered; tools that list sources locally number it the same way.
+pub fn number_sources(mut sources: Vec<SourceInfo>) -> Vec<SourceInfo> {
+    // Desktop first, then capture devices, then windows, keeping order
+    // within each kind (the capture layer lists windows front to back).
+    sources.sort_by_key(|s| match s.kind {
+        SourceKind::Desktop => 0,
+        SourceKind::CaptureDevice => 1,
+        SourceKind::Window => 2,
+    });
+    let mut next_window = 1;
+    let mut seen_desktop = false;
+    for s in &mut sources {
+        match s.kind {
+            SourceKind::Desktop if !seen_desktop => {
+                seen_desktop = true;
+                s.select_index = Some(0);
+                s.device_id = None;
+            }
+            SourceKind::Desktop => s.select_index = None,
+            SourceKind::Window => {
+                s.select_index = Some(next_window);
+                s.device_id = None;
+                next_window += 1;
+            }
+            SourceKind::CaptureDevice => {
+                s.select_index = None;
+                if s.device_id.as_deref().is_none_or(str::is_empty) {
+                    s.device_id = Some(s.id.clone());
+                }
+            }
+        }
     }
+    sources
 }

@@ -2,7 +2,7 @@
 //! (addresses only, persisted), or back to the embedded engine. The
 //! password is never written to disk, and the dialog says so.
 
-use super::Command;
+use super::Intent;
 use super::i18n::Lang;
 use super::style;
 use egui::RichText;
@@ -39,7 +39,7 @@ impl ConnectDialog {
         recent: &mut Vec<String>,
         embedded_available: bool,
         lang: Lang,
-        out: &mut Vec<Command>,
+        out: &mut Vec<Intent>,
     ) {
         if !self.open {
             return;
@@ -95,7 +95,7 @@ impl ConnectDialog {
                     || enter)
                     && can
                 {
-                    out.push(Command::Connect(ConnectTo::Remote {
+                    out.push(Intent::Connect(ConnectTo::Remote {
                         url: self.url.trim().to_string(),
                         password: Some(std::mem::take(&mut self.password))
                             .filter(|p| !p.is_empty()),
@@ -109,7 +109,7 @@ impl ConnectDialog {
                     )
                     .on_disabled_hover_text(lang.tr("embedded_unavailable"));
                 if embedded.clicked() {
-                    out.push(Command::Connect(ConnectTo::Embedded));
+                    out.push(Intent::Connect(ConnectTo::Embedded));
                     close = true;
                 }
                 if ui.button(lang.tr("cancel")).clicked() {

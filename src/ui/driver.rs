@@ -2,10 +2,11 @@
 //! [`Fixture`] for snapshot tests and benchmarks of specific states. The UI
 //! never knows which; it reads a snapshot and sends commands.
 
-use crate::capture::{SharePreview, ThumbnailStore};
+use crate::media::{PreviewSlot, SharePreview, ThumbnailStore};
 use crate::link::{Link, Notice, RoomView, TrafficEntry};
 use crate::protocol::{MeetingAction, ShareAction, SimAction};
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 
 /// The UI's view of a room. Every method returns at once.
 pub trait Driver: Send + Sync {
@@ -64,64 +65,47 @@ pub enum Sent {
     Reconnect,
 }
 
-/// A fixed room: shows exactly the view it is given and records commands.
-/// For snapshot tests of specific states and for frame-time benchmarks.
+/// A fixed room: shows exactly the view it is given and records what it
+/// was asked to do. For snapshot tests of specific states and for
+/// frame-time benchmarks.
 #[derive(Clone)]
 pub struct Fixture {
-    pub view: Arc<Mutex<Arc<RoomView>>>,
+    pub view: Arc<RoomView>,
     pub notices: Arc<Mutex<Vec<Notice>>>,
     pub traffic: Arc<Mutex<Vec<TrafficEntry>>>,
     pub thumbnails: ThumbnailStore,
-    pub preview: Arc<Mutex<Option<SharePreview>>>,
+    pub preview: PreviewSlot,
     pub sent: Arc<Mutex<Vec<Sent>>>,
 }
 
 impl Fixture {
     pub fn new(view: RoomView) -> Fixture {
         Fixture {
-            view: Arc::new(Mutex::new(Arc::new(view))),
+            view: Arc::new(view),
             notices: Default::default(),
             traffic: Default::default(),
             thumbnails: ThumbnailStore::default(),
-            preview: Default::default(),
+            preview: PreviewSlot::default(),
             sent: Default::default(),
         }
     }
 
-    pub fn set_view(&self, view: RoomView) {
-        if let Ok(mut v) = self.view.lock() {
-            *v = Arc::new(view);
-        }
-    }
-
     pub fn push_notice(&self, notice: Notice) {
-        if let Ok(mut n) = self.notices.lock() {
-            n.push(notice);
-        }
+        self.notices.lock().push(notice);
     }
 
     pub fn sent(&self) -> Vec<Sent> {
-        self.sent.lock().map(|s| s.clone()).unwrap_or_default()
+        self.sent.lock().clone()
     }
 
     fn record(&self, s: Sent) {
-        if let Ok(mut v) = self.sent.lock() {
-            v.push(s);
-        }
+        self.sent.lock().push(s);
     }
-}
-
-/// An empty view: nothing known yet.
-pub fn empty_view(label: &str, embedded: bool) -> RoomView {
-    RoomView::empty(label.to_string(), embedded)
 }
 
 impl Driver for Fixture {
     fn view(&self) -> Arc<RoomView> {
-        self.view
-            .lock()
-            .map(|v| v.clone())
-            .unwrap_or_else(|_| Arc::new(empty_view("fixture", true)))
+        self.view.clone()
     }
     fn share(&self, action: ShareAction) {
         self.record(Sent::Share(action));
@@ -133,25 +117,20 @@ impl Driver for Fixture {
         self.record(Sent::Simulate(action));
     }
     fn take_notices(&self) -> Vec<Notice> {
-        self.notices
-            .lock()
-            .map(|mut n| std::mem::take(&mut *n))
-            .unwrap_or_default()
+        std::mem::take(&mut *self.notices.lock())
     }
     fn traffic(&self) -> Vec<TrafficEntry> {
-        self.traffic.lock().map(|t| t.clone()).unwrap_or_default()
+        self.traffic.lock().clone()
     }
     fn clear_traffic(&self) {
-        if let Ok(mut t) = self.traffic.lock() {
-            t.clear();
-        }
+        self.traffic.lock().clear();
         self.record(Sent::ClearTraffic);
     }
     fn thumbnails(&self) -> ThumbnailStore {
         self.thumbnails.clone()
     }
     fn preview(&self) -> Option<SharePreview> {
-        self.preview.lock().ok().and_then(|p| p.clone())
+        self.preview.get()
     }
     fn reconnect(&self) {
         self.record(Sent::Reconnect);

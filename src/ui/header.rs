@@ -2,10 +2,10 @@
 //! its retry countdown, the meeting status, and the cast code — large
 //! enough to read from the back of the room; a click copies it.
 
-use super::Command;
+use super::Intent;
 use super::i18n::{self, Lang};
 use super::style;
-use crate::client::ConnState;
+use crate::link::ConnState;
 use crate::link::RoomView;
 use egui::{Color32, RichText};
 use std::time::{Duration, Instant};
@@ -87,7 +87,7 @@ pub fn ui(
     view: &RoomView,
     serving: Option<&str>,
     lang: Lang,
-    out: &mut Vec<Command>,
+    out: &mut Vec<Intent>,
 ) {
     let now = Instant::now();
     ui.horizontal(|ui| {
@@ -129,7 +129,7 @@ pub fn ui(
                         | ConnState::Closed { .. }
                 ) && ui.button(lang.tr("retry_now")).clicked()
                 {
-                    out.push(Command::Reconnect);
+                    out.push(Intent::Reconnect);
                 }
             });
             ui.horizontal(|ui| {
@@ -198,7 +198,7 @@ pub fn ui(
             if big.clicked()
                 && let Some(code) = &view.cast_code
             {
-                out.push(Command::Copy(code.clone()));
+                out.push(Intent::Copy(code.clone()));
             }
             big.on_hover_text(lang.tr("click_to_copy"));
             ui.label(

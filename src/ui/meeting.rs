@@ -1,7 +1,7 @@
 //! Meeting controls (Call/Meeting): start an instant meeting, join one by
 //! code, leave. Real devices and the embedded engine both answer them.
 
-use super::Command;
+use super::Intent;
 use super::i18n::Lang;
 use crate::protocol::MeetingAction;
 
@@ -21,17 +21,17 @@ impl Default for MeetingPanel {
 }
 
 impl MeetingPanel {
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, out: &mut Vec<Command>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, out: &mut Vec<Intent>) {
         egui::CollapsingHeader::new(egui::RichText::new(lang.tr("sim_meeting")).heading())
             .id_salt("meeting-controls")
             .default_open(true)
             .show(ui, |ui| {
                 ui.horizontal_wrapped(|ui| {
                     if ui.button(lang.tr("start_meeting")).clicked() {
-                        out.push(Command::Meeting(MeetingAction::StartMeeting));
+                        out.push(Intent::Meeting(MeetingAction::StartMeeting));
                     }
                     if ui.button(lang.tr("leave_meeting")).clicked() {
-                        out.push(Command::Meeting(MeetingAction::LeaveMeeting));
+                        out.push(Intent::Meeting(MeetingAction::LeaveMeeting));
                     }
                 });
                 ui.horizontal(|ui| {
@@ -47,7 +47,7 @@ impl MeetingPanel {
                             .desired_width(80.0),
                     );
                     if ui.button(lang.tr("join_meeting")).clicked() {
-                        out.push(Command::Meeting(MeetingAction::JoinMeeting {
+                        out.push(Intent::Meeting(MeetingAction::JoinMeeting {
                             meeting_code: self.meeting_code.trim().to_string(),
                             password: Some(std::mem::take(&mut self.password))
                                 .filter(|p| !p.is_empty()),

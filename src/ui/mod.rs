@@ -1,6 +1,6 @@
 //! The console's panels and widgets. The app reads a [`RoomView`] snapshot
 //! each frame, draws the panels, and turns clicks and keys into
-//! [`Command`]s for its [`Driver`]. Nothing here blocks: no network or
+//! [`Intent`]s for its [`Driver`]. Nothing here blocks: no network or
 //! capture call runs inside `ui()`; the link and the capture workers call
 //! `request_repaint` when they have news, and the app otherwise sleeps.
 
@@ -18,10 +18,10 @@ pub mod toasts;
 pub mod traffic;
 pub mod wall;
 
-pub use driver::{Driver, Fixture, Sent, empty_view};
+pub use driver::{Driver, Fixture, Sent};
 pub use i18n::Lang;
 
-use crate::link::{Link, RoomView, Target, TrafficEntry};
+use crate::link::{Link, RoomView, Subject, Target, TrafficEntry};
 use crate::protocol::{MeetingAction, ShareAction, ShareTarget, SimAction, StartShare};
 use connect::{ConnectDialog, ConnectTo};
 use serde::{Deserialize, Serialize};
@@ -30,9 +30,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// What a panel asks for. The app applies them after drawing.
+/// What a panel asks for. The app carries them out after drawing.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Command {
+pub enum Intent {
     /// Share this tile with the current options and source generation.
     ShareTile(ShareTarget),
     Share(ShareAction),
@@ -177,10 +177,10 @@ impl ConsoleApp {
         &self.driver
     }
 
-    fn apply(&mut self, ctx: &egui::Context, view: &RoomView, commands: Vec<Command>) {
-        for c in commands {
+    fn apply(&mut self, ctx: &egui::Context, view: &RoomView, intents: Vec<Intent>) {
+        for c in intents {
             match c {
-                Command::ShareTile(target) => {
+                Intent::ShareTile(target) => {
                     let opts = self.settings.share;
                     self.driver.share(ShareAction::StartShare(StartShare {
                         target,
@@ -189,19 +189,19 @@ impl ConsoleApp {
                         generation: view.generation,
                     }));
                 }
-                Command::Share(a) => self.driver.share(a),
-                Command::Meeting(a) => self.driver.meeting(a),
-                Command::Simulate(a) => self.driver.simulate(a),
-                Command::ClearTraffic => {
+                Intent::Share(a) => self.driver.share(a),
+                Intent::Meeting(a) => self.driver.meeting(a),
+                Intent::Simulate(a) => self.driver.simulate(a),
+                Intent::ClearTraffic => {
                     self.driver.clear_traffic();
                     self.traffic_cache.clear();
                 }
-                Command::Reconnect => self.driver.reconnect(),
-                Command::Copy(text) => {
+                Intent::Reconnect => self.driver.reconnect(),
+                Intent::Copy(text) => {
                     ctx.copy_text(text);
                     self.toasts.info(self.settings.lang.tr("copied"));
                 }
-                Command::Connect(to) => self.connect_to(to),
+                Intent::Connect(to) => self.connect_to(to),
             }
         }
     }
@@ -218,7 +218,7 @@ impl ConsoleApp {
             ConnectTo::Remote { url, password } => {
                 let url = crate::protocol::normalise_url(&url);
                 self.settings.remember_room(&url);
-                Target::Remote { url, password }
+                Target::remote(&url, password)
             }
         };
         self.driver = services.start(target);
@@ -287,7 +287,7 @@ impl ConsoleApp {
         let lang = self.settings.lang;
         let mut start_answered = false;
         for n in self.driver.take_notices() {
-            start_answered |= n.action.contains("StartShare");
+            start_answered |= matches!(n.subject, Subject::Share(ShareAction::StartShare(_)));
             self.toasts.notice(n);
         }
         self.wall.settle(&view, start_answered);
@@ -296,7 +296,7 @@ impl ConsoleApp {
         let (keys, escape) = self.keys(&ctx);
         let mut out = Vec::new();
         if escape {
-            out.push(Command::Share(ShareAction::StopShare));
+            out.push(Intent::Share(ShareAction::StopShare));
         }
         self.wall.keys(keys, &tiles, &mut out);
 

@@ -2,7 +2,7 @@
 //! whiteboard), the quick-cast progress, Stop / End / Cancel, the share
 //! guide toggle, and the options the next StartShare uses.
 
-use super::Command;
+use super::Intent;
 use super::i18n::{self, Lang};
 use super::style;
 use super::textures::PreviewTexture;
@@ -73,11 +73,11 @@ pub fn ui(
     preview: &PreviewTexture,
     options: &mut ShareOptions,
     lang: Lang,
-    out: &mut Vec<Command>,
+    out: &mut Vec<Intent>,
 ) {
     let info = view.share_info.clone().unwrap_or_default();
     let quick = info.quick_casting_state;
-    let own = view.shared_source.as_ref();
+    let own = view.share_session.as_ref();
     let border = if info.is_sharing {
         style::SHARING
     } else {
@@ -215,14 +215,14 @@ pub fn ui(
                     .on_hover_text("Esc")
                     .clicked()
                 {
-                    out.push(Command::Share(ShareAction::StopShare));
+                    out.push(Intent::Share(ShareAction::StopShare));
                 }
                 if quick > 0 {
                     if ui.button(lang.tr("end_quick_cast")).clicked() {
-                        out.push(Command::Share(ShareAction::EndQuickShare));
+                        out.push(Intent::Share(ShareAction::EndQuickShare));
                     }
                     if ui.button(lang.tr("cancel_quick_cast")).clicked() {
-                        out.push(Command::Share(ShareAction::CancelQuickShare));
+                        out.push(Intent::Share(ShareAction::CancelQuickShare));
                     }
                 }
             });
@@ -234,7 +234,7 @@ pub fn ui(
                 egui::Checkbox::new(&mut guide, lang.tr("share_guide")),
             );
             if r.changed() {
-                out.push(Command::Share(if guide {
+                out.push(Intent::Share(if guide {
                     ShareAction::OpenShareGuide
                 } else {
                     ShareAction::CloseShareGuide

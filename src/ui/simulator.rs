@@ -1,7 +1,7 @@
 //! The room simulator (embedded engine only): a remote participant starts or stops sharing, a phone starts a quick cast,
 //! a new cast code — so every state can be shown in a demo.
 
-use super::Command;
+use super::Intent;
 use super::i18n::Lang;
 use crate::protocol::SimAction;
 
@@ -31,7 +31,7 @@ const ROLES: [i64; 6] = [1, 2, 3, 4, 5, 8];
 const TERMINALS: [i64; 8] = [1, 2, 3, 4, 5, 10, 20, 0];
 
 impl Simulator {
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, out: &mut Vec<Command>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, out: &mut Vec<Intent>) {
         egui::CollapsingHeader::new(egui::RichText::new(lang.tr("simulator")).heading())
             .id_salt("simulator")
             .default_open(true)
@@ -71,7 +71,7 @@ impl Simulator {
                 });
                 ui.horizontal_wrapped(|ui| {
                     if ui.button(lang.tr("start_remote_share")).clicked() {
-                        out.push(Command::Simulate(SimAction::RemoteShare {
+                        out.push(Intent::Simulate(SimAction::RemoteShare {
                             nickname: self.nickname.clone(),
                             whiteboard: self.whiteboard,
                             instance_id: self.instance_id,
@@ -79,7 +79,7 @@ impl Simulator {
                         }));
                     }
                     if ui.button(lang.tr("stop_remote_share")).clicked() {
-                        out.push(Command::Simulate(SimAction::RemoteStop));
+                        out.push(Intent::Simulate(SimAction::RemoteStop));
                     }
                 });
                 ui.separator();
@@ -90,7 +90,7 @@ impl Simulator {
                             .desired_width(110.0),
                     );
                     if ui.button(lang.tr("phone_quick_cast")).clicked() {
-                        out.push(Command::Simulate(SimAction::QuickCast {
+                        out.push(Intent::Simulate(SimAction::QuickCast {
                             nickname: self.phone_nickname.clone(),
                         }));
                     }
@@ -103,7 +103,7 @@ impl Simulator {
                             .desired_width(80.0),
                     );
                     if ui.button(lang.tr("set_cast_code")).clicked() {
-                        out.push(Command::Simulate(SimAction::SetCastCode(
+                        out.push(Intent::Simulate(SimAction::SetCastCode(
                             self.cast_code.trim().to_string(),
                         )));
                     }

@@ -3,7 +3,7 @@
 //! changed. Nothing here captures anything: it reads what the capture
 //! workers (or the link, remotely) already produced.
 
-use crate::capture::{Frame, SharePreview, TileState};
+use crate::media::{Frame, SharePreview, TileState};
 use std::collections::HashMap;
 
 fn color_image(frame: &Frame) -> Option<egui::ColorImage> {
@@ -26,14 +26,14 @@ struct Slot {
 
 /// One texture per source id.
 #[derive(Default)]
-pub struct ThumbTextures {
+pub struct TileTextures {
     slots: HashMap<String, Slot>,
     frame_no: u64,
     /// Texture uploads (creations + in-place updates) so far, for tests and benches.
     pub uploads: u64,
 }
 
-impl ThumbTextures {
+impl TileTextures {
     /// Call once per frame before drawing tiles.
     pub fn begin_frame(&mut self) {
         self.frame_no += 1;

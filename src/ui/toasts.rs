@@ -30,7 +30,7 @@ pub struct Toasts {
 impl Toasts {
     pub fn notice(&mut self, n: Notice) {
         self.items.push(Toast {
-            action: n.action,
+            action: n.subject.label().to_string(),
             code: Some(n.code),
             message: n.message,
             shown_at: Instant::now(),

@@ -2,7 +2,7 @@
 //! direction, method/action, error code and round trip; filterable,
 //! copyable, clearable. Background polling is hidden unless asked for.
 
-use super::Command;
+use super::Intent;
 use super::i18n::Lang;
 use super::style;
 use crate::link::{Direction, TrafficEntry};
@@ -61,7 +61,7 @@ impl TrafficPane {
         entries: &[TrafficEntry],
         show_background: &mut bool,
         lang: Lang,
-        out: &mut Vec<Command>,
+        out: &mut Vec<Intent>,
     ) {
         let shown: Vec<&TrafficEntry> = entries
             .iter()
@@ -80,11 +80,11 @@ impl TrafficPane {
             ui.checkbox(show_background, lang.tr("show_background"));
             if ui.button(lang.tr("clear")).clicked() {
                 self.selected = None;
-                out.push(Command::ClearTraffic);
+                out.push(Intent::ClearTraffic);
             }
             if ui.button(lang.tr("copy_all")).clicked() {
                 let all = shown.iter().map(|e| line(e)).collect::<Vec<_>>().join("\n");
-                out.push(Command::Copy(all));
+                out.push(Intent::Copy(all));
             }
         });
         let row_h = 20.0;
@@ -157,7 +157,7 @@ impl TrafficPane {
             Some((_, text)) => {
                 ui.horizontal(|ui| {
                     if ui.button(lang.tr("copy")).clicked() {
-                        out.push(Command::Copy(text.clone()));
+                        out.push(Intent::Copy(text.clone()));
                     }
                     egui::ScrollArea::vertical()
                         .id_salt("traffic-detail")

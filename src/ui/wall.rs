@@ -3,11 +3,11 @@
 //! tile) asks the room to share it; the shared tile is marked with a live
 //! preview. Only visible tiles are laid out, painted and uploaded.
 
-use super::Command;
+use super::Intent;
 use super::i18n::Lang;
 use super::style;
-use super::textures::{PreviewTexture, ThumbTextures};
-use crate::capture::{ThumbnailStore, TileState};
+use super::textures::{PreviewTexture, TileTextures};
+use crate::media::{ThumbnailStore, TileState};
 use crate::link::{Extension, RoomView};
 use crate::protocol::{ShareTarget, SourceKind};
 use egui::{Align2, Color32, FontId, Rect, Sense, Stroke, StrokeKind, Vec2, pos2, vec2};
@@ -121,7 +121,7 @@ pub struct Wall {
     pub focused: Option<String>,
     /// A tile clicked but not yet confirmed by the room.
     pub pending: Option<(String, Instant)>,
-    pub textures: ThumbTextures,
+    pub textures: TileTextures,
     /// Last frame's tile rects in wall coordinates, in display order.
     rects: Vec<(String, Rect)>,
     scroll_to_focus: bool,
@@ -135,7 +135,7 @@ impl Default for Wall {
             filter_id: egui::Id::unique("roomshare-source-filter"),
             focused: None,
             pending: None,
-            textures: ThumbTextures::default(),
+            textures: TileTextures::default(),
             rects: Vec::new(),
             scroll_to_focus: false,
             focus_filter: false,
@@ -190,7 +190,7 @@ impl Wall {
     pub fn settle(&mut self, view: &RoomView, notice_for_start: bool) {
         if let Some((id, at)) = &self.pending {
             let shared = view
-                .shared_source
+                .share_session
                 .as_ref()
                 .is_some_and(|s| &s.source_id == id);
             if shared || notice_for_start || at.elapsed() > PENDING_TIMEOUT {
@@ -200,7 +200,7 @@ impl Wall {
     }
 
     /// Move focus / share with the keyboard.
-    pub fn keys(&mut self, keys: Keys, tiles: &[Tile], out: &mut Vec<Command>) {
+    pub fn keys(&mut self, keys: Keys, tiles: &[Tile], out: &mut Vec<Intent>) {
         if keys.focus_filter {
             self.focus_filter = true;
         }
@@ -281,10 +281,10 @@ impl Wall {
             .map(|(i, _)| *i)
     }
 
-    fn share(&mut self, tile: &Tile, out: &mut Vec<Command>) {
+    fn share(&mut self, tile: &Tile, out: &mut Vec<Intent>) {
         self.focused = Some(tile.id.clone());
         self.pending = Some((tile.id.clone(), Instant::now()));
-        out.push(Command::ShareTile(tile.target.clone()));
+        out.push(Intent::ShareTile(tile.target.clone()));
     }
 
     /// The wall. `preview` is the live picture of the shared source.
@@ -297,7 +297,7 @@ impl Wall {
         store: &ThumbnailStore,
         preview: &PreviewTexture,
         lang: Lang,
-        out: &mut Vec<Command>,
+        out: &mut Vec<Intent>,
     ) {
         self.textures.begin_frame();
         ui.horizontal(|ui| {
@@ -354,7 +354,7 @@ impl Wall {
             );
             return;
         }
-        let shared_id = view.shared_source.as_ref().map(|s| s.source_id.as_str());
+        let shared_id = view.share_session.as_ref().map(|s| s.source_id.as_str());
         let split = visible
             .iter()
             .position(|t| t.group() == 1)

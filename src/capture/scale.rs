@@ -1,6 +1,7 @@
 //! Downscaling and change detection for thumbnails and the share preview.
 
-use super::{CaptureError, Frame};
+use super::CaptureError;
+use crate::media::Frame;
 use fast_image_resize as fir;
 
 /// The largest size that fits `max` keeping the aspect ratio of `w`×`h`,

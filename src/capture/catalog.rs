@@ -1,0 +1,116 @@
+//! The catalog thread: re-read the source list, diff it by stable id, and
+//! publish it to the engine when it changed.
+
+use super::workers::{Ctx, LOG};
+use crate::protocol::SourceInfo;
+use std::time::Instant;
+
+/// How a source list changed, by stable id.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SourceDiff {
+    pub added: Vec<SourceInfo>,
+    pub removed: Vec<SourceInfo>,
+    /// (id, old title, new title)
+    pub renamed: Vec<(String, String, String)>,
+}
+
+impl SourceDiff {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.renamed.is_empty()
+    }
+}
+
+/// Compare two lists by id (order and size changes are not reported).
+pub fn diff_sources(before: &[SourceInfo], after: &[SourceInfo]) -> SourceDiff {
+    let mut diff = SourceDiff::default();
+    for a in after {
+        match before.iter().find(|b| b.id == a.id) {
+            None => diff.added.push(a.clone()),
+            Some(b) if b.title != a.title => {
+                diff.renamed
+                    .push((a.id.clone(), b.title.clone(), a.title.clone()))
+            }
+            Some(_) => {}
+        }
+    }
+    for b in before {
+        if !after.iter().any(|a| a.id == b.id) {
+            diff.removed.push(b.clone());
+        }
+    }
+    diff
+}
+
+/// Duplicate ids would make the index mapping ambiguous: keep the first.
+fn dedupe(list: Vec<SourceInfo>) -> Vec<SourceInfo> {
+    let mut out: Vec<SourceInfo> = Vec::with_capacity(list.len());
+    for s in list {
+        if !out.iter().any(|o| o.id == s.id) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn log_diff(diff: &SourceDiff) {
+    for s in &diff.added {
+        tracing::info!(target: LOG, "source added: {} {:?} ({}, {}x{})", s.id, s.title, s.app, s.width, s.height);
+    }
+    for s in &diff.removed {
+        tracing::info!(target: LOG, "source removed: {} {:?}", s.id, s.title);
+    }
+    for (id, old, new) in &diff.renamed {
+        tracing::info!(target: LOG, "source renamed: {id} {old:?} -> {new:?}");
+    }
+}
+
+pub(super) fn run(ctx: Ctx) {
+    let mut backend = (ctx.factory)();
+    let mut published: Option<Vec<SourceInfo>> = None;
+    let mut last_error: Option<String> = None;
+    loop {
+        let started = Instant::now();
+        match backend.list() {
+            Ok(list) => {
+                last_error = None;
+                let list = dedupe(list);
+                if published.as_ref() != Some(&list) {
+                    log_diff(&diff_sources(published.as_deref().unwrap_or(&[]), &list));
+                    if !publish(&ctx, &list) {
+                        tracing::debug!(target: LOG, "engine gone; catalog stops");
+                        return;
+                    }
+                    published = Some(list);
+                }
+            }
+            Err(e) => {
+                let e = e.to_string();
+                if last_error.as_ref() != Some(&e) {
+                    tracing::warn!(target: LOG, "cannot list sources: {e}");
+                    last_error = Some(e);
+                }
+            }
+        }
+        tracing::trace!(target: LOG, "catalog cycle {:?}", started.elapsed());
+        let wait = ctx
+            .options
+            .catalog_interval
+            .saturating_sub(started.elapsed());
+        if ctx.stopper.sleep(wait) {
+            return;
+        }
+    }
+}
+
+/// Hand a changed list to the thumbnailer and the engine; false when the
+/// engine is gone.
+fn publish(ctx: &Ctx, list: &[SourceInfo]) -> bool {
+    *ctx.catalog.lock() = list.to_vec();
+    let ids: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
+    ctx.thumbnails.retain_ids(&ids);
+    if let Some(Err(_)) = ctx.rt.block_on(ctx.engine.set_sources(list.to_vec())) {
+        return false;
+    }
+    (ctx.on_change)();
+    true
+}

@@ -1,0 +1,98 @@
+//! The thumbnailer thread: capture each listed source about once per
+//! `thumbnail_interval`, one at a time, and downscale only what changed.
+
+use super::scale::{Downscaler, frame_hash};
+use super::workers::Ctx;
+use crate::media::{Thumbnail, TileState};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The last picture of a source: its fingerprint and its thumbnail.
+struct Last {
+    hash: u64,
+    thumbnail: Thumbnail,
+}
+
+pub(super) fn run(ctx: Ctx) {
+    let mut backend = (ctx.factory)();
+    let mut scaler = Downscaler::new();
+    let mut last: HashMap<String, Last> = HashMap::new();
+    loop {
+        let cycle = Instant::now();
+        let list = ctx.catalog();
+        last.retain(|id, _| list.iter().any(|s| &s.id == id));
+        for s in &list {
+            if ctx.stopper.is_stopped() {
+                return;
+            }
+            let changed = match backend.capture(&s.id) {
+                Ok(img) => refresh(&ctx, &mut scaler, &mut last, &s.id, img),
+                Err(e) => ctx.thumbnails.set_unavailable(&s.id, e.to_string()),
+            };
+            if changed {
+                (ctx.on_change)();
+            }
+        }
+        // Tiles of sources the catalog dropped while we were capturing.
+        let current = ctx.catalog();
+        let ids: Vec<&str> = current.iter().map(|s| s.id.as_str()).collect();
+        if ctx.thumbnails.retain_ids(&ids) {
+            (ctx.on_change)();
+        }
+        let wait = if list.is_empty() {
+            // Nothing listed yet: look again soon.
+            ctx.options
+                .thumbnail_interval
+                .min(Duration::from_millis(100))
+        } else {
+            ctx.options
+                .thumbnail_interval
+                .saturating_sub(cycle.elapsed())
+        };
+        if ctx.stopper.sleep(wait) {
+            return;
+        }
+    }
+}
+
+/// Store the tile for a fresh capture; true if what the tile shows changed.
+fn refresh(
+    ctx: &Ctx,
+    scaler: &mut Downscaler,
+    last: &mut HashMap<String, Last>,
+    id: &str,
+    img: image::RgbaImage,
+) -> bool {
+    let (w, h) = img.dimensions();
+    let hash = frame_hash(w, h, img.as_raw());
+    match last.get(id) {
+        // Same picture: no re-scaling, and the tile keeps its seq (the UI
+        // does not re-upload).
+        Some(l) if l.hash == hash => {
+            if matches!(ctx.thumbnails.get(id), TileState::Ready(_)) {
+                return false;
+            }
+            ctx.thumbnails
+                .set(id, TileState::Ready(l.thumbnail.clone()));
+            true
+        }
+        prev => {
+            let seq = prev.map_or(1, |l| l.thumbnail.seq + 1);
+            match scaler.downscale(w, h, img.as_raw(), ctx.options.thumbnail_size) {
+                Ok(frame) => {
+                    let thumbnail = Thumbnail {
+                        frame: Arc::new(frame),
+                        seq,
+                        captured_at: Instant::now(),
+                    };
+                    ctx.thumbnails
+                        .set(id, TileState::Ready(thumbnail.clone()));
+                    last.insert(id.to_string(), Last { hash, thumbnail });
+                    true
+                }
+                Err(e) => ctx.thumbnails.set_unavailable(id, e.to_string()),
+            }
+        }
+    }
+}

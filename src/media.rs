@@ -1,0 +1,205 @@
+//! The picture types: what capture produces and the engine, the link and
+//! the UI consume. A [`Frame`] is a picture; a [`Thumbnail`] is a small one
+//! with a sequence number; [`TileState`] is what a source's tile can show;
+//! the [`ThumbnailStore`] holds the latest of each; a [`SharePreview`] is
+//! the live picture of the source being shared. No I/O and no threads here.
+
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// An RGBA8 picture, row-major, `width * height * 4` bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+impl Frame {
+    /// Take over an `image` buffer without copying.
+    pub fn from_image(img: image::RgbaImage) -> Frame {
+        Frame {
+            width: img.width(),
+            height: img.height(),
+            rgba: img.into_raw(),
+        }
+    }
+}
+
+/// The latest small picture of a source.
+#[derive(Debug, Clone)]
+pub struct Thumbnail {
+    pub frame: Arc<Frame>,
+    /// Increases whenever the picture changed: the UI re-uploads its
+    /// texture only then.
+    pub seq: u64,
+    pub captured_at: Instant,
+}
+
+/// What a source's tile can show.
+#[derive(Debug, Clone)]
+pub enum TileState {
+    /// Not captured yet.
+    Pending,
+    Ready(Thumbnail),
+    /// The last capture failed; the reason is shown on the tile.
+    Unavailable(String),
+}
+
+/// Latest tiles by source id: written by the thumbnailer (or, remotely, by
+/// the link), read by the UI and by the engine's thumbnail answers.
+#[derive(Clone, Default)]
+pub struct ThumbnailStore {
+    tiles: Arc<Mutex<HashMap<String, TileState>>>,
+}
+
+impl ThumbnailStore {
+    pub fn get(&self, source_id: &str) -> TileState {
+        self.tiles
+            .lock()
+            .get(source_id)
+            .cloned()
+            .unwrap_or(TileState::Pending)
+    }
+
+    pub fn set(&self, source_id: &str, state: TileState) {
+        self.tiles.lock().insert(source_id.to_string(), state);
+    }
+
+    /// Show `reason` on a tile; true if that changed what the tile shows.
+    pub fn set_unavailable(&self, source_id: &str, reason: String) -> bool {
+        let mut tiles = self.tiles.lock();
+        if matches!(tiles.get(source_id), Some(TileState::Unavailable(r)) if *r == reason) {
+            return false;
+        }
+        tiles.insert(source_id.to_string(), TileState::Unavailable(reason));
+        true
+    }
+
+    /// Forget the tiles of sources that are no longer listed; true if any
+    /// was removed.
+    pub fn retain_ids(&self, keep: &[&str]) -> bool {
+        let mut tiles = self.tiles.lock();
+        let before = tiles.len();
+        tiles.retain(|id, _| keep.contains(&id.as_str()));
+        tiles.len() != before
+    }
+}
+
+/// A thumbnail as the engine serves it (`["RoomShare","Thumbnail"]`).
+#[derive(Debug, Clone)]
+pub struct JpegThumbnail {
+    pub width: u32,
+    pub height: u32,
+    pub jpeg: Vec<u8>,
+}
+
+/// Where the engine's sessions get thumbnails from, so that the engine
+/// does not own capture.
+pub trait ThumbnailSource: Send + Sync {
+    /// The latest thumbnail of `source_id` as a JPEG, or why there is none.
+    fn jpeg(&self, source_id: &str) -> Result<JpegThumbnail, String>;
+}
+
+impl ThumbnailSource for ThumbnailStore {
+    fn jpeg(&self, source_id: &str) -> Result<JpegThumbnail, String> {
+        match self.get(source_id) {
+            TileState::Ready(t) => encode_jpeg(&t.frame),
+            TileState::Pending => Err("not captured yet".into()),
+            TileState::Unavailable(why) => Err(why),
+        }
+    }
+}
+
+/// JPEG (quality 80) of an opaque RGBA frame.
+pub fn encode_jpeg(frame: &Frame) -> Result<JpegThumbnail, String> {
+    let rgb: Vec<u8> = frame
+        .rgba
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    if rgb.len() != frame.width as usize * frame.height as usize * 3 {
+        return Err("malformed frame".into());
+    }
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
+        .encode(
+            &rgb,
+            frame.width,
+            frame.height,
+            image::ExtendedColorType::Rgb8,
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(JpegThumbnail {
+        width: frame.width,
+        height: frame.height,
+        jpeg,
+    })
+}
+
+/// Decode a JPEG into a frame (remote thumbnails).
+pub fn decode_jpeg(bytes: &[u8]) -> Result<Frame, String> {
+    image::load_from_memory_with_format(bytes, image::ImageFormat::Jpeg)
+        .map(|img| Frame::from_image(img.to_rgba8()))
+        .map_err(|e| format!("not a readable JPEG: {e}"))
+}
+
+/// The live "now sharing" picture and its measured rate.
+#[derive(Debug, Clone)]
+pub struct SharePreview {
+    pub source_id: String,
+    pub frame: Arc<Frame>,
+    pub seq: u64,
+    pub fps: f32,
+}
+
+/// The latest share preview, written by the share capture and read by the
+/// UI. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct PreviewSlot(Arc<Mutex<Option<SharePreview>>>);
+
+impl PreviewSlot {
+    pub fn get(&self) -> Option<SharePreview> {
+        self.0.lock().clone()
+    }
+
+    /// Replace the preview; true if that changed whether one is shown.
+    pub fn set(&self, preview: Option<SharePreview>) -> bool {
+        let mut slot = self.0.lock();
+        let changed = slot.is_some() || preview.is_some();
+        *slot = preview;
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_round_trip_keeps_size_and_colour() {
+        let frame = Frame {
+            width: 64,
+            height: 36,
+            rgba: [200u8, 40, 30, 255].repeat(64 * 36),
+        };
+        let jpeg = encode_jpeg(&frame).unwrap();
+        let back = decode_jpeg(&jpeg.jpeg).unwrap();
+        assert_eq!((back.width, back.height), (64, 36));
+        let p = &back.rgba[..3];
+        assert!(p[0].abs_diff(200) < 8 && p[1].abs_diff(40) < 8 && p[2].abs_diff(30) < 8);
+        assert!(encode_jpeg(&Frame { width: 2, height: 2, rgba: vec![0; 4] }).is_err());
+    }
+
+    #[test]
+    fn unavailable_reports_only_changes() {
+        let store = ThumbnailStore::default();
+        assert!(store.set_unavailable("a", "gone".into()));
+        assert!(!store.set_unavailable("a", "gone".into()));
+        assert!(store.set_unavailable("a", "busy".into()));
+        assert!(store.retain_ids(&[]));
+        assert!(matches!(store.get("a"), TileState::Pending));
+    }
+}
