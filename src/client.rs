@@ -300,7 +300,7 @@ async fn open(endpoint: &Endpoint, timeout: Duration) -> Result<Conn, Ended> {
                 .into_client_request()
                 .map_err(|e| Ended::Lost(format!("bad URL {url}: {e}")))?;
             if let Some(pw) = password.as_deref().filter(|p| !p.is_empty()) {
-                let value = HeaderValue::from_str(&crate::server::auth_protocol(pw))
+                let value = HeaderValue::from_str(&crate::protocol::auth::auth_protocol(pw))
                     .map_err(|e| Ended::Lost(e.to_string()))?;
                 request
                     .headers_mut()

@@ -7,6 +7,7 @@
 
 mod support;
 
+use roomshare::protocol::auth::auth_protocol;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -128,10 +129,7 @@ impl Raw {
     }
 
     async fn open(addr: SocketAddr) -> Raw {
-        let request = handshake_request(
-            addr,
-            &auth_header(&roomshare::server::auth_protocol(PASSWORD)),
-        );
+        let request = handshake_request(addr, &auth_header(&auth_protocol(PASSWORD)));
         Raw::handshake(addr, &request).await.expect("101")
     }
 
@@ -550,7 +548,7 @@ async fn hostile_handshakes_are_refused() {
     let served = serve().await;
     let addr = served.addr;
     let mut bystander = Raw::open(addr).await;
-    let good = auth_header(&roomshare::server::auth_protocol(PASSWORD));
+    let good = auth_header(&auth_protocol(PASSWORD));
 
     // Auth problems: upgraded, one Auth frame, close 1008.
     for (protocol, code) in [
@@ -559,10 +557,7 @@ async fn hostile_handshakes_are_refused() {
         (auth_header("auth-@@@"), 4),
         (auth_header("auth-%ZZ"), 4),
         (auth_header(&raw_base64_protocol("wrong")), 16),
-        (
-            auth_header(&roomshare::server::auth_protocol(&format!("{PASSWORD} "))),
-            16,
-        ),
+        (auth_header(&auth_protocol(&format!("{PASSWORD} "))), 16),
     ] {
         let mut raw = Raw::handshake(addr, &handshake_request(addr, &protocol))
             .await
@@ -646,10 +641,7 @@ async fn slow_handshakes_are_dropped_and_their_slot_freed() {
     // so poll briefly).
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let request = handshake_request(
-            served.addr,
-            &auth_header(&roomshare::server::auth_protocol(PASSWORD)),
-        );
+        let request = handshake_request(served.addr, &auth_header(&auth_protocol(PASSWORD)));
         if let Ok(mut raw) = Raw::handshake(served.addr, &request).await {
             still_served(&mut raw).await;
             // The cap holds: a second connection is refused while it is open.

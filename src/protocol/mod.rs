@@ -3,6 +3,7 @@
 //! No I/O; server, client and engine all use these types.
 
 pub mod actions;
+pub mod auth;
 pub mod codes;
 pub mod message;
 pub mod model;
