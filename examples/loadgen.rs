@@ -678,7 +678,7 @@ async fn connect(addr: SocketAddr, password: Option<&str>) -> Result<Ws, AnyErro
     if let Some(pw) = password {
         request.headers_mut().insert(
             "sec-websocket-protocol",
-            HeaderValue::from_str(&roomshare::server::auth_protocol(pw))?,
+            HeaderValue::from_str(&roomshare::protocol::auth::auth_protocol(pw))?,
         );
     }
     let (ws, _) = tokio::time::timeout(

@@ -329,7 +329,7 @@ fn the_password_never_appears_in_logs() {
     let logs: Vec<String> = logs.iter().collect();
     assert!(!logs.is_empty(), "trace logging produced nothing");
     let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
-    let encoded = roomshare::server::auth_protocol(secret);
+    let encoded = roomshare::protocol::auth::auth_protocol(secret);
     for line in &logs {
         for needle in [secret, &b64, &encoded[5..], "Wrong-Secret"] {
             assert!(

@@ -298,14 +298,14 @@ async fn seed_examples(protocol: &str) {
 
 #[tokio::test]
 async fn seed_examples_with_url_encoded_auth() {
-    seed_examples(&roomshare::server::auth_protocol(PASSWORD)).await;
+    seed_examples(&roomshare::protocol::auth::auth_protocol(PASSWORD)).await;
 }
 
 #[tokio::test]
 async fn seed_examples_with_raw_base64_auth() {
     let raw = raw_base64_protocol(PASSWORD);
     // The password's Base64 has `+`, `/` or `=`, so the two forms differ.
-    assert_ne!(raw, roomshare::server::auth_protocol(PASSWORD));
+    assert_ne!(raw, roomshare::protocol::auth::auth_protocol(PASSWORD));
     seed_examples(&raw).await;
 }
 

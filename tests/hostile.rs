@@ -7,6 +7,7 @@
 
 mod support;
 
+use roomshare::protocol::auth::auth_protocol;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -128,10 +129,7 @@ impl Raw {
     }
 
     async fn open(addr: SocketAddr) -> Raw {
-        let request = handshake_request(
-            addr,
-            &auth_header(&roomshare::server::auth_protocol(PASSWORD)),
-        );
+        let request = handshake_request(addr, &auth_header(&auth_protocol(PASSWORD)));
         Raw::handshake(addr, &request).await.expect("101")
     }
 
@@ -320,7 +318,19 @@ fn frame_cases() -> Vec<Case> {
         case(
             "method null",
             vec![text(r#"{"jsonrpc": "2.0", "id": 3, "method": null}"#)],
-            RpcError(-32600, "3"),
+            RpcError(-32600, "null"),
+        ),
+        case(
+            "method given twice, as numbers",
+            vec![text(
+                r#"{"jsonrpc": "2.0", "id": 1, "method": 1, "method": 2}"#,
+            )],
+            RpcError(-32600, "null"),
+        ),
+        case(
+            "id beyond a double, no method",
+            vec![text(r#"{"jsonrpc": "2.0", "id": -1e999, "params": {}}"#)],
+            RpcError(-32600, "-1e999"),
         ),
         case(
             "method a number",
@@ -545,12 +555,79 @@ async fn hostile_frames_get_their_documented_answers() {
     served.server.shutdown().await;
 }
 
+/// protocol.md §2 over a real connection: a numeric id beyond a double is
+/// echoed exactly as written (serde_json cannot hold it, so the answer is
+/// compared as text); a method that is not a string, null included, gets
+/// -32600 with id null even beside a usable id.
+#[tokio::test]
+async fn ids_beyond_a_double_echo_exactly_and_non_string_methods_answer_id_null() {
+    let served = serve().await;
+    let mut raw = Raw::open(served.addr).await;
+    let cast_code = |id: &str| {
+        format!(
+            r#"{{"jsonrpc": "2.0", "method": "Query", "id": {id}, "result": {{"error_code": 0, "message": "", "data": {{"cast_code": "{CAST_CODE}"}}}}}}"#
+        )
+    };
+    let rpc_error = |id: &str| {
+        format!(
+            r#"{{"jsonrpc": "2.0", "id": {id}, "error": {{"code": -32600, "message": "Invalid Request"}}}}"#
+        )
+    };
+    let cases = [
+        (
+            r#"{"jsonrpc": "2.0", "id": 1e400, "method": "Query", "params": {"path": ["Share", "CastCode"]}}"#,
+            cast_code("1e400"),
+        ),
+        (
+            r#"{"jsonrpc": "2.0", "id": -1E+999, "method": "Query", "params": {"path": ["Share", "CastCode"]}}"#,
+            cast_code("-1E+999"),
+        ),
+        (r#"{"jsonrpc": "2.0", "id": 1e400}"#, rpc_error("1e400")),
+        (
+            r#"{"jsonrpc": "2.0", "id": 1e400, "method": null}"#,
+            rpc_error("null"),
+        ),
+        (
+            r#"{"jsonrpc": "2.0", "id": "m", "method": null, "params": {}}"#,
+            rpc_error("null"),
+        ),
+        (
+            r#"{"jsonrpc": "2.0", "id": 1, "method": 1, "method": 2}"#,
+            rpc_error("null"),
+        ),
+        (
+            r#"{"jsonrpc": "2.0", "id": 1, "method": "Query", "method": "Query"}"#,
+            rpc_error("1"),
+        ),
+    ];
+    for (sent, want) in cases {
+        raw.send(&[text(sent)]).await;
+        assert_eq!(raw.next().await, Seen::Text(want), "{sent}");
+    }
+    // A device error echoes it too (the message is the engine's wording).
+    raw.send(&[text(r#"{"jsonrpc": "2.0", "id": 1e400, "method": "Nope"}"#)])
+        .await;
+    let Seen::Text(answer) = raw.next().await else {
+        panic!("no answer to an unknown method")
+    };
+    assert!(
+        answer.starts_with(
+            r#"{"jsonrpc": "2.0", "method": "Nope", "id": 1e400, "result": {"error_code": 9, "#
+        ),
+        "{answer}"
+    );
+    // Still served.
+    still_served(&mut raw).await;
+    drop(raw);
+    served.server.shutdown().await;
+}
+
 #[tokio::test]
 async fn hostile_handshakes_are_refused() {
     let served = serve().await;
     let addr = served.addr;
     let mut bystander = Raw::open(addr).await;
-    let good = auth_header(&roomshare::server::auth_protocol(PASSWORD));
+    let good = auth_header(&auth_protocol(PASSWORD));
 
     // Auth problems: upgraded, one Auth frame, close 1008.
     for (protocol, code) in [
@@ -559,10 +636,7 @@ async fn hostile_handshakes_are_refused() {
         (auth_header("auth-@@@"), 4),
         (auth_header("auth-%ZZ"), 4),
         (auth_header(&raw_base64_protocol("wrong")), 16),
-        (
-            auth_header(&roomshare::server::auth_protocol(&format!("{PASSWORD} "))),
-            16,
-        ),
+        (auth_header(&auth_protocol(&format!("{PASSWORD} "))), 16),
     ] {
         let mut raw = Raw::handshake(addr, &handshake_request(addr, &protocol))
             .await
@@ -646,10 +720,7 @@ async fn slow_handshakes_are_dropped_and_their_slot_freed() {
     // so poll briefly).
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let request = handshake_request(
-            served.addr,
-            &auth_header(&roomshare::server::auth_protocol(PASSWORD)),
-        );
+        let request = handshake_request(served.addr, &auth_header(&auth_protocol(PASSWORD)));
         if let Ok(mut raw) = Raw::handshake(served.addr, &request).await {
             still_served(&mut raw).await;
             // The cap holds: a second connection is refused while it is open.

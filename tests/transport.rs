@@ -7,7 +7,8 @@ mod support;
 
 use futures_util::{SinkExt, StreamExt};
 use roomshare::client::{Client, ClientError, ClientEvent, ClientOptions, ConnState, Endpoint};
-use roomshare::server::{Server, auth_protocol};
+use roomshare::protocol::auth::auth_protocol;
+use roomshare::server::Server;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -11,7 +11,7 @@
 use super::traffic::{Direction, TrafficEntry};
 use super::{ClientError, ClientEvent, ClientOptions, ConnState, Endpoint, Instruction};
 use crate::engine::{Session, SessionError};
-use crate::server::auth_protocol;
+use crate::protocol::auth::auth_protocol;
 use crate::protocol::{EventEnvelope, Id, Incoming, Request, RpcResult, codes};
 use crate::protocol::{Event, answers::CastCodeAnswer, answers::Answer};
 use futures_util::{SinkExt, StreamExt};

@@ -239,13 +239,15 @@ pub fn parse_request(text: &str) -> Result<Request, Rejection> {
         // Kept raw and parsed on their own below: serde_json refuses a value
         // nested 128 deep (one level short of MAX_DEPTH) and counts the
         // envelope's own level, while skipping a raw value has no such limit.
-        #[serde(default, borrow)]
+        // An explicit `"method": null` is present (and invalid), not absent.
+        #[serde(default, borrow, deserialize_with = "present")]
         method: Option<&'a RawValue>,
         #[serde(default, borrow)]
         params: Option<&'a RawValue>,
     }
     // `Option<&RawValue>` would read `null` as absent; an explicit null id is
-    // a request, an absent one a notification, so capture the raw value.
+    // a request, an absent one a notification, and a null method is a method
+    // that is not a string, so capture the raw value.
     fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
         <&RawValue>::deserialize(d).map(Some)
     }
@@ -283,10 +285,12 @@ pub fn parse_request(text: &str) -> Result<Request, Rejection> {
             None => return Err(Rejection::Invalid { id: None }),
         },
     };
-    let method_name = match env.method.map(|m| serde_json::from_str::<Value>(m.get())) {
-        Some(Ok(Value::String(m))) => m,
-        Some(Ok(Value::Null)) | None => return Err(Rejection::Invalid { id }),
-        Some(_) => return Err(Rejection::Invalid { id: None }),
+    let Some(method) = env.method else {
+        // An object without `method` is no request, but its id is echoed.
+        return Err(Rejection::Invalid { id });
+    };
+    let Some(method_name) = method_string(method) else {
+        return Err(Rejection::Invalid { id: None });
     };
     let params = match env.params.map(|p| serde_json::from_str::<Value>(p.get())) {
         Some(Ok(Value::Object(map))) => map,
@@ -300,29 +304,69 @@ pub fn parse_request(text: &str) -> Result<Request, Rejection> {
     })
 }
 
-/// The id as written if it is usable: a string or a number that JSON readers
-/// (serde_json included) can read back, or null. Object, array and boolean
-/// ids are invalid, and so is text RawValue let through unchecked: an
-/// unpaired `\uD800`-`\uDFFF` escape or a number beyond f64 such as
-/// `1e999`. Echoing those would make the answer itself unreadable.
+/// The id as written if it is usable: a number, a string that JSON readers
+/// (serde_json included) can read back, or null. Numbers are echoed exactly
+/// as written (protocol.md §2), even beyond f64 such as `1e400`: reading the
+/// envelope into `RawValue` has checked their syntax, and echoing needs no
+/// more. Object, array and boolean ids are invalid, and so is a string with
+/// an unpaired `\uD800`-`\uDFFF` escape, which `RawValue` lets through:
+/// echoing it would make the answer itself unreadable.
 fn usable_id(raw: &RawValue) -> Option<Id> {
-    let text = raw.get();
-    match text.as_bytes().first() {
+    match raw.get().as_bytes().first() {
         Some(b'n') => Some(Id::null()),
-        Some(b'"' | b'-' | b'0'..=b'9') => {
-            // Validation only: big integers read as f64 here, and the echo
-            // stays the exact text.
-            serde_json::from_str::<Value>(text).ok()?;
+        Some(b'-' | b'0'..=b'9') => Some(Id(raw.to_owned())),
+        Some(b'"') => {
+            serde_json::from_str::<String>(raw.get()).ok()?;
             Some(Id(raw.to_owned()))
         }
         _ => None,
     }
 }
 
-/// The usable `id` of a JSON object (see [`usable_id`]), if any.
+/// A `method` member's string: `None` when it is anything else (null
+/// included) or a string JSON readers cannot read (an unpaired surrogate).
+fn method_string(raw: &RawValue) -> Option<String> {
+    serde_json::from_str(raw.get()).ok()
+}
+
+/// The id to echo for a JSON object that is no well-formed envelope (a
+/// member given twice): the usable `id` (the last one, which most JSON
+/// readers keep), unless a `method` member is not a string, as in [`parse_request`].
 fn salvage_id(text: &str) -> Option<Id> {
-    let members: std::collections::HashMap<String, &RawValue> = serde_json::from_str(text).ok()?;
-    usable_id(members.get("id")?)
+    let Members(members) = serde_json::from_str(text).ok()?;
+    let named = |name: &'static str| members.iter().filter(move |(k, _)| k == name);
+    if named("method").any(|(_, m)| method_string(m).is_none()) {
+        return None;
+    }
+    usable_id(named("id").next_back()?.1)
+}
+
+/// An object's members in order, duplicates kept.
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members<'de>, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, &'de RawValue>()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 /// A device-level error: `result.error_code` and a message.
@@ -537,13 +581,7 @@ mod tests {
 
     #[test]
     fn unreadable_ids_are_invalid_and_not_echoed() {
-        for id in [
-            r#""\udc00""#,
-            r#""\ud800""#,
-            r#""a\ud800b""#,
-            "1e999",
-            "-1e999",
-        ] {
+        for id in [r#""\udc00""#, r#""\ud800""#, r#""a\ud800b""#] {
             let text =
                 format!(r#"{{"id": {id}, "method": "Query", "params": {{"path": ["Share"]}}}}"#);
             assert!(
@@ -566,12 +604,111 @@ mod tests {
         // Paired surrogates and big integers stay usable, echoed as written.
         let r = parse_request(r#"{"id": "\ud83d\ude00", "method": "Query"}"#).unwrap();
         assert_eq!(r.id.unwrap().raw().get(), r#""\ud83d\ude00""#);
-        let Err(Rejection::Invalid { id: Some(id) }) =
-            parse_request(r#"{"id": 123456789012345678901234567890, "method": 1, "method": 2}"#)
-        else {
+        let Err(Rejection::Invalid { id: Some(id) }) = parse_request(
+            r#"{"id": 123456789012345678901234567890, "method": "Query", "method": "Query"}"#,
+        ) else {
             panic!()
         };
         assert_eq!(id.raw().get(), "123456789012345678901234567890");
+    }
+
+    /// protocol.md §2: numeric ids are echoed exactly as written, also
+    /// beyond what a double holds; the envelope reader has checked them as
+    /// JSON numbers.
+    #[test]
+    fn numeric_ids_beyond_a_double_are_echoed_as_written() {
+        for id in [
+            "1e400",
+            "-1e999",
+            "2.5E+308",
+            "-123456789012345678901234567890e999",
+        ] {
+            let text =
+                format!(r#"{{"id": {id}, "method": "Query", "params": {{"path": ["Share"]}}}}"#);
+            let req = parse_request(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+            let echoed = req.id.expect("a request, not a notification");
+            assert_eq!(echoed.raw().get(), id);
+            assert_eq!(
+                result_frame("Query", &echoed, &RpcResult::ok(None, None)),
+                format!(
+                    r#"{{"jsonrpc": "2.0", "method": "Query", "id": {id}, "result": {{"error_code": 0, "message": ""}}}}"#
+                )
+            );
+            // Rejections echo it too: without a method, and on the salvage
+            // path.
+            for text in [
+                format!(r#"{{"id": {id}, "params": {{}}}}"#),
+                format!(r#"{{"id": {id}, "method": "Query", "method": "Query"}}"#),
+            ] {
+                let rejection = parse_request(&text).unwrap_err();
+                assert_eq!(
+                    rejection.to_frame(),
+                    format!(
+                        r#"{{"jsonrpc": "2.0", "id": {id}, "error": {{"code": -32600, "message": "Invalid Request"}}}}"#
+                    ),
+                    "{text}"
+                );
+            }
+        }
+        // What is not a JSON number is still not JSON.
+        for id in ["1e", "01", "-", "1.", "+1", ".5", "1e400x"] {
+            let text = format!(r#"{{"id": {id}, "method": "Query"}}"#);
+            assert_eq!(
+                parse_request(&text).unwrap_err(),
+                Rejection::Parse,
+                "{text}"
+            );
+        }
+    }
+
+    /// protocol.md §2: a `method` that is present but not a string (null
+    /// included) → -32600 with id null, whatever the id; only an object
+    /// without `method` echoes its id.
+    #[test]
+    fn non_string_methods_are_invalid_without_the_id() {
+        let invalid_null_id = r#"{"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "Invalid Request"}}"#;
+        for method in [
+            "null",
+            "1",
+            "-1.5",
+            "true",
+            "false",
+            "[]",
+            r#"["Query"]"#,
+            "{}",
+            r#""\ud800""#,
+        ] {
+            for id in ["1", r#""x""#, "1e400", "null"] {
+                for text in [
+                    format!(r#"{{"jsonrpc": "2.0", "id": {id}, "method": {method}}}"#),
+                    format!(r#"{{"method": {method}, "id": {id}, "params": {{}}}}"#),
+                    // The salvage path: a member given twice.
+                    format!(r#"{{"id": {id}, "method": {method}, "method": {method}}}"#),
+                    format!(r#"{{"id": {id}, "method": "Query", "method": {method}}}"#),
+                    format!(r#"{{"id": {id}, "method": {method}, "method": "Query"}}"#),
+                    format!(r#"{{"id": {id}, "id": {id}, "method": {method}}}"#),
+                ] {
+                    let rejection = parse_request(&text).unwrap_err();
+                    assert_eq!(rejection, Rejection::Invalid { id: None }, "{text}");
+                    assert_eq!(rejection.to_frame(), invalid_null_id, "{text}");
+                }
+            }
+        }
+        // An object without `method` echoes a string or number id, also on
+        // the salvage path; a method given twice as strings is no excuse
+        // not to either.
+        for (text, echoed) in [
+            (r#"{"id": 1}"#, "1"),
+            (r#"{"id": "x", "params": {}}"#, r#""x""#),
+            (r#"{"id": 1, "params": {}, "params": {}}"#, "1"),
+            (r#"{"id": 1, "id": "last", "params": {}}"#, r#""last""#),
+            (r#"{"id": 7, "method": "Query", "method": "Query"}"#, "7"),
+        ] {
+            let Err(Rejection::Invalid { id: Some(id) }) = parse_request(text) else {
+                panic!("{text}: {:?}", parse_request(text))
+            };
+            assert_eq!(id.raw().get(), echoed, "{text}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod answers;
+pub mod auth;
 pub mod codes;
 pub mod events;
 pub mod message;

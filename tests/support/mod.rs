@@ -53,7 +53,7 @@ impl Served {
         let protocol = self
             .password
             .as_deref()
-            .map(roomshare::server::auth_protocol);
+            .map(roomshare::protocol::auth::auth_protocol);
         connect_raw(self.addr, protocol.as_deref()).await.0
     }
 }
