@@ -6,8 +6,8 @@
 //! the ratio is printed at the end from a direct measurement too).
 
 use criterion::{Criterion, criterion_group};
+use roomshare::capture::scale::{Downscaler, frame_hash};
 use roomshare::capture::synthetic::render;
-use roomshare::capture::thumb::{Downscaler, frame_hash};
 use roomshare::engine::demo_sources;
 use std::hint::black_box;
 use std::time::Instant;

@@ -7,16 +7,17 @@
 //! tessellation) of the whole console, without GPU submission. Idle CPU of
 //! the real window is measured by `scripts/screenshots.sh --idle-cpu`.
 
-use roomshare::capture::{Frame, Thumb, TileState};
-use roomshare::client::ConnState;
+use roomshare::client::{ConnState, Endpoint};
 use roomshare::engine::{EngineHandle, RoomConfig};
-use roomshare::link::{Extension, Link, RoomView, SharedSource, Target};
+use roomshare::link::{Extension, Link, RoomView, Target};
+use roomshare::media::{Frame, PreviewSlot, Thumbnail, TileState};
+use roomshare::protocol::answers::ShareSession;
 use roomshare::protocol::{
     MeetingAction, MeetingInfo, ShareAction, ShareInfo, ShareTarget, SourceInfo, SourceKind,
     StartShare,
 };
 use roomshare::server::{Server, ServerConfig};
-use roomshare::ui::{ConsoleApp, Fixture, Settings, empty_view};
+use roomshare::ui::{ConsoleApp, Fixture, Settings};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -88,18 +89,19 @@ fn frame_times(label: &str, size: egui::Vec2, changed_per_frame: usize) {
         extension: Extension::Present,
         sources: sources.clone(),
         generation: Some(1),
-        shared_source: Some(SharedSource {
+        share_session: Some(ShareSession {
             source_id: "win-3".into(),
-            fluency_first: true,
-            share_voice: false,
+            fluency_first: Some(true),
+            share_voice: Some(false),
+            ..ShareSession::default()
         }),
-        ..empty_view("embedded", true)
+        ..RoomView::empty("embedded".into(), true)
     };
     let fixture = Fixture::new(view);
     for (i, s) in sources.iter().enumerate() {
         fixture.thumbnails.set(
             &s.id,
-            TileState::Ready(Thumb {
+            TileState::Ready(Thumbnail {
                 frame: frame(320, 180, i as u8),
                 seq: 1,
                 captured_at: Instant::now(),
@@ -127,7 +129,7 @@ fn frame_times(label: &str, size: egui::Vec2, changed_per_frame: usize) {
                 let s = &sources[(n * changed_per_frame + k) % sources.len()];
                 fixture.thumbnails.set(
                     &s.id,
-                    TileState::Ready(Thumb {
+                    TileState::Ready(Thumbnail {
                         frame: frame(320, 180, seq as u8),
                         seq,
                         captured_at: Instant::now(),
@@ -259,11 +261,14 @@ fn main() {
         ..RoomConfig::default()
     };
     let engine = EngineHandle::spawn(room());
-    let target = Target::Embedded {
-        engine,
-        thumbnails: Default::default(),
-        preview: Arc::new(Mutex::new(None)),
-    };
+    let target = Target::embedded(
+        Endpoint::Embedded {
+            engine,
+            thumbnails: None,
+        },
+        Default::default(),
+        PreviewSlot::default(),
+    );
     latency("embedded", &rt, target, Changed::default());
 
     let engine = EngineHandle::spawn(room());
@@ -284,10 +289,7 @@ fn main() {
     latency(
         "loopback remote",
         &rt,
-        Target::Remote {
-            url,
-            password: None,
-        },
+        Target::remote(&url, None),
         Changed::default(),
     );
     rt.block_on(server.shutdown());

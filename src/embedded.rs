@@ -40,9 +40,9 @@ impl Embedded {
             config.check()?;
         }
         let engine = EngineHandle::spawn(options.room);
-        let capture = options.sources.map(|mode| {
-            Capture::start(mode, engine.clone(), CaptureOptions::default(), on_change)
-        });
+        let capture = options
+            .sources
+            .map(|mode| Capture::start(mode, engine.clone(), CaptureOptions::default(), on_change));
         if let Some(c) = &capture {
             tracing::info!(target: "roomshare::capture", "capture backend: {}", c.backend_name);
         }

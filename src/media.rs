@@ -190,7 +190,14 @@ mod tests {
         assert_eq!((back.width, back.height), (64, 36));
         let p = &back.rgba[..3];
         assert!(p[0].abs_diff(200) < 8 && p[1].abs_diff(40) < 8 && p[2].abs_diff(30) < 8);
-        assert!(encode_jpeg(&Frame { width: 2, height: 2, rgba: vec![0; 4] }).is_err());
+        assert!(
+            encode_jpeg(&Frame {
+                width: 2,
+                height: 2,
+                rgba: vec![0; 4]
+            })
+            .is_err()
+        );
     }
 
     #[test]

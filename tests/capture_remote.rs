@@ -2,12 +2,14 @@
 //! and a `["RoomShare","Thumbnail"]` match the engine's own, and the CLI
 //! prints them.
 
-use roomshare::capture::cli::{remote_sources, remote_thumbnail};
+use base64::Engine as _;
 use roomshare::capture::{
-    Backend, Capture, CaptureOptions, SyntheticBackend, SyntheticClock, SyntheticSources, TileState,
+    Backend, Capture, CaptureOptions, SyntheticBackend, SyntheticClock, SyntheticSources,
 };
-use roomshare::client::{Client, ClientOptions, Endpoint};
+use roomshare::client::{Client, ClientError, ClientOptions, Endpoint};
 use roomshare::engine::{EngineHandle, RoomConfig};
+use roomshare::media::TileState;
+use roomshare::protocol::answers::{SourcesAnswer, ThumbnailAnswer};
 use roomshare::protocol::{Id, Request, SourceInfo};
 use roomshare::server::{Server, ServerConfig};
 use std::sync::Arc;
@@ -41,7 +43,7 @@ async fn remote_sources_and_thumbnail_match_the_engine() {
             ..ServerConfig::default()
         },
         engine.clone(),
-        Some(capture.provider()),
+        Some(capture.thumbnail_source()),
     )
     .await
     .unwrap();
@@ -60,7 +62,7 @@ async fn remote_sources_and_thumbnail_match_the_engine() {
     .unwrap();
 
     // Sources: the same list, in the same order, as the engine answers itself.
-    let remote = remote_sources(&client).await.unwrap();
+    let remote = client.fetch::<SourcesAnswer>().await.unwrap().sources;
     let own = engine
         .request(Request::new(
             Some(Id::number(1)),
@@ -76,18 +78,28 @@ async fn remote_sources_and_thumbnail_match_the_engine() {
     assert_eq!(remote[0].select_index, Some(0));
 
     // Thumbnail: byte-identical JPEG to the provider's, at tile size.
-    let (w, h, jpeg) = remote_thumbnail(&client, "win-board").await.unwrap();
-    let local = capture.provider().thumbnail("win-board").unwrap();
+    let thumbnail = |id: &str| {
+        let mut params = serde_json::Map::new();
+        params.insert("source_id".into(), id.into());
+        client.fetch_with::<ThumbnailAnswer>(params, false)
+    };
+    let answer = thumbnail("win-board").await.unwrap();
+    let (w, h) = (answer.width, answer.height);
+    let jpeg = base64::engine::general_purpose::STANDARD
+        .decode(&answer.jpeg_base64)
+        .unwrap();
+    let local = capture.thumbnail_source().jpeg("win-board").unwrap();
     assert_eq!((w, h), (local.width, local.height));
     assert_eq!((w, h), (320, 180));
     assert_eq!(jpeg, local.jpeg);
     let decoded = image::load_from_memory(&jpeg).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (320, 180));
     // An unknown source is an error with a reason, not a crash.
-    let err = remote_thumbnail(&client, "no-such-source")
-        .await
-        .unwrap_err();
-    assert!(err.contains("error 8"), "{err}");
+    let err = thumbnail("no-such-source").await.unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Refused { code: 8, message } if message.contains("no-such-source")),
+        "{err:?}"
+    );
 
     // The CLI against the same engine.
     let bin = env!("CARGO_BIN_EXE_roomshare");

@@ -4,9 +4,10 @@
 use roomshare::capture::synthetic::render;
 use roomshare::capture::{
     Backend, BackendFactory, Capture, CaptureOptions, SyntheticBackend, SyntheticClock,
-    SyntheticSources, TileState, diff_sources,
+    SyntheticSources, diff_sources,
 };
 use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot, demo_sources};
+use roomshare::media::TileState;
 use roomshare::protocol::{Id, Request, RpcResult, SourceInfo, SourceKind};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -271,7 +272,7 @@ async fn share_session_previews_and_stops_when_the_source_vanishes() {
     let ev = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             let ev = events.recv().await.expect("events");
-            if ev.event.sub_event == "ShareInfoChanged" {
+            if ev.event.sub_event() == "ShareInfoChanged" {
                 return ev;
             }
         }

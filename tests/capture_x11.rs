@@ -9,8 +9,9 @@
 #[path = "support/capture_x11.rs"]
 mod x11;
 
-use roomshare::capture::{Backend, Capture, CaptureOptions, SourcesMode, TileState, XcapBackend};
+use roomshare::capture::{Backend, Capture, CaptureOptions, SourcesMode, XcapBackend};
 use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot};
+use roomshare::media::TileState;
 use roomshare::protocol::{Id, Request, RpcResult, SourceKind};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -241,7 +242,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
         .await;
         let mut saw_rename = false;
         while let Ok(ev) = events.try_recv() {
-            if ev.event.sub_event == "SourcesChanged" && ev.text.contains("Capture Red Renamed") {
+            if ev.event.sub_event() == "SourcesChanged" && ev.text.contains("Capture Red Renamed") {
                 saw_rename = true;
             }
         }
@@ -255,7 +256,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
         let stopped = tokio::time::timeout(Duration::from_secs(10), async {
             loop {
                 let ev = events.recv().await.expect("events");
-                if ev.event.sub_event == "ShareInfoChanged" {
+                if ev.event.sub_event() == "ShareInfoChanged" {
                     return ev;
                 }
             }

@@ -683,7 +683,7 @@ fn pure_join_and_quick_cast_transitions() {
     );
     assert_eq!(step.result.unwrap().error_code, 0);
     assert_eq!(room.meeting_info().meeting_status, 2);
-    assert_eq!(step.events[0].sub_event, "MeetingStatusChanged");
+    assert_eq!(step.events[0].sub_event(), "MeetingStatusChanged");
     let [(delay, deferred)] = step.deferred.as_slice() else {
         panic!("one deferred step")
     };
@@ -703,13 +703,13 @@ fn pure_join_and_quick_cast_transitions() {
     let done = room.complete(&step.deferred[0].1);
     assert_eq!(room.meeting_info().meeting_status, 1);
     assert_eq!(room.meeting_info().meeting_code, "123456789");
-    assert_eq!(done.events[0].sub_event, "JoinMeetingCompleted");
-    assert!(done.events[0].data["self_user_info"].is_object());
+    assert_eq!(done.events[0].sub_event(), "JoinMeetingCompleted");
+    assert!(done.events[0].data()["self_user_info"].is_object());
     let step = room.handle(
         &req(r#"{"id": 4, "method": "Call/Meeting", "params": {"action": "DissolveMeeting"}}"#),
         1_700_000_003,
     );
-    assert_eq!(step.events[0].sub_event, "DissolveMeeting");
+    assert_eq!(step.events[0].sub_event(), "DissolveMeeting");
 
     // A quick cast: 4/1 preparing, then 2 after the deferred step.
     let step = room.handle(
@@ -726,13 +726,13 @@ fn pure_join_and_quick_cast_transitions() {
     let shared = room.complete(&step.deferred[0].1);
     assert_eq!(room.share_info().quick_casting_state, 2);
     assert!(room.share_info().is_sharing);
-    assert_eq!(shared.events[0].sub_event, "ShareInfoChanged");
+    assert_eq!(shared.events[0].sub_event(), "ShareInfoChanged");
     // CancelQuickShare ends it and the cast meeting.
     let step = room.handle(&req(r#"{"id": 6, "method": "Call/Share", "params": {"action": "CancelQuickShare", "meeting_type": "castMeeting"}}"#), 1_700_000_005);
     assert_eq!(step.result.unwrap().error_code, 0);
     assert_eq!(room.meeting_info().meeting_status, 0);
     assert_eq!(room.share_info().quick_casting_state, 0);
-    let subs: Vec<_> = step.events.iter().map(|e| e.sub_event).collect();
+    let subs: Vec<_> = step.events.iter().map(|e| e.sub_event()).collect();
     assert!(
         subs.contains(&"ShareInfoChanged") && subs.contains(&"MeetingStatusChanged"),
         "{subs:?}"
@@ -758,9 +758,9 @@ fn pure_events_for_share_changes_and_none_for_refusals() {
     let share_event = step
         .events
         .iter()
-        .find(|e| e.sub_event == "ShareInfoChanged")
+        .find(|e| e.sub_event() == "ShareInfoChanged")
         .expect("ShareInfoChanged");
-    assert_eq!(share_event.data["share_info"]["is_sharing"], true);
+    assert_eq!(share_event.data()["share_info"]["is_sharing"], true);
     // Starting the same share again changes nothing and pushes no ShareInfoChanged.
     let again = room.handle(&start, 4);
     assert_eq!(again.result.unwrap().error_code, 0);
@@ -768,7 +768,7 @@ fn pure_events_for_share_changes_and_none_for_refusals() {
         again
             .events
             .iter()
-            .all(|e| e.sub_event != "ShareInfoChanged")
+            .all(|e| e.sub_event() != "ShareInfoChanged")
     );
     // The guide: an event on change only.
     let open = req(r#"{"id": 5, "method": "Call/Share", "params": {"action": "OpenShareGuide"}}"#);
@@ -782,7 +782,7 @@ fn pure_events_for_share_changes_and_none_for_refusals() {
     let stopped = step
         .events
         .iter()
-        .find(|e| e.sub_event == "ShareInfoChanged")
+        .find(|e| e.sub_event() == "ShareInfoChanged")
         .expect("stop event");
     assert_eq!(stopped.error_code, 1);
     assert!(

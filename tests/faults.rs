@@ -434,8 +434,8 @@ async fn server_restart_under_load_clients_reconnect_and_resubscribe() {
     for events in &mut streams {
         let got = tokio::time::timeout(Duration::from_secs(5), async {
             loop {
-                if let Ok(ClientEvent::Event { sub_event, .. }) = events.recv().await
-                    && sub_event == "ShareInfoChanged"
+                if let Ok(ClientEvent::Event(event)) = events.recv().await
+                    && event.sub_event() == "ShareInfoChanged"
                 {
                     return;
                 }

@@ -935,11 +935,9 @@ async fn many_clients_reconnect_resubscribe_and_requery_after_a_restart() {
     for events in &mut streams {
         tokio::time::timeout(WAIT, async {
             loop {
-                if let ClientEvent::Event {
-                    sub_event, data, ..
-                } = events.recv().await.unwrap()
-                    && sub_event == "CastCodeChanged"
-                    && data["cast_code"] == "314159"
+                if let ClientEvent::Event(event) = events.recv().await.unwrap()
+                    && event.sub_event() == "CastCodeChanged"
+                    && event.data()["cast_code"] == "314159"
                 {
                     break;
                 }

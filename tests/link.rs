@@ -2,9 +2,10 @@
 //! a real WebSocket connection to a server on loopback: the same scenario
 //! runs against both.
 
-use roomshare::capture::{Frame, Thumb, ThumbnailStore, TileState};
+use roomshare::client::Endpoint;
 use roomshare::engine::{EngineHandle, RoomConfig};
-use roomshare::link::{ConnState, Direction, Extension, Link, RoomView, Target};
+use roomshare::link::{ConnState, Direction, Extension, Link, RoomView, Subject, Target};
+use roomshare::media::{Frame, PreviewSlot, Thumbnail, ThumbnailStore, TileState};
 use roomshare::protocol::{MeetingAction, ShareAction, ShareTarget, SimAction, StartShare};
 use roomshare::server::{Server, ServerConfig};
 use std::sync::{Arc, Mutex};
@@ -85,7 +86,10 @@ fn scenario(link: &Link) {
     // Outside a meeting the engine refuses, and the console is told why.
     link.share(start(1, view.generation));
     let notice = wait_notice(link, 10000);
-    assert_eq!(notice.action, "StartShare");
+    assert!(
+        matches!(notice.subject, Subject::Share(ShareAction::StartShare(_))),
+        "{notice:?}"
+    );
     assert!(notice.message.contains("not in a meeting"), "{notice:?}");
 
     link.meeting(MeetingAction::StartMeeting);
@@ -102,7 +106,7 @@ fn scenario(link: &Link) {
     link.share(start(2, view.generation));
     let view = wait_view(link, "sharing window 2", |v| {
         v.share_info.as_ref().is_some_and(|s| s.is_sharing)
-            && v.shared_source
+            && v.share_session
                 .as_ref()
                 .is_some_and(|s| s.source_id == window.id)
     });
@@ -135,7 +139,7 @@ fn scenario(link: &Link) {
             .is_some_and(|u| u.nickname == "张伟")
     });
     assert!(
-        view.shared_source.is_none(),
+        view.share_session.is_none(),
         "the remote participant took over"
     );
     assert_eq!(
@@ -197,7 +201,7 @@ fn ready_thumb(store: &ThumbnailStore, id: &str, rgb: [u8; 3]) {
         .collect();
     store.set(
         id,
-        TileState::Ready(Thumb {
+        TileState::Ready(Thumbnail {
             frame: Arc::new(Frame {
                 width: w,
                 height: h,
@@ -216,11 +220,14 @@ fn embedded_link() {
     let repaints = Arc::new(Mutex::new(0u32));
     let counter = repaints.clone();
     let link = Link::start(
-        Target::Embedded {
-            engine,
-            thumbnails: ThumbnailStore::default(),
-            preview: Arc::new(Mutex::new(None)),
-        },
+        Target::embedded(
+            Endpoint::Embedded {
+                engine,
+                thumbnails: None,
+            },
+            ThumbnailStore::default(),
+            PreviewSlot::default(),
+        ),
         rt.handle(),
         Arc::new(move || *counter.lock().unwrap() += 1),
     );
@@ -250,10 +257,7 @@ fn remote_link_over_loopback_with_thumbnails() {
     });
     let url = format!("ws://{}/", server.local_addr());
     let link = Link::start(
-        Target::Remote {
-            url: url.clone(),
-            password: Some("s3cret+/=".into()),
-        },
+        Target::remote(&url, Some("s3cret+/=".into())),
         rt.handle(),
         Arc::new(|| {}),
     );
@@ -300,10 +304,7 @@ fn remote_link_reports_auth_failure_without_retrying() {
     });
     let url = format!("ws://{}/", server.local_addr());
     let link = Link::start(
-        Target::Remote {
-            url,
-            password: Some("wrong".into()),
-        },
+        Target::remote(&url, Some("wrong".into())),
         rt.handle(),
         Arc::new(|| {}),
     );
@@ -314,7 +315,7 @@ fn remote_link_reports_auth_failure_without_retrying() {
         unreachable!()
     };
     assert_eq!(code, 16);
-    assert_eq!(wait_notice(&link, 16).action, "connect");
+    assert_eq!(wait_notice(&link, 16).subject, Subject::Connect);
     // It stays failed: no reconnect storm.
     std::thread::sleep(Duration::from_millis(700));
     assert!(matches!(link.view().conn, ConnState::AuthFailed { .. }));

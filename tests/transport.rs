@@ -588,12 +588,10 @@ async fn client_event(
 ) -> Value {
     tokio::time::timeout(WAIT, async {
         loop {
-            if let ClientEvent::Event {
-                sub_event: s, data, ..
-            } = events.recv().await.unwrap()
-                && s == sub_event
+            if let ClientEvent::Event(event) = events.recv().await.unwrap()
+                && event.sub_event() == sub_event
             {
-                return data;
+                return event.data();
             }
         }
     })

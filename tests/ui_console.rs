@@ -8,14 +8,18 @@
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use roomshare::capture::{Frame, SharePreview, Thumb, ThumbnailStore, TileState};
-use roomshare::client::ConnState;
+use roomshare::client::{ConnState, Endpoint};
 use roomshare::engine::{EngineHandle, RoomConfig};
-use roomshare::link::{Extension, Link, Notice, RoomView, SharedSource, Target};
-use roomshare::protocol::{MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, SourceKind};
+use roomshare::link::{Extension, Link, Notice, RoomView, Subject, Target};
+use roomshare::media::{Frame, PreviewSlot, SharePreview, Thumbnail, ThumbnailStore, TileState};
+use roomshare::protocol::answers::ShareSession;
+use roomshare::protocol::{
+    MeetingInfo, ShareAction, ShareInfo, ShareTarget, ShareUserInfo, SourceInfo, SourceKind,
+    StartShare,
+};
 use roomshare::server::{Server, ServerConfig};
-use roomshare::ui::{ConsoleApp, Driver, Fixture, Settings, empty_view};
-use std::sync::{Arc, Mutex};
+use roomshare::ui::{ConsoleApp, Driver, Fixture, Settings};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -180,11 +184,14 @@ fn embedded_engine() {
     let rt = runtime();
     let _g = rt.enter();
     let engine = EngineHandle::spawn(fast_room());
-    let target = Target::Embedded {
-        engine: engine.clone(),
-        thumbnails: ThumbnailStore::default(),
-        preview: Arc::new(Mutex::new(None)),
-    };
+    let target = Target::embedded(
+        Endpoint::Embedded {
+            engine: engine.clone(),
+            thumbnails: None,
+        },
+        ThumbnailStore::default(),
+        PreviewSlot::default(),
+    );
     let link = Link::start(target, rt.handle(), Arc::new(|| {}));
     let mut h = harness_for(Arc::new(link));
     scenario(&mut h, &engine);
@@ -204,14 +211,7 @@ fn remote_over_loopback_with_server_restart() {
         .expect("server");
     let addr = server.local_addr();
     let url = roomshare::protocol::normalise_url(&addr.to_string());
-    let link = Link::start(
-        Target::Remote {
-            url: url.clone(),
-            password: None,
-        },
-        rt.handle(),
-        Arc::new(|| {}),
-    );
+    let link = Link::start(Target::remote(&url, None), rt.handle(), Arc::new(|| {}));
     let mut h = harness_for(Arc::new(link));
     step_until(&mut h, "the URL in the header", T, |h| has_label(h, &url));
     scenario(&mut h, &engine);
@@ -358,7 +358,7 @@ fn base_view() -> RoomView {
         extension: Extension::Present,
         sources: sources(),
         generation: Some(3),
-        ..empty_view("embedded", true)
+        ..RoomView::empty("embedded".into(), true)
     }
 }
 
@@ -368,7 +368,7 @@ fn fixture(view: RoomView) -> Fixture {
         let state = if s.id == "win-mail" {
             TileState::Unavailable("the window is minimised".into())
         } else {
-            TileState::Ready(Thumb {
+            TileState::Ready(Thumbnail {
                 frame: pattern(160, 90, (i * 40) as u8),
                 seq: 1,
                 captured_at: Instant::now(),
@@ -412,20 +412,21 @@ fn snapshot_sharing_window_with_preview() {
             is_sharing: true,
             quick_casting_state: 0,
         }),
-        shared_source: Some(SharedSource {
+        share_session: Some(ShareSession {
             source_id: "win-terminal".into(),
-            fluency_first: true,
-            share_voice: false,
+            fluency_first: Some(true),
+            share_voice: Some(false),
+            ..ShareSession::default()
         }),
         ..base_view()
     };
     let f = fixture(view);
-    *f.preview.lock().expect("preview") = Some(SharePreview {
+    f.preview.set(Some(SharePreview {
         source_id: "win-terminal".into(),
         frame: pattern(320, 180, 90),
         seq: 7,
         fps: 29.7,
-    });
+    }));
     snapshot("sharing_window", f, |_| {});
 }
 
@@ -467,7 +468,12 @@ fn snapshot_error_toast() {
         ..base_view()
     });
     f.push_notice(Notice {
-        action: "StartShare".into(),
+        subject: Subject::Share(ShareAction::StartShare(StartShare {
+            target: ShareTarget::Index(2),
+            fluency_first: true,
+            share_voice: false,
+            generation: Some(1),
+        })),
         code: 10000,
         message: "the room is not in a meeting".into(),
     });
@@ -536,7 +542,7 @@ fn thumbnails_upload_once_per_seq() {
     );
     store.set(
         "win-terminal",
-        TileState::Ready(Thumb {
+        TileState::Ready(Thumbnail {
             frame: pattern(160, 90, 7),
             seq: 2,
             captured_at: Instant::now(),

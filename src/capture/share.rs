@@ -40,7 +40,11 @@ impl RateMeter {
         match (self.times.front(), self.times.len()) {
             (Some(first), n) if n >= 2 => {
                 let span = now.duration_since(*first).as_secs_f32();
-                if span > 0.0 { (n - 1) as f32 / span } else { 0.0 }
+                if span > 0.0 {
+                    (n - 1) as f32 / span
+                } else {
+                    0.0
+                }
             }
             _ => 0.0,
         }
@@ -157,7 +161,10 @@ impl ShareWorker {
         let frame = match self.backend.capture(&share.source_id) {
             Ok(img) => fit_for_share(&mut self.scaler, ctx, share.fluency_first, img),
             Err(CaptureError::Gone(_)) => {
-                return Err(format!("{SHARE_STOPPED_SOURCE_GONE}: {:?} was closed", share.title));
+                return Err(format!(
+                    "{SHARE_STOPPED_SOURCE_GONE}: {:?} was closed",
+                    share.title
+                ));
             }
             Err(e) => Err(e),
         };

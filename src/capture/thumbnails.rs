@@ -86,8 +86,7 @@ fn refresh(
                         seq,
                         captured_at: Instant::now(),
                     };
-                    ctx.thumbnails
-                        .set(id, TileState::Ready(thumbnail.clone()));
+                    ctx.thumbnails.set(id, TileState::Ready(thumbnail.clone()));
                     last.insert(id.to_string(), Last { hash, thumbnail });
                     true
                 }

@@ -70,7 +70,10 @@ pub async fn run(args: CallArgs) -> ExitCode {
         Ok(r) if r.is_ok() => {
             println!("{}: OK", args.action);
             if let Some(data) = r.data {
-                println!("{}", serde_json::to_string_pretty(&data).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&data).unwrap_or_default()
+                );
             }
             ExitCode::SUCCESS
         }

@@ -24,7 +24,10 @@ pub async fn run(args: QueryArgs) -> ExitCode {
     match client.query(&path).await {
         Ok(r) if r.is_ok() => {
             let data = r.data.unwrap_or(Value::Null);
-            println!("{}", serde_json::to_string_pretty(&data).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&data).unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
         Ok(r) => refused(&format!("Query {path:?}"), &r),

@@ -21,7 +21,10 @@ pub struct SnapArgs {
 
 /// A remote engine serves thumbnails only. `Err(code)`: a connection or
 /// listing failure, already printed.
-async fn remote_picture(look: &LookArgs, wanted: &str) -> Result<Result<RgbaImage, String>, ExitCode> {
+async fn remote_picture(
+    look: &LookArgs,
+    wanted: &str,
+) -> Result<Result<RgbaImage, String>, ExitCode> {
     let (client, list) = connect_and_list(&look.remote).await?;
     Ok(remote_thumbnail_of(&client, &list, &look.remote.url(), wanted).await)
 }
@@ -32,8 +35,9 @@ async fn remote_thumbnail_of(
     url: &str,
     wanted: &str,
 ) -> Result<RgbaImage, String> {
-    let source = resolve(list, wanted)
-        .ok_or_else(|| format!("no source {wanted:?} on {url}; see `roomshare sources --url {url}`"))?;
+    let source = resolve(list, wanted).ok_or_else(|| {
+        format!("no source {wanted:?} on {url}; see `roomshare sources --url {url}`")
+    })?;
     let (_, _, jpeg) = remote_thumbnail(client, &source.id).await?;
     let img = image::load_from_memory(&jpeg)
         .map_err(|e| format!("the thumbnail is not a readable JPEG: {e}"))?;
@@ -49,8 +53,8 @@ async fn remote_thumbnail_of(
 fn local_picture(mode: SourcesMode, wanted: &str) -> Result<RgbaImage, String> {
     let mut backend = (mode.factory())();
     let list = local_list(backend.as_mut())?;
-    let source =
-        resolve(&list, wanted).ok_or_else(|| format!("no source {wanted:?}; see `roomshare sources`"))?;
+    let source = resolve(&list, wanted)
+        .ok_or_else(|| format!("no source {wanted:?}; see `roomshare sources`"))?;
     backend.capture(&source.id).map_err(|e| e.to_string())
 }
 
@@ -75,7 +79,12 @@ pub async fn run(args: SnapArgs) -> ExitCode {
     };
     match image.save_with_format(&args.output, image::ImageFormat::Png) {
         Ok(()) => {
-            println!("{} ({}x{})", args.output.display(), image.width(), image.height());
+            println!(
+                "{} ({}x{})",
+                args.output.display(),
+                image.width(),
+                image.height()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

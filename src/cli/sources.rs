@@ -224,7 +224,10 @@ mod tests {
     #[test]
     fn resolve_by_id_index_and_device() {
         let list = number_sources(demo_sources());
-        assert_eq!(resolve(&list, "desktop").map(|s| s.id.as_str()), Some("desktop"));
+        assert_eq!(
+            resolve(&list, "desktop").map(|s| s.id.as_str()),
+            Some("desktop")
+        );
         assert_eq!(resolve(&list, "1").and_then(|s| s.select_index), Some(1));
         assert_eq!(
             resolve(&list, "hdmi-1").map(|s| s.kind),
@@ -247,6 +250,9 @@ mod tests {
             source,
             state: "ok".into(),
         }]);
-        assert!(table.contains(&format!("{}…", "x".repeat(MAX_CELL - 1))), "{table}");
+        assert!(
+            table.contains(&format!("{}…", "x".repeat(MAX_CELL - 1))),
+            "{table}"
+        );
     }
 }

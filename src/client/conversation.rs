@@ -12,8 +12,8 @@ use super::traffic::{Direction, TrafficEntry};
 use super::{ClientError, ClientEvent, ClientOptions, ConnState, Endpoint, Instruction};
 use crate::engine::{Session, SessionError};
 use crate::protocol::auth::auth_protocol;
+use crate::protocol::{Event, answers::Answer, answers::CastCodeAnswer};
 use crate::protocol::{EventEnvelope, Id, Incoming, Request, RpcResult, codes};
-use crate::protocol::{Event, answers::CastCodeAnswer, answers::Answer};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -39,7 +39,10 @@ enum Conn {
 /// How a connection ended.
 enum Ended {
     Lost(String),
-    Auth { code: i64, message: String },
+    Auth {
+        code: i64,
+        message: String,
+    },
     /// Every handle is gone.
     Stopped,
     Reconnect,
@@ -102,7 +105,10 @@ pub(super) async fn run(
             Ended::Stopped => false,
             Ended::Reconnect => true,
             Ended::Auth { code, message } => {
-                tracing::warn!("{}: authentication failed: {code} {message}", endpoint.label());
+                tracing::warn!(
+                    "{}: authentication failed: {code} {message}",
+                    endpoint.label()
+                );
                 let error = ClientError::AuthFailed {
                     code,
                     message: message.clone(),
@@ -187,9 +193,9 @@ async fn open(endpoint: &Endpoint, timeout: Duration) -> Result<Conn, Ended> {
             engine.clone(),
             thumbnails.clone(),
         )))),
-        Endpoint::Remote { url, password } => {
-            open_ws(url, password.as_deref(), timeout).await.map(Conn::Ws)
-        }
+        Endpoint::Remote { url, password } => open_ws(url, password.as_deref(), timeout)
+            .await
+            .map(Conn::Ws),
     }
 }
 

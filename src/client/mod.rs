@@ -85,9 +85,14 @@ pub enum ConnState {
     },
     /// The device refused the credentials (4, 5 or 16): no retry until
     /// [`Client::reconnect`].
-    AuthFailed { code: i64, message: String },
+    AuthFailed {
+        code: i64,
+        message: String,
+    },
     /// Not reconnecting (one-shot clients, or the client was dropped).
-    Closed { reason: String },
+    Closed {
+        reason: String,
+    },
 }
 
 /// In words, as people read it: `reconnecting in 0.3 s (attempt 1):
@@ -285,7 +290,9 @@ impl Client {
         let mut params = Map::new();
         params.insert("path".into(), json!(A::PATH));
         params.extend(extra);
-        let result = self.send("Query", Value::Object(params), background).await?;
+        let result = self
+            .send("Query", Value::Object(params), background)
+            .await?;
         decode_answer(result)
     }
 
@@ -311,11 +318,9 @@ pub fn decode_answer<A: Answer>(result: RpcResult) -> Result<A, ClientError> {
             message: result.message,
         });
     }
-    serde_json::from_value(result.data.unwrap_or(Value::Null)).map_err(|e| {
-        ClientError::Malformed {
-            path: format!("{:?}", A::PATH),
-            reason: e.to_string(),
-        }
+    serde_json::from_value(result.data.unwrap_or(Value::Null)).map_err(|e| ClientError::Malformed {
+        path: format!("{:?}", A::PATH),
+        reason: e.to_string(),
     })
 }
 
@@ -332,7 +337,8 @@ mod tests {
         };
         let text = state.to_string();
         assert!(
-            text.starts_with("reconnecting in 0.") && text.ends_with(" s (attempt 1): connection reset"),
+            text.starts_with("reconnecting in 0.")
+                && text.ends_with(" s (attempt 1): connection reset"),
             "{text}"
         );
         let auth = ConnState::AuthFailed {

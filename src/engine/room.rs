@@ -3,13 +3,13 @@
 //! is testable directly. The actor in `actor.rs` owns one `Room`.
 
 use crate::protocol::actions::{Params, ShareTarget};
-use crate::protocol::codes::{
-    self, NOT_IN_MEETING, PARAMETER_ERROR, QUERY_PATH_ERROR, REPEAT_OPERATION,
-};
 use crate::protocol::answers::{
     CaptureDeviceListAnswer, CastCodeAnswer, MeetingAnswer, MeetingInfoAnswer, MeetingNode,
     RoomShareAnswer, RoomShareNode, ShareAnswer, ShareGuideAnswer, ShareInfoAnswer, ShareNode,
     ShareSession, ShareSessionAnswer, SourcesAnswer,
+};
+use crate::protocol::codes::{
+    self, NOT_IN_MEETING, PARAMETER_ERROR, QUERY_PATH_ERROR, REPEAT_OPERATION,
 };
 use crate::protocol::events::{JoinedMeeting, SelfUserInfo};
 use crate::protocol::model::{
@@ -626,7 +626,8 @@ impl Room {
                     meeting_creator_name: self.config.room_name.clone(),
                     host_status: 1,
                 };
-                step.events.push(self.meeting_event(Event::MeetingStatusChanged));
+                step.events
+                    .push(self.meeting_event(Event::MeetingStatusChanged));
                 step.deferred.push((
                     self.config.join_delay,
                     Deferred::JoinCompleted { epoch: self.epoch },
@@ -716,7 +717,8 @@ impl Room {
                     meeting_creator_name: nickname.clone(),
                     ..MeetingInfo::default()
                 };
-                step.events.push(self.meeting_event(Event::MeetingStatusChanged));
+                step.events
+                    .push(self.meeting_event(Event::MeetingStatusChanged));
                 step.deferred.push((
                     self.config.quick_cast_delay,
                     Deferred::QuickCastSharing { epoch: self.epoch },
@@ -777,15 +779,17 @@ impl Room {
         }
         let devices_before = self.capture_device_list();
         self.sources = sources;
-        step.events
-            .push(EventEnvelope::new(Event::SourcesChanged(self.sources_answer())));
+        step.events.push(EventEnvelope::new(Event::SourcesChanged(
+            self.sources_answer(),
+        )));
         let devices = self.capture_device_list();
         if devices != devices_before {
-            step.events.push(EventEnvelope::new(Event::CaptureDeviceListChanged(
-                CaptureDeviceListAnswer {
-                    capture_device_list: devices,
-                },
-            )));
+            step.events
+                .push(EventEnvelope::new(Event::CaptureDeviceListChanged(
+                    CaptureDeviceListAnswer {
+                        capture_device_list: devices,
+                    },
+                )));
         }
         if let Some(own) = &self.own_share {
             match self.sources.iter().find(|s| s.id == own.source.id) {

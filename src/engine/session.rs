@@ -178,5 +178,8 @@ impl Session {
 /// Thumbnails are answered here, from the capture layer's store, not by
 /// the room (which has no pictures).
 fn is_thumbnail_query(req: &Request) -> bool {
-    req.path().ok().flatten().is_some_and(|p| p == ThumbnailAnswer::PATH)
+    req.path()
+        .ok()
+        .flatten()
+        .is_some_and(|p| p == ThumbnailAnswer::PATH)
 }

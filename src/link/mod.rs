@@ -33,7 +33,11 @@ pub struct Target {
 impl Target {
     /// The in-process engine behind `endpoint`, with its capture's
     /// thumbnails and share preview.
-    pub fn embedded(endpoint: Endpoint, thumbnails: ThumbnailStore, preview: PreviewSlot) -> Target {
+    pub fn embedded(
+        endpoint: Endpoint,
+        thumbnails: ThumbnailStore,
+        preview: PreviewSlot,
+    ) -> Target {
         Target {
             endpoint,
             local: Some((thumbnails, preview)),

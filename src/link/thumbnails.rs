@@ -76,7 +76,9 @@ impl RemoteThumbnails {
                 store.set(id, TileState::Ready(thumbnail));
                 true
             }
-            Err(why) => store.set_unavailable(id, format!("the thumbnail could not be decoded: {why}")),
+            Err(why) => {
+                store.set_unavailable(id, format!("the thumbnail could not be decoded: {why}"))
+            }
         }
     }
 }

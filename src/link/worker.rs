@@ -162,7 +162,8 @@ impl Worker {
             c.fetch_background::<ShareSessionAnswer>()
         );
         if let Ok(a) = guide {
-            self.shared.update(|v| v.share_guide_open = Some(a.share_guide_open));
+            self.shared
+                .update(|v| v.share_guide_open = Some(a.share_guide_open));
         }
         match sources {
             Ok(a) => self.shared.update(|v| v.apply_sources(a)),

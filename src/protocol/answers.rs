@@ -251,7 +251,10 @@ mod tests {
         let idle = ShareSessionAnswer {
             share_session: ShareSession::none(),
         };
-        assert_eq!(to_device_string(&idle), r#"{"share_session": {"source_id": ""}}"#);
+        assert_eq!(
+            to_device_string(&idle),
+            r#"{"share_session": {"source_id": ""}}"#
+        );
         assert!(!idle.share_session.is_active());
     }
 }

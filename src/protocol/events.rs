@@ -7,8 +7,8 @@
 //! ```
 
 use super::answers::{
-    CaptureDeviceListAnswer, CastCodeAnswer, MeetingInfoAnswer, ShareGuideAnswer,
-    ShareInfoAnswer, ShareSessionAnswer, SourcesAnswer,
+    CaptureDeviceListAnswer, CastCodeAnswer, MeetingInfoAnswer, ShareGuideAnswer, ShareInfoAnswer,
+    ShareSessionAnswer, SourcesAnswer,
 };
 use super::codes;
 use super::model::MeetingInfo;
@@ -168,6 +168,15 @@ impl EventEnvelope {
             error_code: codes::FAIL,
             message: reason.to_string(),
         }
+    }
+
+    pub fn sub_event(&self) -> &str {
+        self.event.sub_event()
+    }
+
+    /// The `data` object as JSON (logs and tests).
+    pub fn data(&self) -> Value {
+        serde_json::to_value(&self.event).unwrap_or(Value::Null)
     }
 
     /// `Event/<Module>`.

@@ -2,8 +2,8 @@
 //! [`Fixture`] for snapshot tests and benchmarks of specific states. The UI
 //! never knows which; it reads a snapshot and sends commands.
 
-use crate::media::{PreviewSlot, SharePreview, ThumbnailStore};
 use crate::link::{Link, Notice, RoomView, TrafficEntry};
+use crate::media::{PreviewSlot, SharePreview, ThumbnailStore};
 use crate::protocol::{MeetingAction, ShareAction, SimAction};
 use parking_lot::Mutex;
 use std::sync::Arc;

@@ -240,8 +240,8 @@ pub async fn wait_event(
     tokio::time::timeout(WAIT, async {
         loop {
             let frame = events.recv().await.expect("engine events");
-            if frame.event.sub_event == sub_event {
-                return frame.event.data.clone();
+            if frame.event.sub_event() == sub_event {
+                return frame.event.data();
             }
         }
     })
