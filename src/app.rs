@@ -15,35 +15,11 @@ use std::sync::{Arc, OnceLock};
 /// Run the console until its window closes.
 pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
     let _guard = runtime.enter();
-    let handle = runtime.handle().clone();
-
-    // Workers call this when they have news; the context exists only once
-    // the window does, so it is filled in by the creation closure.
-    let egui_ctx: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
-    let changes = ChangeCounter::default();
-    let on_change: Arc<dyn Fn() + Send + Sync> = {
-        let egui_ctx = egui_ctx.clone();
-        let changes = changes.clone();
-        Arc::new(move || {
-            changes.bump();
-            if let Some(ctx) = egui_ctx.get() {
-                ctx.request_repaint();
-            }
-        })
-    };
-
+    let wake = Wake::default();
     // The embedded engine always runs (the dialog can switch back to it);
     // with --url the console starts on the remote room.
-    let options = EmbeddedOptions {
-        room: args.engine.room_config(),
-        sources: Some(args.engine.sources),
-        server: args.listen.map(|listen| ServerConfig {
-            listen,
-            password: args.password.clone(),
-            ..ServerConfig::default()
-        }),
-    };
-    let embedded = match runtime.block_on(Embedded::start(options, on_change.clone())) {
+    let embedded = match runtime.block_on(Embedded::start(embedded_options(&args), wake.callback()))
+    {
         Ok(e) => e,
         Err(e) => {
             eprintln!("{e}");
@@ -54,48 +30,21 @@ pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
     if let Some(url) = &serving {
         tracing::info!(target: "roomshare::ui", "serving the embedded engine on {url}");
     }
-    let embedded_target = embedded.target();
-    let target = match &args.url {
-        Some(url) => Target::remote(url, args.password.clone()),
-        None => embedded_target.clone(),
-    };
-    let remote_url = args.url.as_deref().map(crate::protocol::normalise_url);
-
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("roomshare")
-            .with_app_id("roomshare")
-            .with_inner_size([1360.0, 860.0])
-            .with_min_inner_size([720.0, 480.0]),
-        persist_window: true,
-        ..Default::default()
+    let start = Start {
+        target: match &args.url {
+            Some(url) => Target::remote(url, args.password.clone()),
+            None => embedded.target(),
+        },
+        embedded: embedded.target(),
+        remote_url: args.url.as_deref().map(crate::protocol::normalise_url),
+        serving,
+        runtime: runtime.handle().clone(),
+        wake,
     };
     let result = eframe::run_native(
         "roomshare",
-        options,
-        Box::new(move |cc| {
-            let _ = egui_ctx.set(cc.egui_ctx.clone());
-            let link = Link::start(target, &handle, on_change.clone());
-            let driver: Arc<dyn Driver> = Arc::new(link);
-            let mut settings = ConsoleApp::load_settings(cc.storage);
-            if let Some(url) = &remote_url {
-                settings.remember_room(url);
-            }
-            let services = Services {
-                runtime: handle.clone(),
-                embedded: Some(embedded_target),
-                on_change,
-            };
-            let mut app = ConsoleApp::new(
-                &cc.egui_ctx,
-                driver,
-                settings,
-                Some(services),
-                Some(changes),
-            );
-            app.serving = serving;
-            Ok(Box::new(app))
-        }),
+        window_options(),
+        Box::new(move |cc| Ok(Box::new(start.console(cc)))),
     );
     runtime.block_on(embedded.shutdown());
     match result {
@@ -104,5 +53,82 @@ pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
             eprintln!("the console window failed: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn embedded_options(args: &ConsoleArgs) -> EmbeddedOptions {
+    EmbeddedOptions {
+        room: args.engine.room_config(),
+        sources: Some(args.engine.sources),
+        server: args.listen.map(|listen| ServerConfig {
+            listen,
+            password: args.password.clone(),
+            ..ServerConfig::default()
+        }),
+    }
+}
+
+fn window_options() -> eframe::NativeOptions {
+    eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("roomshare")
+            .with_app_id("roomshare")
+            .with_inner_size([1360.0, 860.0])
+            .with_min_inner_size([720.0, 480.0]),
+        persist_window: true,
+        ..Default::default()
+    }
+}
+
+/// How background work wakes the UI: counts the change and requests a
+/// repaint. The context exists only once the window does, so it is filled
+/// in when the console is created.
+#[derive(Clone, Default)]
+struct Wake {
+    ctx: Arc<OnceLock<egui::Context>>,
+    changes: ChangeCounter,
+}
+
+impl Wake {
+    fn callback(&self) -> Arc<dyn Fn() + Send + Sync> {
+        let wake = self.clone();
+        Arc::new(move || {
+            wake.changes.bump();
+            if let Some(ctx) = wake.ctx.get() {
+                ctx.request_repaint();
+            }
+        })
+    }
+}
+
+/// Everything the console needs once its window exists.
+struct Start {
+    target: Target,
+    embedded: Target,
+    remote_url: Option<String>,
+    serving: Option<String>,
+    runtime: tokio::runtime::Handle,
+    wake: Wake,
+}
+
+impl Start {
+    fn console(self, cc: &eframe::CreationContext) -> ConsoleApp {
+        let _ = self.wake.ctx.set(cc.egui_ctx.clone());
+        let on_change = self.wake.callback();
+        let link = Link::start(self.target, &self.runtime, on_change.clone());
+        let driver: Arc<dyn Driver> = Arc::new(link);
+        let mut settings = ConsoleApp::load_settings(cc.storage);
+        if let Some(url) = &self.remote_url {
+            settings.remember_room(url);
+        }
+        let services = Services {
+            runtime: self.runtime,
+            embedded: Some(self.embedded),
+            on_change,
+        };
+        let changes = Some(self.wake.changes);
+        let mut app = ConsoleApp::new(&cc.egui_ctx, driver, settings, Some(services), changes);
+        app.serving = self.serving;
+        app
     }
 }

@@ -578,60 +578,9 @@ impl Room {
         step: &mut Step,
     ) -> Result<(), RpcError> {
         match action {
-            MeetingAction::StartMeeting | MeetingAction::JoinMeeting { .. } => {
-                let joining = matches!(action, MeetingAction::JoinMeeting { .. });
-                match self.meeting.meeting_status {
-                    0 => {}
-                    4 | 5 => {
-                        let code = if joining {
-                            codes::CANNOT_JOIN_MEETING_SHARING
-                        } else {
-                            codes::CANNOT_START_INSTANT_MEETING_SHARING
-                        };
-                        return Err(RpcError::plain(code));
-                    }
-                    status => {
-                        return Err(RpcError::new(
-                            codes::ALREADY_IN_MEETING,
-                            format!(
-                                "already in a meeting (meeting_status {status}); leave it first"
-                            ),
-                        ));
-                    }
-                }
-                self.epoch += 1;
-                let code = match action {
-                    MeetingAction::JoinMeeting { meeting_code, .. } => {
-                        meeting_code.chars().filter(char::is_ascii_digit).collect()
-                    }
-                    _ => format!("{:09}", (now.unsigned_abs() * 7919) % 1_000_000_000),
-                };
-                self.meeting = MeetingInfo {
-                    meeting_time: MeetingTime {
-                        begin_time: now,
-                        end_time: now + 3600,
-                    },
-                    meeting_status: 2,
-                    meeting_type: if joining { 1 } else { 0 },
-                    meeting_title: if joining {
-                        format!("会议 {code}")
-                    } else {
-                        format!("{}的快速会议", self.config.room_name)
-                    },
-                    formatted_meeting_code: format_meeting_code(&code),
-                    meeting_code: code,
-                    meeting_password: String::new(),
-                    begin_time: now,
-                    end_time: now + 3600,
-                    meeting_creator_name: self.config.room_name.clone(),
-                    host_status: 1,
-                };
-                step.events
-                    .push(self.meeting_event(Event::MeetingStatusChanged));
-                step.deferred.push((
-                    self.config.join_delay,
-                    Deferred::JoinCompleted { epoch: self.epoch },
-                ));
+            MeetingAction::StartMeeting => self.start_meeting(None, now, step),
+            MeetingAction::JoinMeeting { meeting_code, .. } => {
+                self.start_meeting(Some(meeting_code), now, step)
             }
             MeetingAction::LeaveMeeting | MeetingAction::DissolveMeeting => {
                 if self.meeting.meeting_status == 0 {
@@ -646,45 +595,79 @@ impl Room {
                     Event::DissolveMeeting
                 };
                 self.leave(step, kind);
+                Ok(())
             }
         }
+    }
+
+    /// Start an instant meeting, or join `join`'s: "joining" (2) now, in
+    /// the meeting (1) after the configured delay.
+    fn start_meeting(
+        &mut self,
+        join: Option<&str>,
+        now: i64,
+        step: &mut Step,
+    ) -> Result<(), RpcError> {
+        match self.meeting.meeting_status {
+            0 => {}
+            4 | 5 => {
+                return Err(RpcError::plain(if join.is_some() {
+                    codes::CANNOT_JOIN_MEETING_SHARING
+                } else {
+                    codes::CANNOT_START_INSTANT_MEETING_SHARING
+                }));
+            }
+            status => {
+                return Err(RpcError::new(
+                    codes::ALREADY_IN_MEETING,
+                    format!("already in a meeting (meeting_status {status}); leave it first"),
+                ));
+            }
+        }
+        self.epoch += 1;
+        self.meeting = self.new_meeting(join, now);
+        step.events
+            .push(self.meeting_event(Event::MeetingStatusChanged));
+        step.deferred.push((
+            self.config.join_delay,
+            Deferred::JoinCompleted { epoch: self.epoch },
+        ));
         Ok(())
+    }
+
+    /// The `meeting_info` of a meeting being joined (status 2).
+    fn new_meeting(&self, join: Option<&str>, now: i64) -> MeetingInfo {
+        let code: String = match join {
+            Some(code) => code.chars().filter(char::is_ascii_digit).collect(),
+            None => format!("{:09}", (now.unsigned_abs() * 7919) % 1_000_000_000),
+        };
+        let title = match join {
+            Some(_) => format!("会议 {code}"),
+            None => format!("{}的快速会议", self.config.room_name),
+        };
+        MeetingInfo {
+            meeting_time: MeetingTime {
+                begin_time: now,
+                end_time: now + 3600,
+            },
+            meeting_status: 2,
+            meeting_type: if join.is_some() { 1 } else { 0 },
+            meeting_title: title,
+            formatted_meeting_code: format_meeting_code(&code),
+            meeting_code: code,
+            meeting_password: String::new(),
+            begin_time: now,
+            end_time: now + 3600,
+            meeting_creator_name: self.config.room_name.clone(),
+            host_status: 1,
+        }
     }
 
     fn simulate(&mut self, action: &SimAction, now: i64, step: &mut Step) -> Result<(), RpcError> {
         let before = self.share_info();
         let session_before = self.own_share.clone();
         match action {
-            SimAction::RemoteShare {
-                nickname,
-                whiteboard,
-                instance_id,
-                role_type,
-            } => {
-                if self.meeting.meeting_status != 1 {
-                    return Err(RpcError::new(
-                        NOT_IN_MEETING,
-                        "a remote participant can share only in a meeting (meeting_status 1)",
-                    ));
-                }
-                self.own_share = None;
-                self.remote_share = Some(ShareUserInfo {
-                    app_uid: format!("uid-{}", now),
-                    app_id: "corp".into(),
-                    user_id: format!("user-{}", now),
-                    instance_id: *instance_id,
-                    user_type: 1,
-                    role_type: *role_type,
-                    host: *role_type == 1,
-                    co_host: *role_type == 2,
-                    video_on: true,
-                    audio_on: true,
-                    screen_sharing: true,
-                    screen_share_type: i64::from(*whiteboard),
-                    nickname: nickname.clone(),
-                    ..ShareUserInfo::default()
-                });
-            }
+            SimAction::RemoteShare { .. } => self.remote_share_starts(action, now)?,
             SimAction::RemoteStop => {
                 if self.remote_share.take().is_none() {
                     return Err(RpcError::new(
@@ -693,48 +676,95 @@ impl Room {
                     ));
                 }
             }
-            SimAction::QuickCast { nickname } => {
-                if self.meeting.meeting_status != 0 {
-                    return Err(RpcError::new(
-                        codes::ALREADY_IN_MEETING,
-                        "a quick cast (pre-meeting cast) starts only outside a meeting",
-                    ));
-                }
-                self.epoch += 1;
-                self.quick_cast = Some(QuickCast {
-                    state: 1,
-                    nickname: nickname.clone(),
-                });
-                self.meeting = MeetingInfo {
-                    meeting_time: MeetingTime {
-                        begin_time: now,
-                        end_time: 0,
-                    },
-                    meeting_status: 4,
-                    meeting_type: 3,
-                    meeting_title: "投屏会议 Cast meeting".into(),
-                    begin_time: now,
-                    meeting_creator_name: nickname.clone(),
-                    ..MeetingInfo::default()
-                };
-                step.events
-                    .push(self.meeting_event(Event::MeetingStatusChanged));
-                step.deferred.push((
-                    self.config.quick_cast_delay,
-                    Deferred::QuickCastSharing { epoch: self.epoch },
-                ));
-            }
+            SimAction::QuickCast { nickname } => self.quick_cast_starts(nickname, now, step)?,
             SimAction::SetCastCode(code) => {
                 if &self.cast_code != code {
                     self.cast_code = code.clone();
-                    step.events
-                        .push(EventEnvelope::new(Event::CastCodeChanged(CastCodeAnswer {
-                            cast_code: code.clone(),
-                        })));
+                    let event = Event::CastCodeChanged(CastCodeAnswer {
+                        cast_code: code.clone(),
+                    });
+                    step.events.push(EventEnvelope::new(event));
                 }
             }
         }
         self.push_share_changes(&before, &session_before, step, None);
+        Ok(())
+    }
+
+    /// A remote participant takes the share (this Rooms' own share stops).
+    fn remote_share_starts(&mut self, action: &SimAction, now: i64) -> Result<(), RpcError> {
+        let SimAction::RemoteShare {
+            nickname,
+            whiteboard,
+            instance_id,
+            role_type,
+        } = action
+        else {
+            return Ok(());
+        };
+        if self.meeting.meeting_status != 1 {
+            return Err(RpcError::new(
+                NOT_IN_MEETING,
+                "a remote participant can share only in a meeting (meeting_status 1)",
+            ));
+        }
+        self.own_share = None;
+        self.remote_share = Some(ShareUserInfo {
+            app_uid: format!("uid-{now}"),
+            app_id: "corp".into(),
+            user_id: format!("user-{now}"),
+            instance_id: *instance_id,
+            user_type: 1,
+            role_type: *role_type,
+            host: *role_type == 1,
+            co_host: *role_type == 2,
+            video_on: true,
+            audio_on: true,
+            screen_sharing: true,
+            screen_share_type: i64::from(*whiteboard),
+            nickname: nickname.clone(),
+            ..ShareUserInfo::default()
+        });
+        Ok(())
+    }
+
+    /// A phone starts a quick cast: a cast meeting (status 4), preparing
+    /// (1) now and sharing (2) after the configured delay.
+    fn quick_cast_starts(
+        &mut self,
+        nickname: &str,
+        now: i64,
+        step: &mut Step,
+    ) -> Result<(), RpcError> {
+        if self.meeting.meeting_status != 0 {
+            return Err(RpcError::new(
+                codes::ALREADY_IN_MEETING,
+                "a quick cast (pre-meeting cast) starts only outside a meeting",
+            ));
+        }
+        self.epoch += 1;
+        self.quick_cast = Some(QuickCast {
+            state: 1,
+            nickname: nickname.to_string(),
+        });
+        self.meeting = MeetingInfo {
+            meeting_time: MeetingTime {
+                begin_time: now,
+                end_time: 0,
+            },
+            meeting_status: 4,
+            meeting_type: 3,
+            meeting_title: "投屏会议 Cast meeting".into(),
+            begin_time: now,
+            meeting_creator_name: nickname.to_string(),
+            ..MeetingInfo::default()
+        };
+        step.events
+            .push(self.meeting_event(Event::MeetingStatusChanged));
+        step.deferred.push((
+            self.config.quick_cast_delay,
+            Deferred::QuickCastSharing { epoch: self.epoch },
+        ));
         Ok(())
     }
 

@@ -49,77 +49,91 @@ impl ConnectDialog {
             ui.set_width(460.0);
             ui.heading(lang.tr("connection"));
             ui.add_space(6.0);
-            ui.label(lang.tr("room_url"));
-            let url = ui.add(
-                egui::TextEdit::singleline(&mut self.url)
-                    .hint_text("ws://10.0.0.5:6295")
-                    .desired_width(f32::INFINITY),
-            );
-            ui.label(lang.tr("password"));
-            let pw = ui.add(
-                egui::TextEdit::singleline(&mut self.password)
-                    .password(true)
-                    .desired_width(f32::INFINITY),
-            );
-            ui.label(
-                RichText::new(lang.tr("password_not_saved"))
-                    .small()
-                    .color(style::WARN),
-            );
-            let enter = (url.lost_focus() || pw.lost_focus())
-                && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let enter = self.fields_ui(ui, lang);
             if !recent.is_empty() {
                 ui.add_space(6.0);
-                ui.label(RichText::new(lang.tr("recent_rooms")).strong());
-                let mut forget = None;
-                for (i, r) in recent.iter().enumerate() {
-                    ui.horizontal(|ui| {
-                        if ui.selectable_label(self.url == *r, r).clicked() {
-                            self.url.clone_from(r);
-                        }
-                        if ui.small_button(lang.tr("forget")).clicked() {
-                            forget = Some(i);
-                        }
-                    });
-                }
-                if let Some(i) = forget {
-                    recent.remove(i);
-                }
+                self.recent_ui(ui, recent, lang);
             }
             ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                let can = !self.url.trim().is_empty();
-                if (ui
-                    .add_enabled(can, egui::Button::new(lang.tr("do_connect")))
-                    .clicked()
-                    || enter)
-                    && can
-                {
-                    out.push(Intent::Connect(ConnectTo::Remote {
-                        url: self.url.trim().to_string(),
-                        password: Some(std::mem::take(&mut self.password))
-                            .filter(|p| !p.is_empty()),
-                    }));
-                    close = true;
-                }
-                let embedded = ui
-                    .add_enabled(
-                        embedded_available,
-                        egui::Button::new(lang.tr("use_embedded")),
-                    )
-                    .on_disabled_hover_text(lang.tr("embedded_unavailable"));
-                if embedded.clicked() {
-                    out.push(Intent::Connect(ConnectTo::Embedded));
-                    close = true;
-                }
-                if ui.button(lang.tr("cancel")).clicked() {
-                    close = true;
-                }
-            });
+            close = self.buttons_ui(ui, enter, embedded_available, lang, out);
         });
         if close || modal.should_close() {
             self.open = false;
             self.password.clear();
         }
+    }
+
+    /// Address and password; true when Enter was pressed in either.
+    fn fields_ui(&mut self, ui: &mut egui::Ui, lang: Lang) -> bool {
+        ui.label(lang.tr("room_url"));
+        let url = ui.add(
+            egui::TextEdit::singleline(&mut self.url)
+                .hint_text("ws://10.0.0.5:6295")
+                .desired_width(f32::INFINITY),
+        );
+        ui.label(lang.tr("password"));
+        let pw = ui.add(
+            egui::TextEdit::singleline(&mut self.password)
+                .password(true)
+                .desired_width(f32::INFINITY),
+        );
+        let note = RichText::new(lang.tr("password_not_saved")).small();
+        ui.label(note.color(style::WARN));
+        (url.lost_focus() || pw.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Enter))
+    }
+
+    /// Recent rooms: a click fills the address; "forget" removes one.
+    fn recent_ui(&mut self, ui: &mut egui::Ui, recent: &mut Vec<String>, lang: Lang) {
+        ui.label(RichText::new(lang.tr("recent_rooms")).strong());
+        let mut forget = None;
+        for (i, r) in recent.iter().enumerate() {
+            ui.horizontal(|ui| {
+                if ui.selectable_label(self.url == *r, r).clicked() {
+                    self.url.clone_from(r);
+                }
+                if ui.small_button(lang.tr("forget")).clicked() {
+                    forget = Some(i);
+                }
+            });
+        }
+        if let Some(i) = forget {
+            recent.remove(i);
+        }
+    }
+
+    /// Connect, back to the embedded engine, or cancel; true to close.
+    fn buttons_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        enter: bool,
+        embedded_available: bool,
+        lang: Lang,
+        out: &mut Vec<Intent>,
+    ) -> bool {
+        let mut close = false;
+        ui.horizontal(|ui| {
+            let can = !self.url.trim().is_empty();
+            let connect = ui.add_enabled(can, egui::Button::new(lang.tr("do_connect")));
+            if (connect.clicked() || enter) && can {
+                let password = Some(std::mem::take(&mut self.password)).filter(|p| !p.is_empty());
+                out.push(Intent::Connect(ConnectTo::Remote {
+                    url: self.url.trim().to_string(),
+                    password,
+                }));
+                close = true;
+            }
+            let embedded = ui
+                .add_enabled(
+                    embedded_available,
+                    egui::Button::new(lang.tr("use_embedded")),
+                )
+                .on_disabled_hover_text(lang.tr("embedded_unavailable"));
+            if embedded.clicked() {
+                out.push(Intent::Connect(ConnectTo::Embedded));
+                close = true;
+            }
+            close |= ui.button(lang.tr("cancel")).clicked();
+        });
+        close
     }
 }

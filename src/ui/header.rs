@@ -89,123 +89,120 @@ pub fn ui(
     lang: Lang,
     out: &mut Vec<Intent>,
 ) {
-    let now = Instant::now();
     ui.horizontal(|ui| {
         ui.vertical(|ui| {
-            ui.horizontal(|ui| {
-                ui.label(RichText::new("roomshare").size(22.0).strong());
-                ui.add_space(8.0);
-                let link = if view.embedded {
-                    match lang {
-                        Lang::En => "embedded engine".to_string(),
-                        Lang::Zh => "内置引擎".to_string(),
-                    }
-                } else {
-                    view.label.clone()
-                };
-                ui.label(RichText::new(link).size(17.0).monospace());
-                if let (true, Some(addr)) = (view.embedded, serving) {
-                    let text = match lang {
-                        Lang::En => format!("· serving {addr}"),
-                        Lang::Zh => format!("· 对外服务 {addr}"),
-                    };
-                    ui.label(RichText::new(text).size(15.0).color(style::MUTED));
-                }
-            });
-            ui.horizontal(|ui| {
-                let (text, color, busy) = conn_text(&view.conn, lang, now);
-                if busy {
-                    slow_spinner(ui, 16.0, color);
-                } else {
-                    let (r, _) =
-                        ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
-                    ui.painter().circle_filled(r.center(), 6.0, color);
-                }
-                ui.label(RichText::new(text).size(17.0).color(color));
-                if matches!(
-                    view.conn,
-                    ConnState::Reconnecting { .. }
-                        | ConnState::AuthFailed { .. }
-                        | ConnState::Closed { .. }
-                ) && ui.button(lang.tr("retry_now")).clicked()
-                {
-                    out.push(Intent::Reconnect);
-                }
-            });
-            ui.horizontal(|ui| {
-                ui.label(
-                    RichText::new(format!("{}:", lang.tr("meeting")))
-                        .size(17.0)
-                        .color(style::MUTED),
-                );
-                match &view.meeting {
-                    Some(m) => {
-                        let color = match m.meeting_status {
-                            1 => style::OK,
-                            2..=5 => style::WARN,
-                            _ => style::MUTED,
-                        };
-                        ui.label(
-                            RichText::new(i18n::meeting_status(lang, m.meeting_status))
-                                .size(17.0)
-                                .strong()
-                                .color(color),
-                        );
-                        let code = if m.formatted_meeting_code.is_empty() {
-                            &m.meeting_code
-                        } else {
-                            &m.formatted_meeting_code
-                        };
-                        let detail = [m.meeting_title.as_str(), code.as_str()]
-                            .iter()
-                            .filter(|s| !s.is_empty())
-                            .copied()
-                            .collect::<Vec<_>>()
-                            .join(" · ");
-                        if !detail.is_empty() {
-                            ui.label(RichText::new(detail).size(17.0));
-                        }
-                    }
-                    None => {
-                        ui.label(
-                            RichText::new(lang.tr("not_known"))
-                                .size(17.0)
-                                .color(style::MUTED),
-                        );
-                    }
-                }
-            });
+            title_line(ui, view, serving, lang);
+            conn_line(ui, view, lang, out);
+            meeting_line(ui, view, lang);
         });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let code = view.cast_code.as_deref().unwrap_or("— — —");
-            let big = ui.add(
-                egui::Label::new(
-                    RichText::new(spaced(code))
-                        .size(56.0)
-                        .monospace()
-                        .strong()
-                        .color(ui.visuals().strong_text_color()),
-                )
-                .sense(egui::Sense::click()),
-            );
-            big.widget_info(|| {
-                egui::WidgetInfo::labeled(
-                    egui::Role::Button,
-                    true,
-                    format!("{} {code}", lang.tr("cast_code")),
-                )
-            });
-            if big.clicked()
-                && let Some(code) = &view.cast_code
-            {
-                out.push(Intent::Copy(code.clone()));
-            }
-            big.on_hover_text(lang.tr("click_to_copy"));
-            ui.label(
-                RichText::new(lang.tr("cast_code"))
-                    .size(18.0)
-                    .color(style::MUTED),
-            );
+            cast_code(ui, view, lang, out)
         });
     });
+}
+
+/// `roomshare  embedded engine · serving ws://…` or the room's URL.
+fn title_line(ui: &mut egui::Ui, view: &RoomView, serving: Option<&str>, lang: Lang) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("roomshare").size(22.0).strong());
+        ui.add_space(8.0);
+        let link = if view.embedded {
+            match lang {
+                Lang::En => "embedded engine".to_string(),
+                Lang::Zh => "内置引擎".to_string(),
+            }
+        } else {
+            view.label.clone()
+        };
+        ui.label(RichText::new(link).size(17.0).monospace());
+        if let (true, Some(addr)) = (view.embedded, serving) {
+            let text = match lang {
+                Lang::En => format!("· serving {addr}"),
+                Lang::Zh => format!("· 对外服务 {addr}"),
+            };
+            ui.label(RichText::new(text).size(15.0).color(style::MUTED));
+        }
+    });
+}
+
+/// The connection state (a spinner while it is moving), and "retry now"
+/// when it is not connected.
+fn conn_line(ui: &mut egui::Ui, view: &RoomView, lang: Lang, out: &mut Vec<Intent>) {
+    ui.horizontal(|ui| {
+        let (text, color, busy) = conn_text(&view.conn, lang, Instant::now());
+        if busy {
+            slow_spinner(ui, 16.0, color);
+        } else {
+            let (r, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+            ui.painter().circle_filled(r.center(), 6.0, color);
+        }
+        ui.label(RichText::new(text).size(17.0).color(color));
+        let stuck = matches!(
+            view.conn,
+            ConnState::Reconnecting { .. }
+                | ConnState::AuthFailed { .. }
+                | ConnState::Closed { .. }
+        );
+        if stuck && ui.button(lang.tr("retry_now")).clicked() {
+            out.push(Intent::Reconnect);
+        }
+    });
+}
+
+/// `Meeting: In meeting  title · 123 456 789`.
+fn meeting_line(ui: &mut egui::Ui, view: &RoomView, lang: Lang) {
+    ui.horizontal(|ui| {
+        let label = RichText::new(format!("{}:", lang.tr("meeting")));
+        ui.label(label.size(17.0).color(style::MUTED));
+        let Some(m) = &view.meeting else {
+            let unknown = RichText::new(lang.tr("not_known")).size(17.0);
+            ui.label(unknown.color(style::MUTED));
+            return;
+        };
+        let color = match m.meeting_status {
+            1 => style::OK,
+            2..=5 => style::WARN,
+            _ => style::MUTED,
+        };
+        let status = RichText::new(i18n::meeting_status(lang, m.meeting_status));
+        ui.label(status.size(17.0).strong().color(color));
+        let code = if m.formatted_meeting_code.is_empty() {
+            &m.meeting_code
+        } else {
+            &m.formatted_meeting_code
+        };
+        let detail: Vec<&str> = [m.meeting_title.as_str(), code.as_str()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
+        if !detail.is_empty() {
+            ui.label(RichText::new(detail.join(" · ")).size(17.0));
+        }
+    });
+}
+
+/// The cast code, large enough to read across the room; a click copies it.
+fn cast_code(ui: &mut egui::Ui, view: &RoomView, lang: Lang, out: &mut Vec<Intent>) {
+    let code = view.cast_code.as_deref().unwrap_or("— — —");
+    let text = RichText::new(spaced(code))
+        .size(56.0)
+        .monospace()
+        .strong()
+        .color(ui.visuals().strong_text_color());
+    let big = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
+    big.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::Role::Button,
+            true,
+            format!("{} {code}", lang.tr("cast_code")),
+        )
+    });
+    if big.clicked()
+        && let Some(code) = &view.cast_code
+    {
+        out.push(Intent::Copy(code.clone()));
+    }
+    big.on_hover_text(lang.tr("click_to_copy"));
+    let label = RichText::new(lang.tr("cast_code")).size(18.0);
+    ui.label(label.color(style::MUTED));
 }

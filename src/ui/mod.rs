@@ -284,106 +284,139 @@ impl ConsoleApp {
         self.frames += 1;
         let now = Instant::now();
         let view = self.driver.view();
-        let lang = self.settings.lang;
+        self.take_notices(&view);
+        self.preview.update(&ctx, self.driver.preview().as_ref());
+        let tiles = wall::tiles_of(&view, self.settings.lang);
+        let mut out = self.keyboard(&ctx, &tiles);
+        self.panels(ui, &view, &tiles, &mut out);
+        let next_toast = self.overlays(&ctx, now, &mut out);
+        self.apply(&ctx, &view, out);
+        self.schedule_wake(&ctx, &view, now, next_toast);
+    }
+
+    /// Notices become toasts; an answer to a StartShare settles its tile.
+    fn take_notices(&mut self, view: &RoomView) {
         let mut start_answered = false;
         for n in self.driver.take_notices() {
             start_answered |= matches!(n.subject, Subject::Share(ShareAction::StartShare(_)));
             self.toasts.notice(n);
         }
-        self.wall.settle(&view, start_answered);
-        self.preview.update(&ctx, self.driver.preview().as_ref());
-        let tiles = wall::tiles_of(&view, lang);
-        let (keys, escape) = self.keys(&ctx);
+        self.wall.settle(view, start_answered);
+    }
+
+    /// This frame's keys: Escape stops, the rest moves on the wall.
+    fn keyboard(&mut self, ctx: &egui::Context, tiles: &[wall::Tile]) -> Vec<Intent> {
+        let (keys, escape) = self.keys(ctx);
         let mut out = Vec::new();
         if escape {
             out.push(Intent::Share(ShareAction::StopShare));
         }
-        self.wall.keys(keys, &tiles, &mut out);
+        self.wall.keys(keys, tiles, &mut out);
+        out
+    }
 
-        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui, &view));
+    /// Toolbar, header, share card, traffic, and the wall in the middle.
+    fn panels(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &RoomView,
+        tiles: &[wall::Tile],
+        out: &mut Vec<Intent>,
+    ) {
+        let lang = self.settings.lang;
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui, view));
+        let header_frame =
+            egui::Frame::side_top_panel(ui.style()).inner_margin(egui::Margin::symmetric(12, 8));
         egui::Panel::top("header")
-            .frame(
-                egui::Frame::side_top_panel(ui.style())
-                    .inner_margin(egui::Margin::symmetric(12, 8)),
-            )
+            .frame(header_frame)
             .show(ui, |ui| {
-                header::ui(ui, &view, self.serving.as_deref(), lang, &mut out)
+                header::ui(ui, view, self.serving.as_deref(), lang, out)
             });
         egui::Panel::right("share")
             .resizable(true)
             .default_size(340.0)
             .min_size(280.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    share_card::ui(
-                        ui,
-                        &view,
-                        &self.preview,
-                        &mut self.settings.share,
-                        lang,
-                        &mut out,
-                    );
-                    ui.add_space(10.0);
-                    self.meeting.ui(ui, lang, &mut out);
-                    if view.embedded && self.settings.show_simulator {
-                        ui.add_space(10.0);
-                        self.simulator.ui(ui, lang, &mut out);
-                    }
-                });
+                egui::ScrollArea::vertical().show(ui, |ui| self.side_ui(ui, view, out));
             });
         if self.settings.show_traffic {
-            self.refresh_traffic();
-            egui::Panel::bottom("traffic")
-                .resizable(true)
-                .default_size(200.0)
-                .min_size(90.0)
-                .show(ui, |ui| {
-                    self.traffic.ui(
-                        ui,
-                        &self.traffic_cache,
-                        &mut self.settings.show_background_traffic,
-                        lang,
-                        &mut out,
-                    )
-                });
+            self.traffic_panel(ui, out);
         }
         let store = self.driver.thumbnails();
-        egui::CentralPanel::default().show(ui, |ui| {
-            self.wall
-                .ui(ui, &view, &tiles, &store, &self.preview, lang, &mut out);
-        });
-        let embedded_available = self.services.as_ref().is_some_and(|s| s.embedded.is_some());
-        self.connect.ui(
-            &ctx,
-            &mut self.settings.recent_rooms,
-            embedded_available,
-            lang,
-            &mut out,
-        );
-        let next_toast = self.toasts.expire(now);
-        self.toasts.ui(&ctx, lang);
-        self.apply(&ctx, &view, out);
-
-        // Wake up only when something on screen will change by itself.
-        let mut wake: Option<Duration> = next_toast;
-        let mut consider = |d: Option<Duration>| {
-            if let Some(d) = d {
-                wake = Some(wake.map_or(d, |w| w.min(d)));
-            }
+        let inputs = wall::WallInputs {
+            view,
+            tiles,
+            store: &store,
+            preview: &self.preview,
         };
-        consider(header::next_tick(&view.conn, now));
-        consider(
-            self.wall
-                .pending
-                .as_ref()
-                .map(|(_, at)| wall::PENDING_TIMEOUT.saturating_sub(at.elapsed())),
-        );
-        if self.settings.show_traffic
-            && (self.settings.show_background_traffic || self.changes.is_none())
-        {
-            // Background polling does not wake the UI; show it once a second.
-            consider(Some(Duration::from_secs(1)));
+        egui::CentralPanel::default().show(ui, |ui| self.wall.ui(ui, &inputs, lang, out));
+    }
+
+    /// The share card, the meeting controls and (embedded) the simulator.
+    fn side_ui(&mut self, ui: &mut egui::Ui, view: &RoomView, out: &mut Vec<Intent>) {
+        let lang = self.settings.lang;
+        let options = &mut self.settings.share;
+        share_card::ui(ui, view, &self.preview, options, lang, out);
+        ui.add_space(10.0);
+        self.meeting.ui(ui, lang, out);
+        if view.embedded && self.settings.show_simulator {
+            ui.add_space(10.0);
+            self.simulator.ui(ui, lang, out);
         }
+    }
+
+    fn traffic_panel(&mut self, ui: &mut egui::Ui, out: &mut Vec<Intent>) {
+        self.refresh_traffic();
+        let lang = self.settings.lang;
+        egui::Panel::bottom("traffic")
+            .resizable(true)
+            .default_size(200.0)
+            .min_size(90.0)
+            .show(ui, |ui| {
+                let background = &mut self.settings.show_background_traffic;
+                self.traffic
+                    .ui(ui, &self.traffic_cache, background, lang, out)
+            });
+    }
+
+    /// The connection dialog and the toasts; the time until the next toast
+    /// expires.
+    fn overlays(
+        &mut self,
+        ctx: &egui::Context,
+        now: Instant,
+        out: &mut Vec<Intent>,
+    ) -> Option<Duration> {
+        let lang = self.settings.lang;
+        let embedded_available = self.services.as_ref().is_some_and(|s| s.embedded.is_some());
+        let recent = &mut self.settings.recent_rooms;
+        self.connect.ui(ctx, recent, embedded_available, lang, out);
+        let next_toast = self.toasts.expire(now);
+        self.toasts.ui(ctx, lang);
+        next_toast
+    }
+
+    /// Wake up only when something on screen will change by itself.
+    fn schedule_wake(
+        &self,
+        ctx: &egui::Context,
+        view: &RoomView,
+        now: Instant,
+        next_toast: Option<Duration>,
+    ) {
+        let pending = self.wall.pending.as_ref();
+        let background_traffic = self.settings.show_traffic
+            && (self.settings.show_background_traffic || self.changes.is_none());
+        let wake = [
+            next_toast,
+            header::next_tick(&view.conn, now),
+            pending.map(|(_, at)| wall::PENDING_TIMEOUT.saturating_sub(at.elapsed())),
+            // Background polling does not wake the UI; show it once a second.
+            background_traffic.then_some(Duration::from_secs(1)),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         if let Some(d) = wake {
             ctx.request_repaint_after(d.max(Duration::from_millis(16)));
         }

@@ -6,9 +6,9 @@ use super::Intent;
 use super::i18n::{self, Lang};
 use super::style;
 use super::textures::PreviewTexture;
-use crate::link::RoomView;
+use crate::link::{Extension, RoomView};
 use crate::protocol::ShareAction;
-use crate::protocol::model::terminal_name;
+use crate::protocol::model::{ShareInfo, ShareUserInfo, terminal_name};
 use egui::{Color32, RichText, Stroke};
 
 /// Options of the next StartShare (persisted).
@@ -76,173 +76,177 @@ pub fn ui(
     out: &mut Vec<Intent>,
 ) {
     let info = view.share_info.clone().unwrap_or_default();
-    let quick = info.quick_casting_state;
-    let own = view.share_session.as_ref();
-    let border = if info.is_sharing {
-        style::SHARING
+    let (width, border) = if info.is_sharing {
+        (2.0, style::SHARING)
     } else {
-        Color32::from_gray(70)
+        (1.0, Color32::from_gray(70))
     };
     egui::Frame::group(ui.style())
-        .stroke(Stroke::new(if info.is_sharing { 2.0 } else { 1.0 }, border))
+        .stroke(Stroke::new(width, border))
         .inner_margin(10)
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.heading(lang.tr("share_card"));
             let top = ui.cursor().min.y;
-            match (&info.share_user_info, info.is_sharing) {
-                (Some(who), true) => {
-                    ui.label(
-                        RichText::new(format!("● {}", lang.tr("sharing_now")))
-                            .color(style::SHARING)
-                            .strong(),
-                    );
-                    ui.label(RichText::new(&who.nickname).size(26.0).strong());
-                    egui::Grid::new("sharer")
-                        .num_columns(2)
-                        .spacing([12.0, 4.0])
-                        .show(ui, |ui| {
-                            ui.label(RichText::new(lang.tr("role")).color(style::MUTED));
-                            ui.label(i18n::role(lang, who.role_type));
-                            ui.end_row();
-                            ui.label(RichText::new(lang.tr("terminal")).color(style::MUTED));
-                            ui.label(format!(
-                                "{} ({})",
-                                terminal_name(who.instance_id),
-                                who.instance_id
-                            ));
-                            ui.end_row();
-                            ui.label(RichText::new(lang.tr("content")).color(style::MUTED));
-                            ui.label(if who.screen_share_type == 1 {
-                                lang.tr("whiteboard")
-                            } else {
-                                lang.tr("screen")
-                            });
-                            ui.end_row();
-                            if let Some(own) = own {
-                                ui.label(
-                                    RichText::new(lang.tr("source_shared")).color(style::MUTED),
-                                );
-                                let title = view
-                                    .sources
-                                    .iter()
-                                    .find(|s| s.id == own.source_id)
-                                    .map_or(own.source_id.as_str(), |s| s.title.as_str());
-                                ui.label(title);
-                                ui.end_row();
-                            }
-                        });
-                }
-                (_, true) => {
-                    ui.label(
-                        RichText::new(format!("● {}", lang.tr("sharing_now")))
-                            .color(style::SHARING)
-                            .size(20.0),
-                    );
-                }
-                _ => {
-                    ui.label(
-                        RichText::new(lang.tr("no_one_sharing"))
-                            .size(20.0)
-                            .color(style::MUTED),
-                    );
-                }
-            }
+            who_ui(ui, view, &info, lang);
             // A stable height for "who shares", so the buttons below do not
             // move under the pointer when a share starts or stops.
             let used = ui.cursor().min.y - top;
             if used < WHO_HEIGHT {
                 ui.add_space(WHO_HEIGHT - used);
             }
-            // The live preview of this room's own share.
-            if let Some(own) = own
-                && let Some(tex) = preview.texture_for(Some(&own.source_id))
-            {
-                let w = ui.available_width();
-                let size = super::wall::fit_rect(
-                    egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(w, w * 9.0 / 16.0)),
-                    tex.size_vec2(),
-                )
-                .size();
-                ui.add(egui::Image::new((tex.id(), size)).corner_radius(4.0));
-                ui.label(
-                    RichText::new(format!(
-                        "{} · {}",
-                        lang.tr("now_sharing"),
-                        super::textures::fps_text(preview.fps, lang)
-                    ))
-                    .color(style::SHARING)
-                    .small(),
-                );
-            }
+            preview_ui(ui, view, preview, lang);
             if let Some(reason) = &view.last_stop_reason
                 && !info.is_sharing
             {
-                ui.colored_label(
-                    style::WARN,
-                    format!("{} {reason}", lang.tr("stopped_because")),
-                );
+                let text = format!("{} {reason}", lang.tr("stopped_because"));
+                ui.colored_label(style::WARN, text);
             }
-
             ui.add_space(6.0);
             ui.label(RichText::new(lang.tr("quick_cast")).color(style::MUTED));
-            quick_cast_progress(ui, quick, lang);
-
+            quick_cast_progress(ui, info.quick_casting_state, lang);
             ui.add_space(6.0);
-            ui.horizontal_wrapped(|ui| {
-                // StopShare stops this Rooms' own share or a quick cast; a
-                // remote participant's share is theirs to stop (17).
-                let rooms_shares = info
-                    .share_user_info
-                    .as_ref()
-                    .is_some_and(|w| (20..=22).contains(&w.instance_id));
-                let unknown_owner = view.extension != crate::link::Extension::Present;
-                let can_stop = quick > 0
-                    || own.is_some()
-                    || (info.is_sharing && (rooms_shares || unknown_owner));
-                let stop = egui::Button::new(
-                    RichText::new(format!("■ {}", lang.tr("stop_share")))
-                        .size(18.0)
-                        .color(Color32::WHITE),
-                )
-                .fill(if can_stop {
-                    style::ERR
-                } else {
-                    Color32::from_gray(60)
-                });
-                if ui
-                    .add_enabled(can_stop, stop)
-                    .on_hover_text("Esc")
-                    .clicked()
-                {
-                    out.push(Intent::Share(ShareAction::StopShare));
-                }
-                if quick > 0 {
-                    if ui.button(lang.tr("end_quick_cast")).clicked() {
-                        out.push(Intent::Share(ShareAction::EndQuickShare));
-                    }
-                    if ui.button(lang.tr("cancel_quick_cast")).clicked() {
-                        out.push(Intent::Share(ShareAction::CancelQuickShare));
-                    }
-                }
-            });
-
+            stop_buttons(ui, view, &info, lang, out);
             ui.add_space(6.0);
-            let mut guide = view.share_guide_open.unwrap_or(false);
-            let r = ui.add_enabled(
-                view.share_guide_open.is_some(),
-                egui::Checkbox::new(&mut guide, lang.tr("share_guide")),
-            );
-            if r.changed() {
-                out.push(Intent::Share(if guide {
-                    ShareAction::OpenShareGuide
-                } else {
-                    ShareAction::CloseShareGuide
-                }));
-            }
+            guide_ui(ui, view, lang, out);
             ui.separator();
             ui.label(RichText::new(lang.tr("next_share")).color(style::MUTED));
             ui.checkbox(&mut options.share_voice, lang.tr("share_voice"));
             ui.checkbox(&mut options.fluency_first, lang.tr("fluency_first"));
         });
+}
+
+/// Who shares: nickname, role, terminal, content, and this room's source.
+fn who_ui(ui: &mut egui::Ui, view: &RoomView, info: &ShareInfo, lang: Lang) {
+    let sharing_now = RichText::new(format!("● {}", lang.tr("sharing_now"))).color(style::SHARING);
+    match (&info.share_user_info, info.is_sharing) {
+        (Some(who), true) => {
+            ui.label(sharing_now.strong());
+            ui.label(RichText::new(&who.nickname).size(26.0).strong());
+            egui::Grid::new("sharer")
+                .num_columns(2)
+                .spacing([12.0, 4.0])
+                .show(ui, |ui| sharer_grid(ui, view, who, lang));
+        }
+        (_, true) => {
+            ui.label(sharing_now.size(20.0));
+        }
+        _ => {
+            let none = RichText::new(lang.tr("no_one_sharing")).size(20.0);
+            ui.label(none.color(style::MUTED));
+        }
+    }
+}
+
+fn sharer_grid(ui: &mut egui::Ui, view: &RoomView, who: &ShareUserInfo, lang: Lang) {
+    let row = |ui: &mut egui::Ui, key: &'static str, value: String| {
+        ui.label(RichText::new(lang.tr(key)).color(style::MUTED));
+        ui.label(value);
+        ui.end_row();
+    };
+    row(ui, "role", i18n::role(lang, who.role_type).to_string());
+    let terminal = format!("{} ({})", terminal_name(who.instance_id), who.instance_id);
+    row(ui, "terminal", terminal);
+    let content = if who.screen_share_type == 1 {
+        lang.tr("whiteboard")
+    } else {
+        lang.tr("screen")
+    };
+    row(ui, "content", content.to_string());
+    if let Some(own) = &view.share_session {
+        let title = view
+            .sources
+            .iter()
+            .find(|s| s.id == own.source_id)
+            .map_or(own.source_id.as_str(), |s| s.title.as_str());
+        row(ui, "source_shared", title.to_string());
+    }
+}
+
+/// The live preview of this room's own share, with its measured rate.
+fn preview_ui(ui: &mut egui::Ui, view: &RoomView, preview: &PreviewTexture, lang: Lang) {
+    let Some(own) = &view.share_session else {
+        return;
+    };
+    let Some(tex) = preview.texture_for(Some(&own.source_id)) else {
+        return;
+    };
+    let w = ui.available_width();
+    let frame = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(w, w * 9.0 / 16.0));
+    let size = super::wall::fit_rect(frame, tex.size_vec2()).size();
+    ui.add(egui::Image::new((tex.id(), size)).corner_radius(4.0));
+    let text = format!(
+        "{} · {}",
+        lang.tr("now_sharing"),
+        super::textures::fps_text(preview.fps, lang)
+    );
+    ui.label(RichText::new(text).color(style::SHARING).small());
+}
+
+/// Stop (this room's share or a quick cast), and End / Cancel quick cast.
+fn stop_buttons(
+    ui: &mut egui::Ui,
+    view: &RoomView,
+    info: &ShareInfo,
+    lang: Lang,
+    out: &mut Vec<Intent>,
+) {
+    let quick = info.quick_casting_state;
+    ui.horizontal_wrapped(|ui| {
+        let can_stop = can_stop(view, info);
+        let label = RichText::new(format!("■ {}", lang.tr("stop_share")))
+            .size(18.0)
+            .color(Color32::WHITE);
+        let fill = if can_stop {
+            style::ERR
+        } else {
+            Color32::from_gray(60)
+        };
+        let stop = egui::Button::new(label).fill(fill);
+        if ui
+            .add_enabled(can_stop, stop)
+            .on_hover_text("Esc")
+            .clicked()
+        {
+            out.push(Intent::Share(ShareAction::StopShare));
+        }
+        if quick > 0 {
+            if ui.button(lang.tr("end_quick_cast")).clicked() {
+                out.push(Intent::Share(ShareAction::EndQuickShare));
+            }
+            if ui.button(lang.tr("cancel_quick_cast")).clicked() {
+                out.push(Intent::Share(ShareAction::CancelQuickShare));
+            }
+        }
+    });
+}
+
+/// StopShare stops this Rooms' own share or a quick cast; a remote
+/// participant's share is theirs to stop (17). Without the extension the
+/// owner is unknown, so Stop stays available.
+fn can_stop(view: &RoomView, info: &ShareInfo) -> bool {
+    let rooms_shares = info
+        .share_user_info
+        .as_ref()
+        .is_some_and(|w| (20..=22).contains(&w.instance_id));
+    let unknown_owner = view.extension != Extension::Present;
+    info.quick_casting_state > 0
+        || view.share_session.is_some()
+        || (info.is_sharing && (rooms_shares || unknown_owner))
+}
+
+/// The share-guide switch (disabled until the room has said its state).
+fn guide_ui(ui: &mut egui::Ui, view: &RoomView, lang: Lang, out: &mut Vec<Intent>) {
+    let mut guide = view.share_guide_open.unwrap_or(false);
+    let r = ui.add_enabled(
+        view.share_guide_open.is_some(),
+        egui::Checkbox::new(&mut guide, lang.tr("share_guide")),
+    );
+    if r.changed() {
+        out.push(Intent::Share(if guide {
+            ShareAction::OpenShareGuide
+        } else {
+            ShareAction::CloseShareGuide
+        }));
+    }
 }

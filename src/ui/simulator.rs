@@ -3,7 +3,9 @@
 
 use super::Intent;
 use super::i18n::Lang;
+use super::i18n::role;
 use crate::protocol::SimAction;
+use crate::protocol::model::terminal_name;
 
 pub struct Simulator {
     pub nickname: String,
@@ -36,78 +38,80 @@ impl Simulator {
             .id_salt("simulator")
             .default_open(true)
             .show(ui, |ui| {
-                ui.label(egui::RichText::new(lang.tr("remote_participant")).strong());
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut self.nickname)
-                            .hint_text(lang.tr("nickname"))
-                            .desired_width(120.0),
-                    );
-                    ui.checkbox(&mut self.whiteboard, lang.tr("whiteboard"));
-                });
-                ui.horizontal(|ui| {
-                    egui::ComboBox::new("sim-role", lang.tr("role"))
-                        .selected_text(super::i18n::role(lang, self.role_type))
-                        .show_ui(ui, |ui| {
-                            for r in ROLES {
-                                ui.selectable_value(
-                                    &mut self.role_type,
-                                    r,
-                                    super::i18n::role(lang, r),
-                                );
-                            }
-                        });
-                    egui::ComboBox::new("sim-terminal", lang.tr("terminal"))
-                        .selected_text(crate::protocol::model::terminal_name(self.instance_id))
-                        .show_ui(ui, |ui| {
-                            for t in TERMINALS {
-                                ui.selectable_value(
-                                    &mut self.instance_id,
-                                    t,
-                                    crate::protocol::model::terminal_name(t),
-                                );
-                            }
-                        });
-                });
-                ui.horizontal_wrapped(|ui| {
-                    if ui.button(lang.tr("start_remote_share")).clicked() {
-                        out.push(Intent::Simulate(SimAction::RemoteShare {
-                            nickname: self.nickname.clone(),
-                            whiteboard: self.whiteboard,
-                            instance_id: self.instance_id,
-                            role_type: self.role_type,
-                        }));
-                    }
-                    if ui.button(lang.tr("stop_remote_share")).clicked() {
-                        out.push(Intent::Simulate(SimAction::RemoteStop));
-                    }
-                });
+                self.remote_participant_ui(ui, lang, out);
                 ui.separator();
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut self.phone_nickname)
-                            .hint_text(lang.tr("nickname"))
-                            .desired_width(110.0),
-                    );
-                    if ui.button(lang.tr("phone_quick_cast")).clicked() {
-                        out.push(Intent::Simulate(SimAction::QuickCast {
-                            nickname: self.phone_nickname.clone(),
-                        }));
-                    }
-                });
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut self.cast_code)
-                            .hint_text("000000")
-                            .char_limit(6)
-                            .desired_width(80.0),
-                    );
-                    if ui.button(lang.tr("set_cast_code")).clicked() {
-                        out.push(Intent::Simulate(SimAction::SetCastCode(
-                            self.cast_code.trim().to_string(),
-                        )));
-                    }
-                });
+                self.phone_and_code_ui(ui, lang, out);
             });
+    }
+
+    /// A remote participant: nickname, whiteboard, role, terminal; start
+    /// or stop their share.
+    fn remote_participant_ui(&mut self, ui: &mut egui::Ui, lang: Lang, out: &mut Vec<Intent>) {
+        ui.label(egui::RichText::new(lang.tr("remote_participant")).strong());
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut self.nickname)
+                    .hint_text(lang.tr("nickname"))
+                    .desired_width(120.0),
+            );
+            ui.checkbox(&mut self.whiteboard, lang.tr("whiteboard"));
+        });
+        ui.horizontal(|ui| {
+            egui::ComboBox::new("sim-role", lang.tr("role"))
+                .selected_text(role(lang, self.role_type))
+                .show_ui(ui, |ui| {
+                    for r in ROLES {
+                        ui.selectable_value(&mut self.role_type, r, role(lang, r));
+                    }
+                });
+            egui::ComboBox::new("sim-terminal", lang.tr("terminal"))
+                .selected_text(terminal_name(self.instance_id))
+                .show_ui(ui, |ui| {
+                    for t in TERMINALS {
+                        ui.selectable_value(&mut self.instance_id, t, terminal_name(t));
+                    }
+                });
+        });
+        ui.horizontal_wrapped(|ui| {
+            if ui.button(lang.tr("start_remote_share")).clicked() {
+                out.push(Intent::Simulate(SimAction::RemoteShare {
+                    nickname: self.nickname.clone(),
+                    whiteboard: self.whiteboard,
+                    instance_id: self.instance_id,
+                    role_type: self.role_type,
+                }));
+            }
+            if ui.button(lang.tr("stop_remote_share")).clicked() {
+                out.push(Intent::Simulate(SimAction::RemoteStop));
+            }
+        });
+    }
+
+    /// A phone's quick cast, and a new cast code.
+    fn phone_and_code_ui(&mut self, ui: &mut egui::Ui, lang: Lang, out: &mut Vec<Intent>) {
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut self.phone_nickname)
+                    .hint_text(lang.tr("nickname"))
+                    .desired_width(110.0),
+            );
+            if ui.button(lang.tr("phone_quick_cast")).clicked() {
+                out.push(Intent::Simulate(SimAction::QuickCast {
+                    nickname: self.phone_nickname.clone(),
+                }));
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut self.cast_code)
+                    .hint_text("000000")
+                    .char_limit(6)
+                    .desired_width(80.0),
+            );
+            if ui.button(lang.tr("set_cast_code")).clicked() {
+                let code = self.cast_code.trim().to_string();
+                out.push(Intent::Simulate(SimAction::SetCastCode(code)));
+            }
+        });
     }
 }

@@ -77,60 +77,8 @@ impl Toasts {
             .show(ctx, |ui| {
                 ui.set_max_width(440.0);
                 for (i, t) in self.items.iter_mut().enumerate() {
-                    let error = t.code.is_some_and(|c| c != 0);
-                    let accent = if error { style::ERR } else { style::OK };
-                    let r = egui::Frame::popup(ui.style())
-                        .fill(Color32::from_rgb(0x1e, 0x20, 0x24))
-                        .stroke(egui::Stroke::new(2.0, accent))
-                        .inner_margin(12)
-                        .show(ui, |ui| {
-                            ui.set_width(416.0);
-                            ui.horizontal(|ui| {
-                                match t.code {
-                                    Some(code) => {
-                                        let meaning =
-                                            codes::meaning(code).unwrap_or("undocumented code");
-                                        ui.label(
-                                            RichText::new(format!("{code} {meaning}"))
-                                                .size(18.0)
-                                                .strong()
-                                                .color(accent),
-                                        );
-                                    }
-                                    None => {
-                                        ui.label(RichText::new(&t.action).size(16.0).color(accent));
-                                    }
-                                }
-                                ui.with_layout(
-                                    egui::Layout::right_to_left(egui::Align::TOP),
-                                    |ui| {
-                                        if ui
-                                            .small_button("×")
-                                            .on_hover_text(lang.tr("dismiss"))
-                                            .clicked()
-                                        {
-                                            dismiss = Some(i);
-                                        }
-                                    },
-                                );
-                            });
-                            if let Some(code) = t.code {
-                                ui.label(RichText::new(&t.action).color(style::MUTED));
-                                if !t.message.is_empty() {
-                                    ui.label(&t.message);
-                                }
-                                let hint = codes::hint(code);
-                                if !hint.is_empty() {
-                                    ui.label(
-                                        RichText::new(format!("{}: {hint}", lang.tr("hint")))
-                                            .italics(),
-                                    );
-                                }
-                            }
-                        })
-                        .response;
-                    if r.contains_pointer() {
-                        t.shown_at = Instant::now();
+                    if toast_ui(ui, t, lang) {
+                        dismiss = Some(i);
                     }
                     ui.add_space(6.0);
                 }
@@ -138,5 +86,58 @@ impl Toasts {
         if let Some(i) = dismiss {
             self.items.remove(i);
         }
+    }
+}
+
+/// One toast; true when dismissed. Hovering keeps it open.
+fn toast_ui(ui: &mut egui::Ui, t: &mut Toast, lang: Lang) -> bool {
+    let accent = if t.code.is_some_and(|c| c != 0) {
+        style::ERR
+    } else {
+        style::OK
+    };
+    let mut dismissed = false;
+    let r = egui::Frame::popup(ui.style())
+        .fill(Color32::from_rgb(0x1e, 0x20, 0x24))
+        .stroke(egui::Stroke::new(2.0, accent))
+        .inner_margin(12)
+        .show(ui, |ui| {
+            ui.set_width(416.0);
+            ui.horizontal(|ui| {
+                let title = match t.code {
+                    Some(code) => {
+                        let meaning = codes::meaning(code).unwrap_or("undocumented code");
+                        RichText::new(format!("{code} {meaning}"))
+                            .size(18.0)
+                            .strong()
+                    }
+                    None => RichText::new(&t.action).size(16.0),
+                };
+                ui.label(title.color(accent));
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::TOP), |ui| {
+                    let close = ui.small_button("×").on_hover_text(lang.tr("dismiss"));
+                    dismissed = close.clicked();
+                });
+            });
+            if let Some(code) = t.code {
+                details_ui(ui, t, code, lang);
+            }
+        })
+        .response;
+    if r.contains_pointer() {
+        t.shown_at = Instant::now();
+    }
+    dismissed
+}
+
+/// What was attempted, the room's message, and what to do.
+fn details_ui(ui: &mut egui::Ui, t: &Toast, code: i64, lang: Lang) {
+    ui.label(RichText::new(&t.action).color(style::MUTED));
+    if !t.message.is_empty() {
+        ui.label(&t.message);
+    }
+    let hint = codes::hint(code);
+    if !hint.is_empty() {
+        ui.label(RichText::new(format!("{}: {hint}", lang.tr("hint"))).italics());
     }
 }

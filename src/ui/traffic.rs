@@ -31,6 +31,9 @@ pub fn line(e: &TrafficEntry) -> String {
     format!("{} {dir} {}", clock(e.at), e.text)
 }
 
+/// Height of one row of the table.
+const ROW_H: f32 = 20.0;
+
 #[derive(Default)]
 pub struct TrafficPane {
     pub filter: String,
@@ -67,11 +70,36 @@ impl TrafficPane {
             .iter()
             .filter(|e| self.shows(e, *show_background))
             .collect();
+        self.toolbar_ui(ui, &shown, entries.len(), show_background, lang, out);
+        let detail_h = if self.selected.is_some() { 64.0 } else { 22.0 };
+        let table_h = (ui.available_height() - detail_h).max(ROW_H * 2.0);
+        egui::ScrollArea::vertical()
+            .id_salt("traffic-rows")
+            .max_height(table_h)
+            .auto_shrink([false, false])
+            .stick_to_bottom(true)
+            .show_rows(ui, ROW_H, shown.len(), |ui, range| {
+                for e in &shown[range] {
+                    self.row_ui(ui, e);
+                }
+            });
+        self.detail_ui(ui, lang, out);
+    }
+
+    /// Title, counts, filter, and the clear / copy buttons.
+    fn toolbar_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        shown: &[&TrafficEntry],
+        total: usize,
+        show_background: &mut bool,
+        lang: Lang,
+        out: &mut Vec<Intent>,
+    ) {
         ui.horizontal(|ui| {
             ui.heading(lang.tr("traffic"));
-            ui.label(
-                RichText::new(format!("{}/{}", shown.len(), entries.len())).color(style::MUTED),
-            );
+            let counts = RichText::new(format!("{}/{total}", shown.len()));
+            ui.label(counts.color(style::MUTED));
             ui.add(
                 egui::TextEdit::singleline(&mut self.filter)
                     .hint_text(lang.tr("filter"))
@@ -87,93 +115,72 @@ impl TrafficPane {
                 out.push(Intent::Copy(all));
             }
         });
-        let row_h = 20.0;
-        let detail_h = if self.selected.is_some() { 64.0 } else { 22.0 };
-        let table_h = (ui.available_height() - detail_h).max(row_h * 2.0);
+    }
+
+    /// One frame: time, direction, method, action, code, round trip, text.
+    fn row_ui(&mut self, ui: &mut egui::Ui, e: &TrafficEntry) {
         let mono = egui::FontId::monospace(13.0);
-        egui::ScrollArea::vertical()
-            .id_salt("traffic-rows")
-            .max_height(table_h)
-            .auto_shrink([false, false])
-            .stick_to_bottom(true)
-            .show_rows(ui, row_h, shown.len(), |ui, range| {
-                for e in &shown[range] {
-                    let selected = self
-                        .selected
-                        .as_ref()
-                        .is_some_and(|(at, text)| *at == e.at && *text == e.text);
-                    let (dir, dir_color) = match e.direction {
-                        Direction::Out => ("→", style::ACCENT),
-                        Direction::In => ("←", style::OK),
-                    };
-                    let code = match e.error_code {
-                        Some(0) => RichText::new("0").color(style::OK),
-                        Some(c) => RichText::new(c.to_string()).color(style::ERR).strong(),
-                        None => RichText::new(""),
-                    };
-                    let rtt = e
-                        .round_trip
-                        .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
-                        .unwrap_or_default();
-                    let r = ui
-                        .horizontal(|ui| {
-                            ui.set_height(row_h);
-                            let cell = |ui: &mut egui::Ui, w: f32, t: RichText| {
-                                ui.add_sized(
-                                    [w, row_h],
-                                    egui::Label::new(t.font(mono.clone())).truncate(),
-                                );
-                            };
-                            cell(ui, 96.0, RichText::new(clock(e.at)).color(style::MUTED));
-                            cell(ui, 16.0, RichText::new(dir).color(dir_color).strong());
-                            cell(ui, 110.0, RichText::new(&e.method));
-                            cell(ui, 150.0, RichText::new(e.action.as_deref().unwrap_or("")));
-                            cell(ui, 52.0, code);
-                            cell(ui, 72.0, RichText::new(rtt).color(style::MUTED));
-                            let text: String = e.text.chars().take(300).collect();
-                            ui.add(
-                                egui::Label::new(
-                                    RichText::new(text).font(mono.clone()).color(style::MUTED),
-                                )
-                                .truncate(),
-                            );
-                        })
-                        .response;
-                    let r = r.interact(egui::Sense::click());
-                    if selected {
-                        ui.painter().rect_stroke(
-                            r.rect,
-                            2.0,
-                            egui::Stroke::new(1.0, style::ACCENT),
-                            egui::StrokeKind::Inside,
-                        );
-                    }
-                    if r.clicked() {
-                        self.selected = Some((e.at, e.text.clone()));
-                    }
-                }
-            });
-        match &self.selected {
-            Some((_, text)) => {
-                ui.horizontal(|ui| {
-                    if ui.button(lang.tr("copy")).clicked() {
-                        out.push(Intent::Copy(text.clone()));
-                    }
-                    egui::ScrollArea::vertical()
-                        .id_salt("traffic-detail")
-                        .max_height(56.0)
-                        .show(ui, |ui| {
-                            ui.add(egui::Label::new(RichText::new(text).monospace()).wrap());
-                        });
-                });
-            }
-            None => {
-                ui.label(
-                    RichText::new(lang.tr("select_frame"))
-                        .small()
-                        .color(style::MUTED),
-                );
-            }
+        let (dir, dir_color) = match e.direction {
+            Direction::Out => ("→", style::ACCENT),
+            Direction::In => ("←", style::OK),
+        };
+        let code = match e.error_code {
+            Some(0) => RichText::new("0").color(style::OK),
+            Some(c) => RichText::new(c.to_string()).color(style::ERR).strong(),
+            None => RichText::new(""),
+        };
+        let rtt = e
+            .round_trip
+            .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
+            .unwrap_or_default();
+        let cell = |ui: &mut egui::Ui, w: f32, t: RichText| {
+            let label = egui::Label::new(t.font(mono.clone())).truncate();
+            ui.add_sized([w, ROW_H], label);
+        };
+        let r = ui.horizontal(|ui| {
+            ui.set_height(ROW_H);
+            cell(ui, 96.0, RichText::new(clock(e.at)).color(style::MUTED));
+            cell(ui, 16.0, RichText::new(dir).color(dir_color).strong());
+            cell(ui, 110.0, RichText::new(&e.method));
+            cell(ui, 150.0, RichText::new(e.action.as_deref().unwrap_or("")));
+            cell(ui, 52.0, code);
+            cell(ui, 72.0, RichText::new(rtt).color(style::MUTED));
+            let text: String = e.text.chars().take(300).collect();
+            let text = RichText::new(text).font(mono.clone()).color(style::MUTED);
+            ui.add(egui::Label::new(text).truncate());
+        });
+        let r = r.response.interact(egui::Sense::click());
+        let selected = self
+            .selected
+            .as_ref()
+            .is_some_and(|(at, text)| *at == e.at && *text == e.text);
+        if selected {
+            let stroke = egui::Stroke::new(1.0, style::ACCENT);
+            ui.painter()
+                .rect_stroke(r.rect, 2.0, stroke, egui::StrokeKind::Inside);
         }
+        if r.clicked() {
+            self.selected = Some((e.at, e.text.clone()));
+        }
+    }
+
+    /// The selected frame in full, with a copy button.
+    fn detail_ui(&mut self, ui: &mut egui::Ui, lang: Lang, out: &mut Vec<Intent>) {
+        let Some((_, text)) = &self.selected else {
+            let hint = RichText::new(lang.tr("select_frame")).small();
+            ui.label(hint.color(style::MUTED));
+            return;
+        };
+        ui.horizontal(|ui| {
+            if ui.button(lang.tr("copy")).clicked() {
+                out.push(Intent::Copy(text.clone()));
+            }
+            egui::ScrollArea::vertical()
+                .id_salt("traffic-detail")
+                .max_height(56.0)
+                .show(ui, |ui| {
+                    ui.add(egui::Label::new(RichText::new(text).monospace()).wrap());
+                });
+        });
     }
 }
