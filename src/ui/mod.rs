@@ -131,6 +131,8 @@ pub struct ConsoleApp {
     pub frames: u64,
     /// `ws://…` when this console also serves its engine (`--listen`).
     pub serving: Option<String>,
+    /// The (tile count, window focused) last logged as "ready" (tests wait for it).
+    ready_logged: Option<(usize, bool)>,
 }
 
 impl ConsoleApp {
@@ -163,6 +165,7 @@ impl ConsoleApp {
             preview: textures::PreviewTexture::default(),
             frames: 0,
             serving: None,
+            ready_logged: None,
         }
     }
 
@@ -293,6 +296,11 @@ impl ConsoleApp {
         self.wall.settle(&view, start_answered);
         self.preview.update(&ctx, self.driver.preview().as_ref());
         let tiles = wall::tiles_of(&view, lang);
+        let ready = (tiles.len(), ctx.input(|i| i.focused));
+        if self.ready_logged != Some(ready) {
+            self.ready_logged = Some(ready);
+            tracing::info!(target: "roomshare::ui", "ready: {} tiles, window focused: {}", ready.0, ready.1);
+        }
         let (keys, escape) = self.keys(&ctx);
         let mut out = Vec::new();
         if escape {
