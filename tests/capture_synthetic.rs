@@ -326,8 +326,11 @@ async fn share_session_previews_and_stops_when_the_source_vanishes() {
     .await;
     let p = capture.preview().unwrap();
     assert_eq!((p.frame.width, p.frame.height), (640, 360));
-    // The rate is measured from real frame times (benchmarks give figures).
-    assert!(p.fps > 0.0 && p.fps <= 31.0, "fps {}", p.fps);
+    // The rate is measured from real frame times: a rate, but no bound on
+    // it. Those times jitter with the machine's load (a slow capture then a
+    // fast one reads as a burst above 30 fps), and design.md keeps timed
+    // asserts out of tests; benchmarks give figures.
+    assert!(p.fps > 0.0 && p.fps.is_finite(), "fps {}", p.fps);
 
     // Sharp: full resolution.
     let r = call(
