@@ -844,10 +844,13 @@ async fn client_never_reports_connected_on_a_refused_connection() {
     let mut events = client.events();
     let mut state = client.state();
     let mut seen = vec![state.borrow_and_update().clone()];
+    // One deadline for the whole sequence: a client that keeps changing
+    // state without ever reaching AuthFailed fails instead of hanging.
+    let deadline = tokio::time::Instant::now() + WAIT;
     while !matches!(seen.last(), Some(ConnState::AuthFailed { .. })) {
-        tokio::time::timeout(WAIT, state.changed())
+        tokio::time::timeout_at(deadline, state.changed())
             .await
-            .unwrap()
+            .unwrap_or_else(|_| panic!("never AuthFailed: {seen:?}"))
             .unwrap();
         seen.push(state.borrow_and_update().clone());
     }
