@@ -65,6 +65,8 @@ fn xdotool(display: &str, args: &[&str]) -> Option<String> {
 struct Console {
     child: Child,
     display: String,
+    /// The `--sources` mode (names the failure screenshot).
+    sources: String,
     log: Arc<Mutex<Vec<String>>>,
 }
 
@@ -98,6 +100,7 @@ impl Console {
         Console {
             child,
             display: display.to_string(),
+            sources: sources.to_string(),
             log,
         }
     }
@@ -124,7 +127,11 @@ impl Console {
 
     /// Fail with a screenshot of the display and the end of the log.
     fn fail(&self, what: &str) -> ! {
-        let shot = std::env::temp_dir().join(format!("roomshare-e2e-{}.png", std::process::id()));
+        let shot = std::env::temp_dir().join(format!(
+            "roomshare-e2e-{}-{}.png",
+            self.sources,
+            std::process::id()
+        ));
         let _ = Command::new("import")
             .args(["-window", "root"])
             .arg(&shot)
