@@ -121,12 +121,31 @@ impl XServer {
 impl Drop for XServer {
     fn drop(&mut self) {
         if let Some(mut wm) = self.wm.take() {
-            let _ = wm.kill();
-            let _ = wm.wait();
+            stop(&mut wm);
         }
-        let _ = self.xvfb.kill();
-        let _ = self.xvfb.wait();
+        stop(&mut self.xvfb);
     }
+}
+
+/// End a child we started, by its pid: SIGTERM first, so that Xvfb removes
+/// its socket and lock file (after SIGKILL they stay in /tmp and later runs
+/// skip those display numbers), SIGKILL if it has not exited after 5 s.
+fn stop(child: &mut Child) {
+    if matches!(child.try_wait(), Ok(None)) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if !matches!(child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 pub fn intern(conn: &RustConnection, name: &str) -> u32 {
