@@ -10,8 +10,8 @@ use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot, demo_sources};
 use roomshare::media::TileState;
 use roomshare::protocol::{Id, Request, RpcResult, SourceInfo, SourceKind};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn source(id: &str, title: &str) -> SourceInfo {
@@ -119,23 +119,89 @@ fn options() -> CaptureOptions {
     }
 }
 
+/// What the workers asked a backend, in order, each with the number of
+/// `on_change` calls made before it (read under the log's lock, so the log
+/// order is also the order of those reads).
+type CallLog = Arc<Mutex<Vec<(Option<String>, usize)>>>;
+
+/// A synthetic backend that records every `list` (None) and `capture`
+/// (Some(id)): the thumbnailer captures each listed source once per cycle,
+/// so the log shows where each cycle starts.
+struct Recorded {
+    inner: SyntheticBackend,
+    log: CallLog,
+    changes: Arc<AtomicUsize>,
+}
+
+impl Recorded {
+    fn record(&self, call: Option<&str>) {
+        let mut log = self.log.lock().unwrap();
+        log.push((
+            call.map(str::to_string),
+            self.changes.load(Ordering::SeqCst),
+        ));
+    }
+}
+
+impl Backend for Recorded {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn list(&mut self) -> Result<Vec<SourceInfo>, roomshare::capture::CaptureError> {
+        self.record(None);
+        self.inner.list()
+    }
+    fn capture(&mut self, id: &str) -> Result<image::RgbaImage, roomshare::capture::CaptureError> {
+        self.record(Some(id));
+        self.inner.capture(id)
+    }
+}
+
+/// Calls logged since `mark`: how many lists, and the `on_change` count at
+/// each capture of `id` (one per thumbnail cycle).
+fn since(log: &CallLog, mark: usize, id: &str) -> (usize, Vec<usize>) {
+    let log = log.lock().unwrap();
+    let lists = log[mark..].iter().filter(|(c, _)| c.is_none()).count();
+    let cycles = log[mark..]
+        .iter()
+        .filter(|(c, _)| c.as_deref() == Some(id))
+        .map(|(_, n)| *n)
+        .collect();
+    (lists, cycles)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thumbnails_change_only_when_the_picture_does() {
     let engine = EngineHandle::spawn(RoomConfig::default());
     let sources = SyntheticSources::new(vec![source("one", "One"), source("two", "Two")]);
     let clock = SyntheticClock::manual(0);
     let changes = Arc::new(AtomicUsize::new(0));
+    let log: CallLog = Arc::default();
+    let factory: BackendFactory = {
+        let (s, c, log, changes) = (sources.clone(), clock.clone(), log.clone(), changes.clone());
+        Arc::new(move || {
+            Box::new(Recorded {
+                inner: SyntheticBackend::new(s.clone(), c.clone()),
+                log: log.clone(),
+                changes: changes.clone(),
+            }) as Box<dyn Backend>
+        })
+    };
     let counter = changes.clone();
     let capture = Capture::start_with(
-        synthetic(&sources, &clock),
+        factory,
         engine.clone(),
         options(),
         Arc::new(move || {
             counter.fetch_add(1, Ordering::SeqCst);
         }),
     );
-    wait_until("both thumbnails", || {
-        seq(&capture, "one") == Some(1) && seq(&capture, "two") == Some(1)
+    // Both thumbnails made, and the catalog listed twice: its one
+    // publication (and that on_change) lies behind it.
+    wait_until("both thumbnails, the list published", || {
+        seq(&capture, "one") == Some(1)
+            && seq(&capture, "two") == Some(1)
+            && since(&log, 0, "one").0 >= 2
     })
     .await;
     let TileState::Ready(t) = capture.thumbnails.get("one") else {
@@ -146,24 +212,43 @@ async fn thumbnails_change_only_when_the_picture_does() {
     let snap = wait_snapshot(&engine, "synthetic list", |s| s.sources.len() == 2).await;
     assert_eq!(snap.sources[0].id, "one");
 
-    // A frozen clock: several cycles pass, nothing changes, nobody is woken.
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    let quiet = changes.load(Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // A frozen clock: whole thumbnail cycles pass (counted, not timed),
+    // nothing changes, nobody is woken. Every capture of "one" after `mark`
+    // starts a cycle that began after the first thumbnails were announced.
+    let mark = log.lock().unwrap().len();
+    wait_until("four more thumbnail cycles", || {
+        since(&log, mark, "one").1.len() >= 4
+    })
+    .await;
+    let (_, quiet_cycles) = since(&log, mark, "one");
+    let quiet = quiet_cycles[0];
     assert_eq!(
-        changes.load(Ordering::SeqCst),
-        quiet,
-        "on_change without a change"
+        quiet, 3,
+        "one on_change for the list, one per new thumbnail"
+    );
+    assert_eq!(
+        quiet_cycles[..4],
+        [quiet; 4],
+        "on_change without a change, across three whole cycles"
     );
     assert_eq!(seq(&capture, "one"), Some(1));
+    assert_eq!(seq(&capture, "two"), Some(1));
 
-    // The picture moves: new thumbnails with a higher seq, and a repaint.
+    // The picture moves: new thumbnails with a higher seq, and exactly one
+    // repaint per changed tile, then quiet again.
     clock.advance(1_000);
     wait_until("new thumbnails", || {
         seq(&capture, "one") == Some(2) && seq(&capture, "two") == Some(2)
     })
     .await;
-    assert!(changes.load(Ordering::SeqCst) > quiet);
+    let mark = log.lock().unwrap().len();
+    wait_until("two more thumbnail cycles", || {
+        since(&log, mark, "one").1.len() >= 2
+    })
+    .await;
+    let (_, after) = since(&log, mark, "one");
+    assert_eq!(after[..2], [quiet + 2; 2], "one on_change per changed tile");
+    assert_eq!(seq(&capture, "one"), Some(2));
 
     // A source that vanishes loses its tile.
     sources.remove("two");
@@ -172,14 +257,9 @@ async fn thumbnails_change_only_when_the_picture_does() {
     })
     .await;
 
-    // Drop stops the workers: no more calls, no threads left.
+    // Drop joins the workers: every copy of the callback is released (the
+    // backends' too), so nothing can call it any more.
     drop(capture);
-    let after = changes.load(Ordering::SeqCst);
-    clock.advance(1_000);
-    sources.push(source("three", "Three"));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(changes.load(Ordering::SeqCst), after);
-    // Every worker ended and released its copy of the callback.
     assert_eq!(Arc::strong_count(&changes), 1);
 }
 
@@ -247,8 +327,11 @@ async fn share_session_previews_and_stops_when_the_source_vanishes() {
     .await;
     let p = capture.preview().unwrap();
     assert_eq!((p.frame.width, p.frame.height), (640, 360));
-    // The rate is measured from real frame times (benchmarks give figures).
-    assert!(p.fps > 0.0 && p.fps <= 31.0, "fps {}", p.fps);
+    // The rate is measured from real frame times: a rate, but no bound on
+    // it. Those times jitter with the machine's load (a slow capture then a
+    // fast one reads as a burst above 30 fps), and design.md keeps timed
+    // asserts out of tests; benchmarks give figures.
+    assert!(p.fps > 0.0 && p.fps.is_finite(), "fps {}", p.fps);
 
     // Sharp: full resolution.
     let r = call(

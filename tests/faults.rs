@@ -3,10 +3,12 @@
 //! stops reading, and a server restart under load. Real sockets throughout.
 
 use futures_util::{SinkExt, StreamExt};
-use roomshare::client::{Client, ClientEvent, ClientOptions, ConnState, Endpoint};
+use roomshare::client::{Client, ClientError, ClientEvent, ClientOptions, ConnState, Endpoint};
 use roomshare::engine::{EngineHandle, RoomConfig};
 use roomshare::server::{Server, ServerConfig};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -135,20 +137,52 @@ async fn connection_cap_refuses_extra_connections_then_recovers() {
     let addr = server.local_addr();
     let mut a = ws(addr).await;
     let b = ws(addr).await;
-    // A third is turned away while two are open.
-    let third = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await;
-    assert!(third.is_err(), "third connection must be refused");
+    // A third is turned away while two are open: the server accepts the TCP
+    // connection and closes it at once, unread and unanswered (no HTTP
+    // status, no 101). Byte for byte first...
+    let mut raw = TcpStream::connect(addr).await.unwrap();
+    let _ = raw
+        .write_all(b"GET / HTTP/1.1\r\nHost: room\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        .await;
+    let mut answer = Vec::new();
+    let end = tokio::time::timeout(Duration::from_secs(10), raw.read_to_end(&mut answer))
+        .await
+        .expect("the extra connection is closed in time");
+    assert!(
+        answer.is_empty(),
+        "an extra connection gets no answer: {:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(
+        matches!(&end, Ok(0))
+            || matches!(&end, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "closed (EOF or reset): {end:?}"
+    );
+    // ...and as a WebSocket client sees it: the handshake ends on a closed
+    // or reset connection, not on an HTTP refusal or a refused connect.
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
+    match tokio_tungstenite::connect_async(format!("ws://{addr}/")).await {
+        Err(WsError::Protocol(ProtocolError::HandshakeIncomplete)) => {}
+        Err(WsError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!(
+            "the third connection must be closed unanswered, got {:?}",
+            other.map(|(_, response)| response.status())
+        ),
+    }
     drop(b);
     // Once one leaves, newcomers are served again.
-    let mut c = None;
-    for _ in 0..100 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut c = loop {
         if let Ok((s, _)) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await {
-            c = Some(s);
-            break;
+            break s;
         }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a slot frees up when a client leaves"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let mut c = c.expect("a slot frees up when a client leaves");
+    };
     assert_eq!(
         ask(&mut c, 1, "Query", serde_json::json!({"path": ["Share"]})).await["result"]["error_code"],
         0
@@ -356,24 +390,49 @@ async fn server_restart_under_load_clients_reconnect_and_resubscribe() {
         .unwrap()
         .unwrap();
     }
-    // Load while the server goes away.
+    // Load across the restart. Every request is accounted for: answered
+    // OK, or refused by the client with an explicit NotConnected while the
+    // server is away. Nothing else (a timeout would be a lost request), and
+    // once every client is connected again every request is answered OK.
+    let restarted = Arc::new(AtomicBool::new(false));
+    let progress: Vec<Arc<Progress>> = clients.iter().map(|_| Arc::default()).collect();
     let load: Vec<_> = clients
         .iter()
-        .map(|c| {
-            let c = c.clone();
+        .zip(&progress)
+        .map(|(c, p)| {
+            let (c, p, restarted) = (c.clone(), p.clone(), restarted.clone());
             tokio::spawn(async move {
-                let mut ok = 0;
-                for _ in 0..50 {
-                    if c.query(&["Share"]).await.is_ok_and(|r| r.is_ok()) {
-                        ok += 1;
+                let mut t = Tally::default();
+                loop {
+                    let after = restarted.load(Ordering::SeqCst);
+                    t.sent += 1;
+                    match c.query(&["Share"]).await {
+                        Ok(r) if r.error_code == 0 => {
+                            t.ok += 1;
+                            t.ok_after += usize::from(after);
+                            p.ok.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(ClientError::NotConnected(_)) if !after => {
+                            t.refused += 1;
+                            p.refused.fetch_add(1, Ordering::SeqCst);
+                        }
+                        other => t
+                            .other
+                            .push(format!("{other:?} (after the restart: {after})")),
+                    }
+                    if after {
+                        t.sent_after += 1;
+                        if t.sent_after == 10 {
+                            return t;
+                        }
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
-                ok
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    // Every client has been answered: the load runs. Then the server goes.
+    wait_all(&progress, "an answer for every client", |p| &p.ok).await;
     server.shutdown().await;
     for c in &clients {
         let mut state = c.state();
@@ -385,6 +444,8 @@ async fn server_restart_under_load_clients_reconnect_and_resubscribe() {
         .expect("clients notice the loss")
         .unwrap();
     }
+    // Every client's load met the outage before the server comes back.
+    wait_all(&progress, "a refusal for every client", |p| &p.refused).await;
     // Same port, new engine.
     let config = ServerConfig {
         listen: addr,
@@ -401,12 +462,24 @@ async fn server_restart_under_load_clients_reconnect_and_resubscribe() {
         .expect("clients reconnect")
         .unwrap();
     }
-    for task in load {
-        // Nothing hangs: every request ended (answered or refused while down).
-        tokio::time::timeout(Duration::from_secs(20), task)
+    restarted.store(true, Ordering::SeqCst);
+    for (i, task) in load.into_iter().enumerate() {
+        // Nothing hangs: every request ended.
+        let t = tokio::time::timeout(Duration::from_secs(20), task)
             .await
             .expect("no request hangs")
             .unwrap();
+        assert!(
+            t.other.is_empty(),
+            "client {i}: unaccounted outcomes {:?}",
+            t.other
+        );
+        assert_eq!(t.sent, t.ok + t.refused, "client {i}: {t:?}");
+        assert!(t.ok > t.ok_after && t.refused > 0, "client {i}: {t:?}");
+        assert_eq!(
+            t.ok_after, 10,
+            "client {i}: OK answers after the restart: {t:?}"
+        );
     }
     // Re-subscribed: every client sees an event caused by another.
     let mut streams: Vec<_> = clients.iter().map(Client::events).collect();
@@ -445,6 +518,36 @@ async fn server_restart_under_load_clients_reconnect_and_resubscribe() {
         assert!(got.is_ok(), "a client did not re-subscribe");
     }
     server.shutdown().await;
+}
+
+/// One load task's live counts (for the test to wait on).
+#[derive(Default)]
+struct Progress {
+    ok: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+/// Wait until the counter `which` of every load task is above zero.
+async fn wait_all(progress: &[Arc<Progress>], what: &str, which: fn(&Progress) -> &AtomicUsize) {
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !progress.iter().all(|p| which(p).load(Ordering::SeqCst) > 0) {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// One load task's account of its requests.
+#[derive(Debug, Default)]
+struct Tally {
+    sent: usize,
+    ok: usize,
+    refused: usize,
+    sent_after: usize,
+    ok_after: usize,
+    other: Vec<String>,
 }
 
 /// A connection that subscribed to nothing is never dropped as a slow

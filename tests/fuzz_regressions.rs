@@ -13,8 +13,13 @@ fn replay(target: &str, check: fn(&[u8])) -> usize {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut n = 0;
     for dir in ["regressions", "seeds"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
-            continue;
+        let path = root.join(dir).join(target);
+        let entries = match std::fs::read_dir(&path) {
+            Ok(entries) => entries,
+            // A target without regressions has no such folder; its seeds
+            // must be there.
+            Err(e) if dir == "regressions" && e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("cannot read {}: {e}", path.display()),
         };
         for entry in entries.flatten() {
             let data = std::fs::read(entry.path()).expect("readable input");

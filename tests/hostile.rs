@@ -10,7 +10,7 @@ mod support;
 use roomshare::protocol::auth::auth_protocol;
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -180,14 +180,10 @@ impl Raw {
         }
     }
 
-    /// True once the server has closed the TCP connection.
-    async fn gone_within(mut self, limit: Duration) -> bool {
-        let mut sink = [0u8; 4096];
-        tokio::time::timeout(limit, async {
-            while matches!(self.tcp.read(&mut sink).await, Ok(n) if n > 0) {}
-        })
-        .await
-        .is_ok()
+    /// Read (answering nothing) until the server closes the TCP connection;
+    /// the time since `since`. Panics if it is still open after `WAIT`.
+    async fn closed_by_server(mut self, since: Instant) -> Duration {
+        tcp_closed_by_peer(&mut self.tcp, since).await
     }
 }
 
@@ -200,7 +196,7 @@ enum Answer {
     Code(i64),
     /// A Pong with the Ping's payload.
     Pong,
-    /// Close with this code, then the TCP connection is gone within 3 s.
+    /// Close with this code, then the server closes the TCP connection.
     Close(u16),
 }
 
@@ -540,10 +536,12 @@ async fn hostile_frames_get_their_documented_answers() {
             continue;
         }
         match c.answer {
+            // The server closes the TCP connection itself (the client never
+            // answers): within WAIT, not protocol.md's 3 s, which no test
+            // can hold to on a loaded machine; the server's close grace
+            // (1 s) is what keeps that bound.
             Answer::Close(_) => {
-                if !raw.gone_within(Duration::from_secs(3)).await {
-                    failures.push(format!("{}: TCP still open 3 s after the close", c.name));
-                }
+                raw.closed_by_server(Instant::now()).await;
             }
             // The connection survives and serves the next request.
             _ => still_served(&mut raw).await,
@@ -638,6 +636,8 @@ async fn hostile_handshakes_are_refused() {
         (auth_header(&raw_base64_protocol("wrong")), 16),
         (auth_header(&auth_protocol(&format!("{PASSWORD} "))), 16),
     ] {
+        // Before the handshake, so before the server starts its close grace.
+        let t0 = Instant::now();
         let mut raw = Raw::handshake(addr, &handshake_request(addr, &protocol))
             .await
             .expect("upgraded");
@@ -646,9 +646,15 @@ async fn hostile_handshakes_are_refused() {
         };
         assert!(t.starts_with(&format!(r#"{{"jsonrpc": "2.0", "method": "Auth", "id": null, "result": {{"error_code": {code}, "#)), "{t}");
         assert_eq!(raw.next().await, Seen::Close(1008), "{protocol}");
+        // Never answering the close, we see the server close the TCP
+        // connection by itself, and not before its grace for our answer ran
+        // out: it waited for the close handshake. protocol.md's "within 1 s"
+        // is not timed here (a loaded machine would make that flaky); it
+        // rests on that grace, 500 ms.
+        let gone = raw.closed_by_server(t0).await;
         assert!(
-            raw.gone_within(Duration::from_secs(1)).await,
-            "{protocol}: TCP still open"
+            gone >= AUTH_CLOSE_GRACE,
+            "{protocol}: dropped after {gone:?}, before the close grace"
         );
         still_served(&mut bystander).await;
     }
@@ -748,6 +754,12 @@ async fn rate_limit_answers_10_for_the_excess() {
     config.rate_per_sec = 1;
     config.rate_burst = 3;
     let served = serve_with(config, room_config()).await;
+    // The connection's allowance: the burst (3), plus one token per second
+    // since it opened (the limiter starts after this instant). Counted
+    // against the measured time, not assumed: on a fast machine that is the
+    // burst alone, and every answer below is exact.
+    let opened = Instant::now();
+    let allowance = || 3 + opened.elapsed().as_secs() as usize;
     let mut raw = Raw::open(served.addr).await;
     let frames: Vec<RawFrame> = (0..8).map(|_| text(CAST_CODE_QUERY)).collect();
     raw.send(&frames).await;
@@ -760,9 +772,11 @@ async fn rate_limit_answers_10_for_the_excess() {
         assert_eq!(v["id"], "still");
         codes.push(v["result"]["error_code"].as_i64().unwrap());
     }
-    // The burst passes; the excess gets 10 (a token per second may refill).
+    // The burst passes; the excess gets 10, but for a token refilled since.
     assert_eq!(&codes[..3], &[0, 0, 0], "{codes:?}");
-    assert!(codes.iter().filter(|c| **c == 10).count() >= 4, "{codes:?}");
+    assert!(codes.iter().all(|c| [0, 10].contains(c)), "{codes:?}");
+    let passed = codes.iter().filter(|c| **c == 0).count();
+    assert!(passed <= allowance(), "{codes:?}");
     // Malformed frames do not count and are still answered as such.
     raw.send(&[text("nope")]).await;
     let Seen::Text(t) = raw.next().await else {
@@ -774,19 +788,24 @@ async fn rate_limit_answers_10_for_the_excess() {
         .map(|_| text(&request("Call/Share", r#"{"action": "OpenShareGuide"}"#)))
         .collect();
     raw.send(&calls).await;
-    let mut refused = Vec::new();
+    let mut refused = 0;
     for _ in 0..5 {
         let Seen::Text(t) = raw.next().await else {
             panic!()
         };
         if t.contains(r#""error_code": 10"#) {
-            refused.push(t);
+            assert!(t.ends_with(r#""result": {"error_code": 10, "action": "OpenShareGuide", "message": "more than 1 requests per second"}}"#), "{t}");
+            refused += 1;
+        } else {
+            assert!(t.contains(r#""error_code": 0"#), "{t}");
         }
     }
-    assert!(!refused.is_empty());
-    for t in refused {
-        assert!(t.ends_with(r#""result": {"error_code": 10, "action": "OpenShareGuide", "message": "more than 1 requests per second"}}"#), "{t}");
-    }
+    // Every request beyond the allowance was refused (all 5 on a fast machine).
+    let passed = passed + 5 - refused;
+    assert!(
+        passed <= allowance(),
+        "{passed} requests passed, {refused} calls refused"
+    );
     // Other connections have their own allowance.
     let mut other = Raw::open(served.addr).await;
     still_served(&mut other).await;
@@ -825,7 +844,7 @@ async fn a_subscriber_that_stops_reading_is_dropped_and_others_served() {
     // else listens: the stalled one's session goes when it is dropped.
     let receivers = served.engine.event_receivers();
     // Keep sending until the server has given up on the stalled connection,
-    // and only then read from it: reading earlier (as `gone_within` does)
+    // and only then read from it: reading earlier (as `closed_by_server` does)
     // would unblock a write that had waited less than write_timeout, and the
     // server would rightly keep a client that reads. How many events fill
     // its socket buffers depends on the kernel (autotuned receive buffers go
@@ -846,10 +865,7 @@ async fn a_subscriber_that_stops_reading_is_dropped_and_others_served() {
     }
     // The stalled connection was dropped: reading what was buffered ends
     // in end-of-file instead of an endless stream.
-    assert!(
-        stalled.gone_within(WAIT).await,
-        "the stalled subscriber is still connected"
-    );
+    stalled.closed_by_server(Instant::now()).await;
     served.server.shutdown().await;
 }
 

@@ -31,8 +31,10 @@ fn cast_code_answer() -> String {
 // ----- authentication --------------------------------------------------------
 
 /// A refused connection: the error frame, close 1008 with the reason, and the
-/// TCP connection gone within about a second although we never answer the close.
+/// TCP connection closed by the server although we never answer the close.
 async fn assert_refused(served: &Served, protocol: Option<&str>, code: i64, reason: &str) {
+    // Before the handshake, so before the server starts its close grace.
+    let t0 = std::time::Instant::now();
     let (mut ws, response) = connect_raw(served.addr, protocol).await;
     if let Some(p) = protocol {
         // Echoed even on failure, so that browsers can read the error frame.
@@ -63,9 +65,18 @@ async fn assert_refused(served: &Served, protocol: Option<&str>, code: i64, reas
     assert_eq!(u16::from(close.code), 1008);
     assert_eq!(close.reason.as_str(), reason);
     // Do not answer the close: read the raw socket until the server drops it.
+    // Proven whatever the machine's speed: the server closes the TCP
+    // connection by itself although the client never answers the close
+    // (within WAIT, and nothing else would drop it that soon), and not
+    // before its grace for the answer had run (it waited for a close
+    // handshake instead of cutting the connection). Not proven by timing:
+    // protocol.md's "gone within 1 s"; no wall-clock bound that tight holds
+    // on a loaded machine. That bound rests on the grace (500 ms), which the
+    // lower bound shows is the timer in charge.
+    let gone = ws_tcp_closed_by_peer(ws, t0).await;
     assert!(
-        tcp_closed_within(ws, Duration::from_millis(1200)).await,
-        "TCP still open"
+        gone >= AUTH_CLOSE_GRACE,
+        "the TCP connection was dropped after {gone:?}, before the close grace ({AUTH_CLOSE_GRACE:?})"
     );
 }
 
@@ -784,21 +795,33 @@ async fn client_auth_failure_is_reported_without_a_retry_storm() {
         matches!(outcome, Err(ClientError::AuthFailed { code: 16, .. })),
         "{outcome:?}"
     );
-    // Backoff is 20 ms: ten times that without a state change or a new connection.
+    // No retry: "never" cannot be waited for, so watch for ten backoff
+    // periods (20 ms each), failing at the first sign of one. A correct
+    // client cannot fail this however slow the machine: it checks an
+    // invariant, no timing. Each request is answered by the client's task
+    // with AuthFailed (the state that waits for the user, not the retrying
+    // one, which answers NotConnected).
     let mut watch = client.state();
     watch.borrow_and_update();
-    assert!(
-        tokio::time::timeout(Duration::from_millis(200), watch.changed())
-            .await
-            .is_err(),
-        "state changed: {:?}",
-        *watch.borrow()
-    );
-    assert_eq!(
-        accepted.load(Ordering::SeqCst),
-        2,
-        "no reconnect attempts after an auth failure"
-    );
+    let window = std::time::Instant::now() + Duration::from_millis(200);
+    while std::time::Instant::now() < window {
+        let outcome = client.query(&["Share"]).await;
+        assert!(
+            matches!(outcome, Err(ClientError::AuthFailed { code: 16, .. })),
+            "{outcome:?}"
+        );
+        assert!(
+            !watch.has_changed().unwrap(),
+            "state changed: {:?}",
+            *watch.borrow()
+        );
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            2,
+            "no reconnect attempts after an auth failure"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // Only an explicit reconnect tries again.
     client.reconnect();
     watch.changed().await.unwrap();
@@ -820,10 +843,13 @@ async fn client_never_reports_connected_on_a_refused_connection() {
     let mut events = client.events();
     let mut state = client.state();
     let mut seen = vec![state.borrow_and_update().clone()];
+    // One deadline for the whole sequence: a client that keeps changing
+    // state without ever reaching AuthFailed fails instead of hanging.
+    let deadline = tokio::time::Instant::now() + WAIT;
     while !matches!(seen.last(), Some(ConnState::AuthFailed { .. })) {
-        tokio::time::timeout(WAIT, state.changed())
+        tokio::time::timeout_at(deadline, state.changed())
             .await
-            .unwrap()
+            .unwrap_or_else(|_| panic!("never AuthFailed: {seen:?}"))
             .unwrap();
         seen.push(state.borrow_and_update().clone());
     }
@@ -879,7 +905,24 @@ async fn embedded_and_remote_answer_alike() {
         ("Call/Share", json!({"action": "OpenShareGuide"})),
         ("Call/Meeting", json!({"action": "LeaveMeeting"})),
         ("Call/Meeting", json!({"action": "StartMeeting"})),
-        ("Call/Meeting", json!({"action": "StartMeeting"})),
+    ];
+    for (method, params) in steps {
+        let a = remote.request(method, params.clone()).await.unwrap();
+        let b = embedded.request(method, params.clone()).await.unwrap();
+        assert_eq!(a, b, "{method} {params}");
+    }
+    // StartMeeting is asynchronous: status 2 (joining), then 1. Both rooms
+    // are in the meeting before the second one, so both answer from the
+    // same state, with the documented code.
+    wait_for(&served.engine, |s| s.meeting_status == 1).await;
+    wait_for(&embedded_engine, |s| s.meeting_status == 1).await;
+    let again = json!({"action": "StartMeeting"});
+    let a = remote.request("Call/Meeting", again.clone()).await.unwrap();
+    let b = embedded.request("Call/Meeting", again).await.unwrap();
+    assert_eq!(a, b, "StartMeeting while in a meeting");
+    assert_eq!(a.error_code, 10001, "Already In Meeting: {a:?}");
+    assert!(a.message.contains("meeting_status 1"), "{a:?}");
+    let steps: Vec<(&str, Value)> = vec![
         ("Query", json!({"path": ["Share", "ShareGuide"]})),
         ("Subscribe", json!({"path": ["Nope"]})),
         ("Bogus", json!({})),
@@ -901,7 +944,8 @@ async fn a_client_close_is_answered_and_the_server_drops_the_connection() {
     // The server answers the close and closes the TCP connection itself.
     let (_, ending) = read_to_end(&mut ws).await;
     assert!(matches!(ending, support::Ending::Close(_)), "{ending:?}");
-    assert!(tcp_closed_within(ws, Duration::from_secs(3)).await);
+    // Closed by the server (within WAIT: generous, so load cannot fail it).
+    ws_tcp_closed_by_peer(ws, std::time::Instant::now()).await;
     served.server.shutdown().await;
 }
 

@@ -113,9 +113,18 @@ fn index_of(engine: &EngineHandle, id: &str) -> Option<u32> {
         .and_then(|s| s.select_index)
 }
 
+/// How a remote participant comes to share in the scenario.
+#[derive(Clone, Copy, PartialEq)]
+enum RemoteShare {
+    /// The console's room-simulator panel (shown for an embedded engine).
+    SimulatorPanel,
+    /// The room itself (a remote room's console has no simulator panel).
+    Room,
+}
+
 /// The interactions every mode must support. `engine` is the room the
 /// console drives (embedded, or behind the server).
-fn scenario(h: &mut Harness<'_, ConsoleApp>, engine: &EngineHandle) {
+fn scenario(h: &mut Harness<'_, ConsoleApp>, engine: &EngineHandle, remote_share: RemoteShare) {
     // Connected, the source wall is built.
     step_until(h, "the Terminal tile", T, |h| has_label(h, "Terminal"));
     step_until(h, "connected", T, |h| has_label(h, "Connected"));
@@ -152,12 +161,32 @@ fn scenario(h: &mut Harness<'_, ConsoleApp>, engine: &EngineHandle) {
     });
 
     // A remote participant shares: the card shows the nickname.
-    if has_label(h, "Starts sharing") {
-        click_label(h, "Starts sharing");
-        step_until(h, "张伟 on the share card", T, |h| {
-            h.query_all_by_label("张伟").count() >= 1 && has_label(h, "Participant")
-        });
+    assert!(!has_label(h, "张伟") && !has_label(h, "Participant"));
+    match remote_share {
+        RemoteShare::SimulatorPanel => click_label(h, "Starts sharing"),
+        RemoteShare::Room => {
+            assert!(
+                !has_label(h, "Starts sharing"),
+                "the simulator panel is for the embedded engine only"
+            );
+            let r = tokio::runtime::Handle::current()
+                .block_on(engine.request(roomshare::protocol::Request::new(
+                    Some(roomshare::protocol::Id::string("sim")),
+                    "Call/RoomShare",
+                    serde_json::json!({"action": "SimulateRemoteShare", "action_params":
+                        {"nickname": "张伟", "role_type": 3, "instance_id": 2}}),
+                )))
+                .expect("engine alive");
+            assert_eq!(r.error_code, 0, "{r:?}");
+        }
     }
+    step_until(h, "张伟 on the share card", T, |h| {
+        has_label(h, "张伟") && has_label(h, "Participant")
+    });
+    assert!(
+        engine.snapshot().borrow().is_sharing && own_share(engine).is_none(),
+        "a remote participant shares"
+    );
 
     // Keyboard: arrows move the focus (it is on the last clicked tile,
     // Terminal), Enter shares the focused tile, Escape stops.
@@ -194,7 +223,7 @@ fn embedded_engine() {
     );
     let link = Link::start(target, rt.handle(), Arc::new(|| {}));
     let mut h = harness_for(Arc::new(link));
-    scenario(&mut h, &engine);
+    scenario(&mut h, &engine, RemoteShare::SimulatorPanel);
 }
 
 #[test]
@@ -214,7 +243,7 @@ fn remote_over_loopback_with_server_restart() {
     let link = Link::start(Target::remote(&url, None), rt.handle(), Arc::new(|| {}));
     let mut h = harness_for(Arc::new(link));
     step_until(&mut h, "the URL in the header", T, |h| has_label(h, &url));
-    scenario(&mut h, &engine);
+    scenario(&mut h, &engine, RemoteShare::Room);
 
     // The server goes away: the header says so and counts down…
     rt.block_on(server.shutdown());

@@ -33,8 +33,8 @@ const IO_BUFFER: usize = 4 << 10;
 const MAX_WRITE_BUFFER: usize = 2 << 20;
 
 /// How long a refused client has to answer the close before the TCP
-/// connection is dropped.
-const AUTH_CLOSE_GRACE: Duration = Duration::from_millis(500);
+/// connection is dropped: half of the 1 s protocol.md §1 allows.
+pub const AUTH_CLOSE_GRACE: Duration = Duration::from_millis(500);
 
 /// How long a peer has to finish a close (or read an HTTP refusal) before
 /// the TCP connection is dropped whatever it does.

@@ -8,6 +8,7 @@
 mod connection;
 mod handshake;
 
+pub use connection::AUTH_CLOSE_GRACE;
 pub use handshake::MAX_REQUEST_HEAD;
 
 use crate::engine::{EngineHandle, Session};

@@ -131,6 +131,8 @@ pub struct ConsoleApp {
     pub frames: u64,
     /// `ws://…` when this console also serves its engine (`--listen`).
     pub serving: Option<String>,
+    /// The (tile count, window focused) last logged as "ready" (tests wait for it).
+    ready_logged: Option<(usize, bool)>,
 }
 
 impl ConsoleApp {
@@ -163,6 +165,7 @@ impl ConsoleApp {
             preview: textures::PreviewTexture::default(),
             frames: 0,
             serving: None,
+            ready_logged: None,
         }
     }
 
@@ -306,6 +309,7 @@ impl ConsoleApp {
 
     /// This frame's keys: Escape stops, the rest moves on the wall.
     fn keyboard(&mut self, ctx: &egui::Context, tiles: &[wall::Tile]) -> Vec<Intent> {
+        self.log_ready(ctx, tiles.len());
         let (keys, escape) = self.keys(ctx);
         let mut out = Vec::new();
         if escape {
@@ -313,6 +317,16 @@ impl ConsoleApp {
         }
         self.wall.keys(keys, tiles, &mut out);
         out
+    }
+
+    /// Say when the console is ready for keys (its tiles are there and the
+    /// window has the keyboard): end-to-end tests wait for this line.
+    fn log_ready(&mut self, ctx: &egui::Context, tiles: usize) {
+        let ready = (tiles, ctx.input(|i| i.focused));
+        if self.ready_logged != Some(ready) {
+            self.ready_logged = Some(ready);
+            tracing::info!(target: "roomshare::ui", "ready: {} tiles, window focused: {}", ready.0, ready.1);
+        }
     }
 
     /// Toolbar, header, share card, traffic, and the wall in the middle.

@@ -60,10 +60,22 @@ impl XServer {
                 .stderr(Stdio::null())
                 .spawn()
                 .map_err(|e| format!("cannot start Xvfb (apt-get install xvfb): {e}"))?;
+            // Up means *our* Xvfb serves the display: another process that
+            // won the race for this number answers connections too, but its
+            // pid is the one in the lock file.
+            let ours = xvfb.id();
+            let lock = format!("/tmp/.X{n}-lock");
+            let owner = || {
+                std::fs::read_to_string(&lock)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u32>().ok())
+            };
             let up = wait_for(Duration::from_secs(10), || {
-                x11rb::connect(Some(&display)).is_ok() || xvfb.try_wait().ok().flatten().is_some()
+                (owner() == Some(ours) && x11rb::connect(Some(&display)).is_ok())
+                    || xvfb.try_wait().ok().flatten().is_some()
+                    || owner().is_some_and(|p| p != ours)
             });
-            if !up || xvfb.try_wait().ok().flatten().is_some() {
+            if !up || xvfb.try_wait().ok().flatten().is_some() || owner() != Some(ours) {
                 // Lost a race for this display number: try another.
                 let _ = xvfb.kill();
                 let _ = xvfb.wait();
@@ -109,12 +121,31 @@ impl XServer {
 impl Drop for XServer {
     fn drop(&mut self) {
         if let Some(mut wm) = self.wm.take() {
-            let _ = wm.kill();
-            let _ = wm.wait();
+            stop(&mut wm);
         }
-        let _ = self.xvfb.kill();
-        let _ = self.xvfb.wait();
+        stop(&mut self.xvfb);
     }
+}
+
+/// End a child we started, by its pid: SIGTERM first, so that Xvfb removes
+/// its socket and lock file (after SIGKILL they stay in /tmp and later runs
+/// skip those display numbers), SIGKILL if it has not exited after 5 s.
+fn stop(child: &mut Child) {
+    if matches!(child.try_wait(), Ok(None)) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if !matches!(child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 pub fn intern(conn: &RustConnection, name: &str) -> u32 {
@@ -248,6 +279,29 @@ impl XClient {
     pub fn destroy(&self, win: u32) {
         let _ = self.conn.destroy_window(win);
         let _ = self.conn.flush();
+    }
+
+    /// Wait until the WM manages every window of `wins` (in its client
+    /// list), asking again to map the missing ones once a second: openbox
+    /// can lose map requests sent while it starts. Panics after `timeout`.
+    pub fn wait_managed(&self, wins: &[u32], timeout: Duration) {
+        let t0 = Instant::now();
+        let mut last_remap = Instant::now();
+        while !wins.iter().all(|w| self.client_list().contains(w)) {
+            if last_remap.elapsed() > Duration::from_secs(1) {
+                let list = self.client_list();
+                let missing: Vec<u32> =
+                    wins.iter().copied().filter(|w| !list.contains(w)).collect();
+                self.remap(&missing);
+                last_remap = Instant::now();
+            }
+            assert!(
+                t0.elapsed() < timeout,
+                "the window manager did not manage the windows {wins:?}: client list {:?}",
+                self.client_list()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The WM's client list (bottom to top), to wait for windows to be managed.
