@@ -80,6 +80,76 @@ pub fn display_usable() -> bool {
     xcap::Monitor::all().is_ok_and(|m| !m.is_empty())
 }
 
+/// The desktop (the primary monitor) and every monitor.
+fn monitor_sources() -> Result<Vec<SourceInfo>, CaptureError> {
+    let monitors = xcap::Monitor::all().map_err(failed)?;
+    let primary = monitors
+        .iter()
+        .position(|m| m.is_primary().unwrap_or(false))
+        .unwrap_or(0);
+    let mut out = Vec::with_capacity(monitors.len() + 1);
+    for (i, m) in monitors.iter().enumerate() {
+        let name = m.name().unwrap_or_else(|_| format!("monitor-{i}"));
+        let (width, height) = (m.width().unwrap_or(0), m.height().unwrap_or(0));
+        let source = |id: String, kind, title: String, app: String| SourceInfo {
+            id,
+            kind,
+            select_index: None,
+            device_id: None,
+            title,
+            app,
+            width,
+            height,
+        };
+        if i == primary {
+            out.push(source(
+                DESKTOP_ID.into(),
+                SourceKind::Desktop,
+                "Desktop".into(),
+                name.clone(),
+            ));
+        }
+        let title = m
+            .friendly_name()
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| name.clone());
+        let id = format!("{MONITOR_PREFIX}{name}");
+        out.push(source(
+            id,
+            SourceKind::CaptureDevice,
+            title,
+            "monitor".into(),
+        ));
+    }
+    Ok(out)
+}
+
+impl XcapBackend {
+    /// A listed window, unless it is minimised, tiny, ours, or vanished
+    /// while being read.
+    fn window_source(&self, w: &xcap::Window) -> Option<SourceInfo> {
+        let raw = w.id().ok()?;
+        if w.is_minimized().unwrap_or(false) || w.pid().ok() == Some(self.own_pid) {
+            return None;
+        }
+        let (width, height) = (w.width().unwrap_or(0), w.height().unwrap_or(0));
+        if width < MIN_WINDOW_SIDE || height < MIN_WINDOW_SIDE {
+            return None;
+        }
+        Some(SourceInfo {
+            id: XcapBackend::window_id(raw),
+            kind: SourceKind::Window,
+            select_index: None,
+            device_id: None,
+            title: w.title().unwrap_or_default(),
+            app: w.app_name().unwrap_or_default(),
+            width,
+            height,
+        })
+    }
+}
+
 impl Backend for XcapBackend {
     fn name(&self) -> &'static str {
         if cfg!(all(target_os = "linux", not(target_env = "ohos"))) {
@@ -90,72 +160,13 @@ impl Backend for XcapBackend {
     }
 
     fn list(&mut self) -> Result<Vec<SourceInfo>, CaptureError> {
-        let monitors = xcap::Monitor::all().map_err(failed)?;
-        let mut out = Vec::with_capacity(monitors.len() + 16);
-        let primary = monitors
-            .iter()
-            .position(|m| m.is_primary().unwrap_or(false))
-            .unwrap_or(0);
-        for (i, m) in monitors.iter().enumerate() {
-            let name = m.name().unwrap_or_else(|_| format!("monitor-{i}"));
-            let (width, height) = (m.width().unwrap_or(0), m.height().unwrap_or(0));
-            if i == primary {
-                out.push(SourceInfo {
-                    id: DESKTOP_ID.into(),
-                    kind: SourceKind::Desktop,
-                    select_index: None,
-                    device_id: None,
-                    title: "Desktop".into(),
-                    app: name.clone(),
-                    width,
-                    height,
-                });
-            }
-            let title = m
-                .friendly_name()
-                .ok()
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| name.clone());
-            out.push(SourceInfo {
-                id: format!("{MONITOR_PREFIX}{name}"),
-                kind: SourceKind::CaptureDevice,
-                select_index: None,
-                device_id: None,
-                title,
-                app: "monitor".into(),
-                width,
-                height,
-            });
-        }
+        let mut out = monitor_sources()?;
         // Windows: a failure here (no EWMH window manager) still leaves the
         // desktop and monitors usable.
         match xcap::Window::all() {
             Ok(windows) => {
                 self.last_window_error = None;
-                for w in windows {
-                    // A window that vanishes while being read is just skipped.
-                    let Ok(raw) = w.id() else { continue };
-                    if w.is_minimized().unwrap_or(false) {
-                        continue;
-                    }
-                    let (width, height) = (w.width().unwrap_or(0), w.height().unwrap_or(0));
-                    if width < MIN_WINDOW_SIDE || height < MIN_WINDOW_SIDE {
-                        continue;
-                    }
-                    if w.pid().ok() == Some(self.own_pid) {
-                        continue;
-                    }
-                    out.push(SourceInfo {
-                        id: XcapBackend::window_id(raw),
-                        kind: SourceKind::Window,
-                        select_index: None,
-                        device_id: None,
-                        title: w.title().unwrap_or_default(),
-                        app: w.app_name().unwrap_or_default(),
-                        width,
-                        height,
-                    });
-                }
+                out.extend(windows.iter().filter_map(|w| self.window_source(w)));
             }
             Err(e) => {
                 let e = e.to_string();

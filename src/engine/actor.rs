@@ -37,6 +37,61 @@ enum Msg {
     Deferred(Deferred),
 }
 
+/// The task that owns the room: applies one message at a time.
+struct Owner {
+    room: Room,
+    events: broadcast::Sender<Arc<EventFrame>>,
+    snapshot: watch::Sender<Arc<RoomSnapshot>>,
+    weak: mpsc::WeakSender<Msg>,
+}
+
+impl Owner {
+    async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+        while let Some(msg) = rx.recv().await {
+            let (step, reply) = match msg {
+                Msg::Request(req, reply) => (self.room.handle(&req, unix_now()), Some(reply)),
+                Msg::SetSources(list) => (self.room.set_sources(list), None),
+                Msg::ShareFailed { source_id, reason } => {
+                    (self.room.share_failed(&source_id, &reason), None)
+                }
+                Msg::Deferred(d) => (self.room.complete(&d), None),
+            };
+            self.publish(step, reply);
+        }
+    }
+
+    /// Events, then the snapshot, then the answer: whoever sees the
+    /// snapshot change can already receive the events, and whoever gets the
+    /// answer sees the new snapshot. The caller's own connection still
+    /// writes its response before these events (protocol.md §4): a session
+    /// reads events only after it has written the answer to the request it
+    /// was handling.
+    fn publish(&self, step: Step, reply: Option<oneshot::Sender<RpcResult>>) {
+        let changed = !step.events.is_empty();
+        for event in step.events {
+            let text = event.to_frame();
+            tracing::debug!(target: "roomshare::engine", "{text}");
+            // No receivers is fine: nobody is listening.
+            let _ = self.events.send(Arc::new(EventFrame { event, text }));
+        }
+        if changed {
+            self.snapshot.send_replace(snapshot_of(&self.room));
+        }
+        if let (Some(reply), Some(result)) = (reply, step.result) {
+            let _ = reply.send(result);
+        }
+        for (delay, d) in step.deferred {
+            let weak = self.weak.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                if let Some(tx) = weak.upgrade() {
+                    let _ = tx.send(Msg::Deferred(d)).await;
+                }
+            });
+        }
+    }
+}
+
 /// A handle on a running engine. Cheap to clone.
 #[derive(Clone)]
 pub struct EngineHandle {
@@ -70,9 +125,9 @@ impl EngineHandle {
     /// Start an engine on the current tokio runtime.
     pub fn spawn(config: RoomConfig) -> EngineHandle {
         let room = Room::new(config);
-        let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+        let (tx, rx) = mpsc::channel::<Msg>(1024);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        let (snap_tx, snapshot) = watch::channel(snapshot_of(&room));
+        let (snapshot_tx, snapshot) = watch::channel(snapshot_of(&room));
         let handle = EngineHandle {
             tx: tx.clone(),
             events: events.clone(),
@@ -80,53 +135,13 @@ impl EngineHandle {
         };
         // The task holds only a weak sender for deferred work, so it ends
         // when every handle is dropped.
-        let weak = tx.downgrade();
-        tokio::spawn(async move {
-            let mut room = room;
-            while let Some(msg) = rx.recv().await {
-                let (step, reply) = match msg {
-                    Msg::Request(req, reply) => (room.handle(&req, unix_now()), Some(reply)),
-                    Msg::SetSources(list) => (room.set_sources(list), None),
-                    Msg::ShareFailed { source_id, reason } => {
-                        (room.share_failed(&source_id, &reason), None)
-                    }
-                    Msg::Deferred(d) => (room.complete(&d), None),
-                };
-                let Step {
-                    result,
-                    events: new_events,
-                    deferred,
-                } = step;
-                let changed = !new_events.is_empty();
-                // Events, then the snapshot, then the answer: whoever sees
-                // the snapshot change can already receive the events, and
-                // whoever gets the answer sees the new snapshot. The caller's
-                // own connection still writes its response before these
-                // events (protocol.md §4): a session reads events only after
-                // it has written the answer to the request it was handling.
-                for event in new_events {
-                    let text = event.to_frame();
-                    tracing::debug!(target: "roomshare::engine", "{text}");
-                    // No receivers is fine: nobody is listening.
-                    let _ = events.send(Arc::new(EventFrame { event, text }));
-                }
-                if changed {
-                    snap_tx.send_replace(snapshot_of(&room));
-                }
-                if let (Some(reply), Some(result)) = (reply, result) {
-                    let _ = reply.send(result);
-                }
-                for (delay, d) in deferred {
-                    let weak = weak.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(delay).await;
-                        if let Some(tx) = weak.upgrade() {
-                            let _ = tx.send(Msg::Deferred(d)).await;
-                        }
-                    });
-                }
-            }
-        });
+        let owner = Owner {
+            room,
+            events,
+            snapshot: snapshot_tx,
+            weak: tx.downgrade(),
+        };
+        tokio::spawn(owner.run(rx));
         handle
     }
 
