@@ -17,6 +17,8 @@ pub mod cli;
 pub mod synthetic;
 pub mod thumb;
 mod workers;
+#[cfg(all(target_os = "linux", not(target_env = "ohos")))]
+pub mod x11;
 pub mod xcap_backend;
 
 use crate::engine::{EngineHandle, Thumbnail, ThumbnailProvider};
