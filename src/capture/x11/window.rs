@@ -14,8 +14,10 @@
 //!   this costs no round trip) and can never read a stale one;
 //! - naming fails (BadMatch) for an unmapped, e.g. minimised, window: we
 //!   look at the map state in the same round trip and say so;
-//! - the window can vanish at any point: any Window/Drawable/Pixmap error is
-//!   `Gone`, and its redirect bookkeeping is dropped;
+//! - the window can vanish at any point: a Window/Drawable/Pixmap error is
+//!   `Gone` once a last look confirms the client window no longer exists
+//!   (a replaced frame is not a closed window), and its redirect
+//!   bookkeeping is dropped;
 //! - redirects are released when the window leaves the list and when the
 //!   backend drops (the server also drops them when we disconnect).
 
@@ -23,6 +25,7 @@ use super::grab::Rect;
 use super::{X11Backend, XFail};
 use image::RgbaImage;
 use x11rb::connection::RequestConnection;
+use x11rb::errors::ReplyError;
 use x11rb::protocol::composite::{self, ConnectionExt as _, Redirect};
 use x11rb::protocol::xproto::{ConnectionExt as _, MapState, Window};
 use x11rb::rust_connection::RustConnection;
@@ -46,14 +49,32 @@ pub(super) fn composite_usable(conn: &RustConnection) -> bool {
 impl X11Backend {
     /// The client area of window `client`, covered or off-screen parts included.
     pub(super) fn capture_window(&mut self, client: Window) -> Result<RgbaImage, XFail> {
-        if !self.composite {
-            return self.capture_window_on_screen(client);
+        let result = if self.composite {
+            self.grab_through_frame(client)
+        } else {
+            self.capture_window_on_screen(client)
+        };
+        if !matches!(result, Err(XFail::Gone)) {
+            return result;
         }
-        let result = self.grab_through_frame(client);
-        if matches!(result, Err(XFail::Gone)) {
-            self.forget_redirect(client);
+        self.forget_redirect(client);
+        // A frame or pixmap error while the client still exists (its frame
+        // was replaced mid-grab) must not end a share: only a vanished
+        // client window is `Gone`.
+        if self.window_exists(client)? {
+            return Err(XFail::Failed(format!(
+                "window {client:#x} changed while being read"
+            )));
         }
-        result
+        Err(XFail::Gone)
+    }
+
+    fn window_exists(&self, win: Window) -> Result<bool, XFail> {
+        match self.conn.get_window_attributes(win)?.reply() {
+            Ok(_) => Ok(true),
+            Err(ReplyError::X11Error(_)) => Ok(false),
+            Err(ReplyError::ConnectionError(e)) => Err(e.into()),
+        }
     }
 
     fn grab_through_frame(&mut self, client: Window) -> Result<RgbaImage, XFail> {
