@@ -21,6 +21,8 @@ mod share;
 pub mod synthetic;
 mod thumbnails;
 mod workers;
+#[cfg(all(target_os = "linux", not(target_env = "ohos")))]
+pub mod x11;
 pub mod xcap_backend;
 
 use crate::engine::EngineHandle;

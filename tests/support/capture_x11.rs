@@ -346,3 +346,185 @@ pub fn thread_names() -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+// ---- Helpers for the native X11 backend tests (tests/x11_backend.rs). ----
+
+/// The colour of the [`XClient::pattern_window`] picture at `(x, y)`: every
+/// channel different, so a channel swap or an offset shows.
+pub fn pattern_rgb(x: u32, y: u32) -> [u8; 3] {
+    [(x * 7) as u8, (y * 5) as u8, ((x + 2 * y) * 3) as u8]
+}
+
+/// Fraction of the pixels of an RGBA picture within `tol` of `rgb`.
+pub fn share_of(rgba: &[u8], rgb: [u8; 3], tol: u8) -> f64 {
+    let n = rgba.len() / 4;
+    let hits = rgba
+        .chunks_exact(4)
+        .filter(|p| close([p[0], p[1], p[2]], rgb, tol))
+        .count();
+    if n == 0 { 0.0 } else { hits as f64 / n as f64 }
+}
+
+impl XClient {
+    /// A round trip: every request sent so far on this connection has been
+    /// processed by the server when this returns.
+    pub fn sync(&self) {
+        let _ = self
+            .conn
+            .get_input_focus()
+            .ok()
+            .and_then(|c| c.reply().ok());
+    }
+
+    /// An unmanaged (override-redirect) solid window at exactly this place,
+    /// with no frame: the WM never moves or decorates it.
+    pub fn override_window(&self, rgb: [u8; 3], x: i16, y: i16, width: u16, height: u16) -> u32 {
+        let c = &self.conn;
+        let win = c.generate_id().expect("xid");
+        let [r, g, b] = rgb;
+        let pixel = u32::from(r) << 16 | u32::from(g) << 8 | u32::from(b);
+        c.create_window(
+            x11rb::COPY_DEPTH_FROM_PARENT,
+            win,
+            self.root,
+            x,
+            y,
+            width,
+            height,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            0,
+            &CreateWindowAux::new()
+                .background_pixel(pixel)
+                .override_redirect(1),
+        )
+        .expect("create_window");
+        c.map_window(win).expect("map");
+        c.flush().expect("flush");
+        win
+    }
+
+    /// Like [`XClient::window`], but painted (by the server, from a
+    /// background pixmap) with [`pattern_rgb`] instead of a solid colour.
+    pub fn pattern_window(&self, spec: &WindowSpec) -> u32 {
+        let win = self.window(spec);
+        let pixmap = self.pattern_pixmap(spec.width, spec.height);
+        let aux =
+            x11rb::protocol::xproto::ChangeWindowAttributesAux::new().background_pixmap(pixmap);
+        self.conn
+            .change_window_attributes(win, &aux)
+            .expect("background_pixmap");
+        let _ = self.conn.free_pixmap(pixmap);
+        // Repaint now if it is already mapped; otherwise the map paints it.
+        let _ = self.conn.clear_area(false, win, 0, 0, 0, 0);
+        self.conn.flush().expect("flush");
+        win
+    }
+
+    fn pattern_pixmap(&self, width: u16, height: u16) -> u32 {
+        let c = &self.conn;
+        let depth = c.setup().roots[0].root_depth;
+        let pixmap = c.generate_id().expect("xid");
+        c.create_pixmap(depth, pixmap, self.root, width, height)
+            .expect("create_pixmap");
+        let gc = c.generate_id().expect("xid");
+        c.create_gc(gc, pixmap, &x11rb::protocol::xproto::CreateGCAux::new())
+            .expect("create_gc");
+        // Z-pixmap, 32 bits per pixel, LSBFirst (Xvfb on x86): B, G, R, X.
+        let rows_per_chunk = (60_000 / (usize::from(width) * 4)).max(1);
+        for y0 in (0..usize::from(height)).step_by(rows_per_chunk) {
+            let rows = rows_per_chunk.min(usize::from(height) - y0);
+            let mut data = Vec::with_capacity(rows * usize::from(width) * 4);
+            for y in y0..y0 + rows {
+                for x in 0..usize::from(width) {
+                    let [r, g, b] = pattern_rgb(x as u32, y as u32);
+                    data.extend_from_slice(&[b, g, r, 0]);
+                }
+            }
+            c.put_image(
+                x11rb::protocol::xproto::ImageFormat::Z_PIXMAP,
+                pixmap,
+                gc,
+                width,
+                rows as u16,
+                0,
+                y0 as i16,
+                0,
+                depth,
+                &data,
+            )
+            .expect("put_image");
+        }
+        let _ = c.free_gc(gc);
+        pixmap
+    }
+
+    /// Ask the WM to minimise a window (ICCCM `WM_CHANGE_STATE` IconicState).
+    pub fn iconify(&self, win: u32) {
+        let atom = intern(&self.conn, "WM_CHANGE_STATE");
+        let event =
+            x11rb::protocol::xproto::ClientMessageEvent::new(32, win, atom, [3u32, 0, 0, 0, 0]);
+        let _ = self.conn.send_event(
+            false,
+            self.root,
+            EventMask::SUBSTRUCTURE_REDIRECT | EventMask::SUBSTRUCTURE_NOTIFY,
+            event,
+        );
+        let _ = self.conn.flush();
+    }
+
+    /// Map a window again (the WM restores a minimised one on map).
+    pub fn deiconify(&self, win: u32) {
+        let _ = self.conn.map_window(win);
+        let _ = self.conn.flush();
+    }
+
+    /// Ask for a new position and size of a (managed) window.
+    pub fn move_resize(&self, win: u32, x: i32, y: i32, width: u32, height: u32) {
+        let aux = x11rb::protocol::xproto::ConfigureWindowAux::new()
+            .x(x)
+            .y(y)
+            .width(width)
+            .height(height);
+        let _ = self.conn.configure_window(win, &aux);
+        let _ = self.conn.flush();
+    }
+
+    /// Whether a window is viewable (mapped, and all its ancestors too).
+    pub fn viewable(&self, win: u32) -> bool {
+        self.conn
+            .get_window_attributes(win)
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .is_some_and(|a| a.map_state == x11rb::protocol::xproto::MapState::VIEWABLE)
+    }
+
+    /// A window's top-left corner (inside its border) on the root.
+    pub fn root_origin(&self, win: u32) -> Option<(i32, i32)> {
+        self.conn
+            .translate_coordinates(win, self.root, 0, 0)
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .map(|r| (i32::from(r.dst_x), i32::from(r.dst_y)))
+    }
+
+    /// The colour on screen at a root position (core GetImage of one pixel).
+    pub fn root_pixel(&self, x: i16, y: i16) -> Option<[u8; 3]> {
+        let reply = self
+            .conn
+            .get_image(
+                x11rb::protocol::xproto::ImageFormat::Z_PIXMAP,
+                self.root,
+                x,
+                y,
+                1,
+                1,
+                !0,
+            )
+            .ok()?
+            .reply()
+            .ok()?;
+        let p = reply.data.get(..4)?;
+        Some([p[2], p[1], p[0]])
+    }
+}
