@@ -14,6 +14,7 @@
 //! slow full-resolution share capture never holds up the catalog.
 
 pub mod cli;
+pub mod devices;
 pub mod synthetic;
 pub mod thumb;
 mod workers;
