@@ -104,6 +104,21 @@ impl CaptureDevices {
         }
     }
 
+    /// This platform's devices (V4L2 on Linux); None where roomshare has no
+    /// capture-device support.
+    pub fn platform() -> Option<CaptureDevices> {
+        #[cfg(target_os = "linux")]
+        {
+            Some(CaptureDevices::new(
+                Box::new(super::v4l2::V4l2System::new()),
+            ))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
     /// The devices present now, as sources. Re-reads the system on every
     /// call, so a catalog calling it once a second sees a device within a
     /// second of it appearing or vanishing. A device that is busy or offers

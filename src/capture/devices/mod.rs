@@ -4,7 +4,7 @@
 //! The layer is split so that everything but the kernel calls is
 //! platform-neutral and testable without a device:
 //! - [`DeviceSystem`] / [`DeviceStream`]: the two traits a platform
-//!   implements (tests use a fake that replays
+//!   implements (V4L2 on Linux: [`v4l2`]; tests use a fake that replays
 //!   recorded frames);
 //! - [`format`]: fourcc codes, offered sizes and the format choice rule;
 //! - [`decode`]: raw frames (MJPEG, YUYV) to RGBA;
@@ -16,6 +16,8 @@ pub mod decode;
 pub mod format;
 mod mjpeg;
 pub mod node;
+#[cfg(target_os = "linux")]
+pub mod v4l2;
 
 pub use catalog::{CaptureDevices, DEVICE_ID_PREFIX, DevicePolicy};
 pub use decode::decode_frame;
