@@ -120,12 +120,43 @@ pub fn yuyv_to_rgba(
         )));
     }
     let mut out = vec![0u8; w * h * 4];
-    for (y, dst) in out.chunks_exact_mut(w * 4).enumerate() {
-        let src = &data[y * stride..y * stride + row_bytes];
-        yuyv_row(src, dst);
-    }
+    yuyv_rows(data, stride, row_bytes, &mut out, w);
     RgbaImage::from_raw(width, height, out)
         .ok_or_else(|| DeviceError::Corrupt("YUYV frame size overflows".into()))
+}
+
+/// Convert every row (`out` holds rows of `w` RGBA pixels), with the loop
+/// compiled for AVX2 when the CPU has it.
+///
+/// The row loop below is plain integer code; whether it vectorises depends
+/// on the instruction set. x86-64's baseline (SSE2) lacks a 32-bit vector
+/// multiply (`pmulld` is SSE4.1), so there LLVM leaves it scalar (~4 ms per
+/// 1080p frame on the dev machine); built for AVX2 the same source becomes
+/// 8-lane code (~0.9 ms). So it is compiled twice and picked at run time
+/// (a cached flag check per frame). Other targets use the one build
+/// (aarch64's NEON has the 32-bit multiply; not measured there).
+fn yuyv_rows(data: &[u8], stride: usize, row_bytes: usize, out: &mut [u8], w: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { yuyv_rows_avx2(data, stride, row_bytes, out, w) };
+        return;
+    }
+    yuyv_rows_portable(data, stride, row_bytes, out, w);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn yuyv_rows_avx2(data: &[u8], stride: usize, row_bytes: usize, out: &mut [u8], w: usize) {
+    // The portable body, inlined here and so compiled with AVX2.
+    yuyv_rows_portable(data, stride, row_bytes, out, w);
+}
+
+#[inline(always)]
+fn yuyv_rows_portable(data: &[u8], stride: usize, row_bytes: usize, out: &mut [u8], w: usize) {
+    for (y, dst) in out.chunks_exact_mut(w * 4).enumerate() {
+        yuyv_row(&data[y * stride..y * stride + row_bytes], dst);
+    }
 }
 
 /// One row: 4 source bytes (Y0 U Y1 V) to 2 RGBA pixels.
@@ -136,6 +167,7 @@ pub fn yuyv_to_rgba(
 /// 256 and rounded (298, 409, 100, 208, 516). Off by at most 1 from the
 /// float result. Everything is inline arithmetic on fixed-size chunks so
 /// the compiler can vectorise the loop.
+#[inline(always)]
 fn yuyv_row(src: &[u8], dst: &mut [u8]) {
     let mut src_pairs = src.chunks_exact(4);
     let mut dst_pairs = dst.chunks_exact_mut(8);
@@ -163,5 +195,27 @@ fn yuyv_row(src: &[u8], dst: &mut [u8]) {
         rest[1] = ((y0 - 100 * u - 208 * v) >> 8).clamp(0, 255) as u8;
         rest[2] = ((y0 + 516 * u) >> 8).clamp(0, 255) as u8;
         rest[3] = 255;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The AVX2 build and the portable one give the same bytes (on a CPU
+    /// without AVX2 both calls take the portable path).
+    #[test]
+    fn dispatched_rows_equal_portable_rows() {
+        // Every Y, U and V value, in a 255-pixel-wide frame (odd width).
+        let (w, h) = (255usize, 256usize);
+        let row_bytes = w.div_ceil(2) * 4;
+        let data: Vec<u8> = (0..row_bytes * h)
+            .map(|i| (i * 37 + i / row_bytes * 11) as u8)
+            .collect();
+        let mut a = vec![0u8; w * h * 4];
+        let mut b = vec![0u8; w * h * 4];
+        yuyv_rows(&data, row_bytes, row_bytes, &mut a, w);
+        yuyv_rows_portable(&data, row_bytes, row_bytes, &mut b, w);
+        assert!(a == b);
     }
 }
