@@ -77,7 +77,8 @@ struct Inner {
 /// session. Cheap to clone; clones share the devices and their streams.
 ///
 /// Locks: `state` is never held while waiting for a frame or taking another
-/// lock; a held slot may take `system` (to reopen), never the reverse.
+/// lock; a held slot's lock is taken before `system` or `state`, never
+/// after them, so the three cannot deadlock.
 #[derive(Clone)]
 pub struct CaptureDevices {
     inner: Arc<Inner>,
@@ -127,15 +128,21 @@ impl CaptureDevices {
     pub fn list(&self) -> Result<Vec<SourceInfo>, DeviceError> {
         let devices = lock(&self.inner.system).list()?;
         let sources = devices.iter().map(source_info).collect();
+        let present = |id: &String| devices.iter().any(|d| &d.device_id == id);
         let mut state = lock(&self.inner.state);
-        // Vanished devices: forget their failures, close their streams.
-        state
-            .failures
-            .retain(|id, _| devices.iter().any(|d| &d.device_id == id));
-        state
+        // Vanished devices: forget their failures and their held streams
+        // (closed after the lock is released: stopping a stream is ioctls).
+        state.failures.retain(|id, _| present(id));
+        let gone: Vec<String> = state
             .held
-            .retain(|id, _| devices.iter().any(|d| &d.device_id == id));
+            .keys()
+            .filter(|id| !present(id))
+            .cloned()
+            .collect();
+        let closed: Vec<HeldSlot> = gone.iter().filter_map(|id| state.held.remove(id)).collect();
         state.devices = devices;
+        drop(state);
+        drop(closed);
         Ok(sources)
     }
 
