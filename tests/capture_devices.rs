@@ -942,7 +942,10 @@ mod v4l2_pure {
                 height: 1080
             }
         );
+    }
 
+    #[test]
+    fn stepwise_and_unsupported_v4l_descriptions() {
         let range = size(FrameSizeEnum::Stepwise(Stepwise {
             min_width: 64,
             max_width: 1280,
@@ -957,7 +960,6 @@ mod v4l2_pure {
             (got.fourcc, got.width, got.height),
             (FourCc::YUYV, 1280, 720)
         );
-
         let err = choose_format(&[format_info(&desc(b"H264", "H.264"), &[])]).unwrap_err();
         assert_eq!(
             err,
