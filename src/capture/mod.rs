@@ -16,6 +16,7 @@
 //! produce are the picture types of [`crate::media`].
 
 mod catalog;
+pub mod devices;
 pub mod scale;
 mod share;
 pub mod synthetic;

@@ -1,0 +1,295 @@
+//! [`CaptureDevices`]: a [`DeviceSystem`] as the capture layer uses it.
+//!
+//! Streams are **not** kept open for thumbnails. [`CaptureDevices::capture`]
+//! opens the device, grabs one picture and closes it again, because a V4L2
+//! device has one streaming owner at a time: a stream we kept open for a
+//! tile would make the device "busy" for everyone else — Rooms itself when
+//! it is told to share that device (`share_type` 1), or the room's video
+//! call if the device is its camera. The cost is ~0.1–1 s per grab (open,
+//! start, first frame), paid by the thumbnailer thread only.
+//!
+//! The share session, which reads continuously, calls
+//! [`CaptureDevices::hold`]: the stream then stays open until
+//! [`CaptureDevices::release`] (or the device vanishes), every capture of
+//! that device reads from it, and a thumbnail of a held device reuses its
+//! latest picture instead of opening the device a second time (which would
+//! fail as busy). Clones share one state, so the thumbnailer's and the
+//! share session's copies see each other's held streams.
+
+use super::{DeviceError, DeviceInfo, DeviceStream, DeviceSystem, choose_format, decode_frame};
+use crate::protocol::{SourceInfo, SourceKind};
+use image::RgbaImage;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Source ids of capture devices are this prefix and the device id.
+pub const DEVICE_ID_PREFIX: &str = "device:";
+
+/// Tuning of [`CaptureDevices`].
+#[derive(Debug, Clone)]
+pub struct DevicePolicy {
+    /// Frames dropped after opening a stream for one grab: many cameras
+    /// send dark (exposure not settled) or torn first frames.
+    pub warmup_frames: u32,
+    /// Undecodable frames one capture skips before it reports
+    /// [`DeviceError::Corrupt`].
+    pub corrupt_retries: u32,
+    /// A held stream's latest picture younger than this is reused for a
+    /// thumbnail rather than waiting for the next frame.
+    pub reuse_held_frame: Duration,
+}
+
+impl Default for DevicePolicy {
+    fn default() -> Self {
+        DevicePolicy {
+            warmup_frames: 2,
+            corrupt_retries: 2,
+            reuse_held_frame: Duration::from_millis(500),
+        }
+    }
+}
+
+/// A held (kept-open) stream and its latest picture.
+#[derive(Default)]
+struct Held {
+    stream: Option<Box<dyn DeviceStream>>,
+    latest: Option<(Instant, RgbaImage)>,
+}
+
+type HeldSlot = Arc<Mutex<Held>>;
+
+#[derive(Default)]
+struct State {
+    devices: Vec<DeviceInfo>,
+    /// The last capture's failure, by device id (cleared by a success).
+    failures: HashMap<String, DeviceError>,
+    held: HashMap<String, HeldSlot>,
+}
+
+struct Inner {
+    system: Mutex<Box<dyn DeviceSystem>>,
+    state: Mutex<State>,
+    policy: DevicePolicy,
+}
+
+/// Capture devices for the source catalog, the thumbnailer and the share
+/// session. Cheap to clone; clones share the devices and their streams.
+///
+/// Locks: `state` is never held while waiting for a frame or taking another
+/// lock; a held slot's lock is taken before `system` or `state`, never
+/// after them, so the three cannot deadlock.
+#[derive(Clone)]
+pub struct CaptureDevices {
+    inner: Arc<Inner>,
+}
+
+fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section leaves the data consistent between statements,
+    // so a panic elsewhere does not make it unusable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl CaptureDevices {
+    pub fn new(system: Box<dyn DeviceSystem>) -> CaptureDevices {
+        CaptureDevices::with_policy(system, DevicePolicy::default())
+    }
+
+    pub fn with_policy(system: Box<dyn DeviceSystem>, policy: DevicePolicy) -> CaptureDevices {
+        CaptureDevices {
+            inner: Arc::new(Inner {
+                system: Mutex::new(system),
+                state: Mutex::new(State::default()),
+                policy,
+            }),
+        }
+    }
+
+    /// This platform's devices (V4L2 on Linux); None where roomshare has no
+    /// capture-device support.
+    pub fn platform() -> Option<CaptureDevices> {
+        #[cfg(target_os = "linux")]
+        {
+            Some(CaptureDevices::new(
+                Box::new(super::v4l2::V4l2System::new()),
+            ))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
+    /// The devices present now, as sources. Re-reads the system on every
+    /// call, so a catalog calling it once a second sees a device within a
+    /// second of it appearing or vanishing. A device that is busy or offers
+    /// no usable format is still listed (size 0×0 for the latter);
+    /// [`CaptureDevices::status`] says why its tile has no picture.
+    pub fn list(&self) -> Result<Vec<SourceInfo>, DeviceError> {
+        let devices = lock(&self.inner.system).list()?;
+        let sources = devices.iter().map(source_info).collect();
+        let present = |id: &String| devices.iter().any(|d| &d.device_id == id);
+        let mut state = lock(&self.inner.state);
+        // Vanished devices: forget their failures and their held streams
+        // (closed after the lock is released: stopping a stream is ioctls).
+        state.failures.retain(|id, _| present(id));
+        let gone: Vec<String> = state
+            .held
+            .keys()
+            .filter(|id| !present(id))
+            .cloned()
+            .collect();
+        let closed: Vec<HeldSlot> = gone.iter().filter_map(|id| state.held.remove(id)).collect();
+        state.devices = devices;
+        drop(state);
+        drop(closed);
+        Ok(sources)
+    }
+
+    /// The devices of the last [`CaptureDevices::list`], with their formats.
+    pub fn devices(&self) -> Vec<DeviceInfo> {
+        lock(&self.inner.state).devices.clone()
+    }
+
+    /// Why a listed device's tile has no picture ("in use by another
+    /// program", "no supported video format (offers H264…)", …); None when
+    /// it is fine or not listed.
+    pub fn status(&self, device_id: &str) -> Option<String> {
+        let state = lock(&self.inner.state);
+        let device = state.devices.iter().find(|d| d.device_id == device_id)?;
+        if let Err(e) = choose_format(&device.formats) {
+            return Some(e.to_string());
+        }
+        state.failures.get(device_id).map(|e| e.to_string())
+    }
+
+    /// One decoded picture of source `source_id` (`device:<device_id>`):
+    /// from the held stream if the device is held, else open, grab, close.
+    pub fn capture(&self, source_id: &str) -> Result<RgbaImage, DeviceError> {
+        let device_id = source_id
+            .strip_prefix(DEVICE_ID_PREFIX)
+            .ok_or(DeviceError::Gone)?;
+        let held = lock(&self.inner.state).held.get(device_id).cloned();
+        let result = match held {
+            Some(slot) => self.capture_held(device_id, &slot),
+            None => self.capture_once(device_id),
+        };
+        self.record(device_id, &result);
+        result
+    }
+
+    /// Keep `device_id`'s stream open (the share session): until
+    /// [`CaptureDevices::release`], captures read from it. Opens it now so
+    /// that "busy" is known at once.
+    pub fn hold(&self, device_id: &str) -> Result<(), DeviceError> {
+        let slot = lock(&self.inner.state)
+            .held
+            .entry(device_id.to_string())
+            .or_default()
+            .clone();
+        let mut held = lock(&slot);
+        if held.stream.is_some() {
+            return Ok(());
+        }
+        let opened = lock(&self.inner.system).open(device_id);
+        self.record(device_id, &opened);
+        match opened {
+            Ok(stream) => {
+                held.stream = Some(stream);
+                Ok(())
+            }
+            Err(e) => {
+                // Not held after all: captures go back to open-grab-close.
+                drop(held);
+                lock(&self.inner.state).held.remove(device_id);
+                Err(e)
+            }
+        }
+    }
+
+    /// Close a held stream (the share stopped). A no-op when not held.
+    pub fn release(&self, device_id: &str) {
+        // Dropped outside the state lock: stopping a stream makes ioctls.
+        let slot = lock(&self.inner.state).held.remove(device_id);
+        drop(slot);
+    }
+
+    /// True while `device_id` is held.
+    pub fn is_held(&self, device_id: &str) -> bool {
+        lock(&self.inner.state).held.contains_key(device_id)
+    }
+
+    fn capture_once(&self, device_id: &str) -> Result<RgbaImage, DeviceError> {
+        let mut stream = lock(&self.inner.system).open(device_id)?;
+        let policy = &self.inner.policy;
+        for _ in 0..policy.warmup_frames {
+            stream.next_frame()?;
+        }
+        grab(stream.as_mut(), policy.corrupt_retries)
+    }
+
+    fn capture_held(&self, device_id: &str, slot: &HeldSlot) -> Result<RgbaImage, DeviceError> {
+        let mut held = lock(slot);
+        if let Some((at, img)) = &held.latest
+            && at.elapsed() < self.inner.policy.reuse_held_frame
+        {
+            return Ok(img.clone());
+        }
+        let mut stream = match held.stream.take() {
+            Some(s) => s,
+            // The last read failed (and closed it): the device may be back.
+            None => lock(&self.inner.system).open(device_id)?,
+        };
+        let result = grab(stream.as_mut(), self.inner.policy.corrupt_retries);
+        match &result {
+            Ok(img) => held.latest = Some((Instant::now(), img.clone())),
+            // A bad frame leaves the stream usable; anything else reopens.
+            Err(DeviceError::Corrupt(_)) => held.latest = None,
+            Err(_) => {
+                held.latest = None;
+                return result;
+            }
+        }
+        held.stream = Some(stream);
+        result
+    }
+
+    fn record<T>(&self, device_id: &str, result: &Result<T, DeviceError>) {
+        let mut state = lock(&self.inner.state);
+        match result {
+            Ok(_) => state.failures.remove(device_id),
+            Err(e) => state.failures.insert(device_id.to_string(), e.clone()),
+        };
+    }
+}
+
+/// The next decodable frame, skipping up to `retries` corrupt ones.
+fn grab(stream: &mut dyn DeviceStream, retries: u32) -> Result<RgbaImage, DeviceError> {
+    let mut last = DeviceError::Timeout;
+    for _ in 0..=retries {
+        let raw = stream.next_frame()?;
+        match decode_frame(stream.format(), &raw.data) {
+            Err(e @ DeviceError::Corrupt(_)) => last = e,
+            other => return other,
+        }
+    }
+    Err(last)
+}
+
+/// A listed device as the engine publishes it.
+fn source_info(device: &DeviceInfo) -> SourceInfo {
+    let (width, height) = match choose_format(&device.formats) {
+        Ok(choice) => (choice.width, choice.height),
+        Err(_) => (0, 0),
+    };
+    SourceInfo {
+        id: format!("{DEVICE_ID_PREFIX}{}", device.device_id),
+        kind: SourceKind::CaptureDevice,
+        select_index: None,
+        device_id: Some(device.device_id.clone()),
+        title: device.name.clone(),
+        app: "capture device".to_string(),
+        width,
+        height,
+    }
+}
