@@ -350,7 +350,7 @@ fn listing_gives_stable_ids_names_and_skips_metadata_nodes() {
     );
     let cam = &sources[0];
     assert_eq!(cam.kind, SourceKind::CaptureDevice);
-    assert!(cam.is_capture_device());
+    assert_eq!(cam.kind, SourceKind::CaptureDevice);
     assert_eq!(cam.device_id.as_deref(), Some(C920_ID));
     assert_eq!(cam.select_index, None);
     assert_eq!(
