@@ -37,7 +37,32 @@ fn bench(c: &mut Criterion) {
     g.bench_function("frame_hash", |b| {
         b.iter(|| frame_hash(1920, 1080, black_box(img.as_raw())))
     });
+    g.bench_function("frame_hash_before_xxh3", |b| {
+        b.iter(|| hand_written_hash(1920, 1080, black_box(img.as_raw())))
+    });
     g.finish();
+}
+
+/// The hand-written change detector roomshare used before XXH3 (one
+/// dependent multiply per 8 bytes), kept here as the baseline.
+fn hand_written_hash(width: u32, height: u32, rgba: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = (u64::from(width) << 32 | u64::from(height)).wrapping_mul(K);
+    for c in rgba.chunks_exact(8) {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+fn per_call(n: u32, mut f: impl FnMut()) -> std::time::Duration {
+    let t = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    t.elapsed() / n
 }
 
 /// A direct, criterion-independent ratio so the report has one number.
@@ -62,6 +87,18 @@ fn ratio() {
     println!(
         "thumbnail 1920x1080 -> 320x180: fast_image_resize {fir:?}, image::imageops::thumbnail {imageops:?}, ratio {:.1}x",
         imageops.as_secs_f64() / fir.as_secs_f64()
+    );
+    let raw = img.as_raw();
+    let xxh3 = per_call(200, || {
+        black_box(frame_hash(1920, 1080, black_box(raw)));
+    });
+    let before = per_call(200, || {
+        black_box(hand_written_hash(1920, 1080, black_box(raw)));
+    });
+    println!(
+        "change detection of a 1920x1080 frame: xxh3 {xxh3:?}, hand-written hash {before:?} ({:.1}x faster), resize it skips {fir:?} ({:.1}x the hash)",
+        before.as_secs_f64() / xxh3.as_secs_f64(),
+        fir.as_secs_f64() / xxh3.as_secs_f64()
     );
 }
 

@@ -44,6 +44,7 @@ fn sixty_sources() -> Vec<SourceInfo> {
         app: "roomshare".into(),
         width: 1920,
         height: 1080,
+        unavailable: None,
     }];
     for d in 0..3 {
         v.push(SourceInfo {
@@ -55,6 +56,7 @@ fn sixty_sources() -> Vec<SourceInfo> {
             app: "capture".into(),
             width: 1920,
             height: 1080,
+            unavailable: None,
         });
     }
     for w in 1..=56u32 {
@@ -67,6 +69,7 @@ fn sixty_sources() -> Vec<SourceInfo> {
             app: format!("app{}", w % 7),
             width: 1280,
             height: 720,
+            unavailable: None,
         });
     }
     v

@@ -24,6 +24,7 @@ fn source(id: &str, title: &str) -> SourceInfo {
         app: "test".into(),
         width: 640,
         height: 360,
+        unavailable: None,
     }
 }
 
@@ -276,6 +277,7 @@ async fn share_session_previews_and_stops_when_the_source_vanishes() {
         kind,
         width: 800,
         height: 450,
+        unavailable: None,
         ..source(id, title)
     };
     let sources = SyntheticSources::new(vec![

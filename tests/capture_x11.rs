@@ -59,10 +59,11 @@ async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// The capturable windows, front to back, with their indices.
 fn test_windows(snap: &RoomSnapshot) -> Vec<(String, u32)> {
     snap.sources
         .iter()
-        .filter(|s| s.kind == SourceKind::Window)
+        .filter(|s| s.kind == SourceKind::Window && s.unavailable.is_none())
         .map(|s| (s.title.clone(), s.select_index.unwrap_or(0)))
         .collect()
 }
@@ -123,7 +124,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
     let window_titles = |listed: &[roomshare::protocol::SourceInfo]| -> Vec<String> {
         listed
             .iter()
-            .filter(|s| s.kind == SourceKind::Window)
+            .filter(|s| s.kind == SourceKind::Window && s.unavailable.is_none())
             .map(|s| s.title.clone())
             .collect()
     };
@@ -145,7 +146,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
             .iter()
             .any(|s| s.kind == SourceKind::Desktop && s.width == 1280 && s.height == 1024)
     );
-    assert!(listed.iter().any(|s| s.kind == SourceKind::CaptureDevice));
+    assert!(listed.iter().any(|s| s.kind == SourceKind::Monitor));
     let green_id = XcapBackend::window_id(green);
     let img = backend.capture(&green_id).expect("capture green");
     assert_eq!(img.dimensions(), (300, 200));
@@ -184,17 +185,19 @@ fn x11_catalog_thumbnails_share_rename_close() {
             !test_windows(s).is_empty()
         })
         .await;
-        assert_eq!(
-            test_windows(&snap),
-            [
-                ("Capture Blue".to_string(), 1),
-                ("Capture Green".to_string(), 2),
-                ("Capture Red".to_string(), 3)
-            ]
-        );
+        // Indices: the desktop 0, then the monitors, then the windows (the
+        // minimised one too, listed with why it cannot be captured).
+        let monitors = snap.sources.iter().filter(|s| s.kind == SourceKind::Monitor).count() as u32;
+        assert!(monitors >= 1, "{:#?}", snap.sources);
+        let windows = test_windows(&snap);
+        let titles: Vec<&str> = windows.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(titles, ["Capture Blue", "Capture Green", "Capture Red"]);
+        assert!(windows.windows(2).all(|w| w[0].1 < w[1].1) && windows[0].1 > monitors, "{windows:?}");
+        let minimised = snap.sources.iter().find(|s| s.title == "Capture Minimized").expect("the minimised window is listed");
+        assert!(minimised.unavailable.is_some() && minimised.select_index > Some(monitors), "{minimised:?}");
         let desktop = snap.sources.iter().find(|s| s.select_index == Some(0)).unwrap();
         assert_eq!(desktop.kind, SourceKind::Desktop);
-        assert!(snap.sources.iter().any(|s| s.kind == SourceKind::CaptureDevice && s.device_id.is_some()));
+        assert!(snap.sources.iter().filter(|s| s.kind == SourceKind::Monitor).all(|s| s.select_index.is_some_and(|i| i >= 1 && i <= monitors)));
 
         // Thumbnails: the right colour, aspect ratio kept.
         for (win, rgb) in [(red, RED), (green, GREEN), (blue, BLUE)] {

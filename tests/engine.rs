@@ -414,7 +414,7 @@ async fn parameter_checks_in_documented_order() {
             "StartShare",
             json!({"share_type": 0, "fluency_first": true, "select_index": 99}),
             8,
-            &["select_index", "99", "1..=3"],
+            &["select_index", "99", "3 window(s)"],
         ),
         case(
             Nothing,

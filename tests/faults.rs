@@ -293,6 +293,7 @@ async fn subscriber_that_stops_reading_is_dropped_others_keep_going() {
                 app: "app".into(),
                 width: 800,
                 height: 600,
+                unavailable: None,
             })
             .collect::<Vec<_>>()
     };
@@ -578,6 +579,7 @@ async fn unsubscribed_connection_reading_late_is_not_dropped() {
             app: "app".into(),
             width: 800,
             height: 600,
+            unavailable: None,
         })
         .collect::<Vec<_>>();
     engine.set_sources(sources).await.unwrap();

@@ -836,6 +836,7 @@ async fn a_subscriber_that_stops_reading_is_dropped_and_others_served() {
                 app: "app".into(),
                 width: 800,
                 height: 600,
+                unavailable: None,
             })
             .collect::<Vec<_>>()
     };

@@ -294,6 +294,7 @@ fn source(id: &str, kind: SourceKind, index: Option<u32>, title: &str, app: &str
         app: app.into(),
         width: 1920,
         height: 1080,
+        unavailable: None,
     }
 }
 

@@ -234,7 +234,7 @@ fn two_randr_monitors_are_listed_and_each_captures_its_half() {
             (m.info.title.as_str(), m.info.app.as_str()),
             (name, "monitor")
         );
-        assert_eq!(m.info.kind, SourceKind::CaptureDevice);
+        assert_eq!(m.info.kind, SourceKind::Monitor);
         let img = b.capture(&mon_id).expect("capture the monitor");
         assert_eq!(img.dimensions(), (640, 1024));
         assert_mostly(&img, rgb, name);
@@ -341,13 +341,16 @@ fn a_minimised_window_is_listed_with_a_reason_not_an_error() {
         &id(normal),
         |s| s.is_some_and(|s| s.minimized.is_some()),
     );
-    // Backend::list leaves minimised windows out; capturing one says why.
+    // Backend::list keeps minimised windows, with why they cannot be
+    // captured; capturing one says why too.
     let plain = b.list().expect("list");
-    assert!(
-        !plain
-            .iter()
-            .any(|s| s.id == id(iconic) || s.id == id(normal))
-    );
+    for win in [iconic, normal] {
+        let listed = plain.iter().find(|s| s.id == id(win));
+        assert!(
+            listed.is_some_and(|s| s.unavailable.is_some()),
+            "{listed:?}"
+        );
+    }
     match b.capture(&id(normal)) {
         Err(CaptureError::Failed(why)) => assert!(why.contains("minimised"), "{why}"),
         other => panic!("expected a 'minimised' failure, got {other:?}"),
@@ -495,7 +498,7 @@ fn listing_is_front_to_back_without_tiny_or_own_windows() {
     assert_eq!(all[0].kind, SourceKind::Desktop);
     assert!(
         all.iter()
-            .any(|s| s.kind == SourceKind::CaptureDevice && s.app == "monitor")
+            .any(|s| s.kind == SourceKind::Monitor && s.app == "monitor")
     );
 }
 

@@ -659,6 +659,7 @@ fn sources(input: &mut ByteSource) -> Vec<SourceInfo> {
                 app: "fuzz".into(),
                 width: if renamed { 1280 } else { 1920 },
                 height: 1080,
+                unavailable: None,
             });
         }
     }

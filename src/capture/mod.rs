@@ -17,6 +17,7 @@
 
 mod catalog;
 pub mod devices;
+pub mod real;
 pub mod scale;
 mod share;
 pub mod synthetic;
@@ -51,10 +52,19 @@ pub enum CaptureError {
 pub trait Backend: Send + 'static {
     /// A short name for logs and the UI ("x11", "synthetic").
     fn name(&self) -> &'static str;
-    /// The desktop, the capture devices and the windows (front to back).
+    /// The desktop, the monitors, the windows (front to back) and the
+    /// capture devices. What cannot be captured now says why in
+    /// `unavailable`.
     fn list(&mut self) -> Result<Vec<SourceInfo>, CaptureError>;
     /// A full-resolution picture of one source.
     fn capture(&mut self, source_id: &str) -> Result<image::RgbaImage, CaptureError>;
+    /// The source is being shared: keep what makes repeated captures cheap
+    /// (a capture device's stream) until [`Backend::release`].
+    fn hold(&mut self, _source_id: &str) -> Result<(), CaptureError> {
+        Ok(())
+    }
+    /// The share of `source_id` ended.
+    fn release(&mut self, _source_id: &str) {}
 }
 
 /// Makes one backend per worker thread.
@@ -101,8 +111,9 @@ pub enum SourcesMode {
 }
 
 impl SourcesMode {
-    /// `Auto` made concrete: `Real` when a display is usable (on X11:
-    /// `DISPLAY` is set and xcap lists at least one monitor), else `Synthetic`.
+    /// `Auto` made concrete: `Real` when a display is usable (a display
+    /// variable is set and at least one monitor is listed), else
+    /// `Synthetic`.
     pub fn resolve(self) -> SourcesMode {
         match self {
             SourcesMode::Auto if xcap_backend::display_usable() => SourcesMode::Real,
@@ -114,7 +125,15 @@ impl SourcesMode {
     /// A factory for this mode (after [`SourcesMode::resolve`]).
     pub fn factory(self) -> BackendFactory {
         match self.resolve() {
-            SourcesMode::Real => Arc::new(|| Box::new(XcapBackend::new()) as Box<dyn Backend>),
+            SourcesMode::Real => {
+                // One device set for every worker: a device's stream has one
+                // owner, and every worker must see it held.
+                let devices = devices::CaptureDevices::platform();
+                Arc::new(move || {
+                    let screens = real::RealBackend::screens();
+                    Box::new(real::RealBackend::new(screens, devices.clone())) as Box<dyn Backend>
+                })
+            }
             _ => {
                 // One source set and one clock for every worker's backend,
                 // so they all see the same sources and the same picture.

@@ -83,22 +83,11 @@ impl Downscaler {
 }
 
 /// A fast 64-bit fingerprint of a picture, to skip re-scaling unchanged
-/// frames. Not cryptographic: a collision only delays one thumbnail update.
+/// frames: XXH3 seeded with the size (twox-hash picks AVX2 or NEON at run
+/// time). Not cryptographic: a collision only delays one thumbnail update.
 pub fn frame_hash(width: u32, height: u32, rgba: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h = (u64::from(width) << 32 | u64::from(height)).wrapping_mul(K);
-    let mut chunks = rgba.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-    }
-    for &b in chunks.remainder() {
-        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-    }
-    // Final avalanche so that nearby inputs differ in every bit.
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
+    let seed = u64::from(width) << 32 | u64::from(height);
+    twox_hash::XxHash3_64::oneshot_with_seed(seed, rgba)
 }
 
 #[cfg(test)]

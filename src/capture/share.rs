@@ -7,8 +7,9 @@
 use super::CaptureError;
 use super::scale::Downscaler;
 use super::workers::{Ctx, LOG};
-use crate::engine::room::{OwnShare, SHARE_STOPPED_SOURCE_GONE};
+use crate::engine::room::{OwnShare, SHARE_STOPPED_SOURCE_GONE, ShareStats};
 use crate::media::{Frame, SharePreview};
+use crate::protocol::SourceKind;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +19,9 @@ const FAIL_COUNT: u32 = 5;
 const FAIL_SPAN: Duration = Duration::from_secs(2);
 /// How often to look for a share to start when there is none.
 const IDLE_POLL: Duration = Duration::from_millis(100);
+/// How often at most the measured rate goes to the engine (each time it
+/// changes, every subscriber gets a `ShareSessionChanged`).
+const STATS_EVERY: Duration = Duration::from_secs(1);
 
 /// The frame rate over the last 2 s (but never fewer than two frames, so
 /// that a rate below 0.5 fps still reads as a rate).
@@ -55,8 +59,11 @@ impl RateMeter {
 struct ShareCapture {
     source_id: String,
     title: String,
+    kind: SourceKind,
     fluency_first: bool,
     rate: RateMeter,
+    /// What the engine was last told, and when.
+    published: Option<(Instant, ShareStats)>,
     failures: u32,
     first_failure: Option<Instant>,
     /// The engine was told the share cannot go on; wait for it to stop.
@@ -68,8 +75,10 @@ impl ShareCapture {
         ShareCapture {
             source_id: own.source.id.clone(),
             title: own.source.title.clone(),
+            kind: own.source.kind,
             fluency_first: own.fluency_first,
             rate: RateMeter::default(),
+            published: None,
             failures: 0,
             first_failure: None,
             reported: false,
@@ -78,6 +87,39 @@ impl ShareCapture {
 
     fn is_for(&self, own: &OwnShare) -> bool {
         self.source_id == own.source.id && self.fluency_first == own.fluency_first
+    }
+
+    /// Why the share ends when its source is gone, in the source's terms.
+    fn gone_reason(&self) -> String {
+        let what = match self.kind {
+            SourceKind::Window => "was closed",
+            SourceKind::Monitor => "was disconnected",
+            SourceKind::CaptureDevice => "was unplugged",
+            SourceKind::Desktop => "is no longer available",
+        };
+        format!("{SHARE_STOPPED_SOURCE_GONE}: {:?} {what}", self.title)
+    }
+
+    /// The stats to tell the engine now, if they changed enough (a tenth of
+    /// the rate, or the size) and the last ones are old enough.
+    fn stats_due(&mut self, fps: f32, frame: &Frame, now: Instant) -> Option<ShareStats> {
+        let stats = ShareStats {
+            fps: (f64::from(fps) * 10.0).round() / 10.0,
+            width: frame.width,
+            height: frame.height,
+        };
+        let due = match self.published {
+            None => fps > 0.0,
+            Some((at, last)) => {
+                let moved = (stats.fps - last.fps).abs() >= (last.fps * 0.1).max(1.0);
+                let resized = (stats.width, stats.height) != (last.width, last.height);
+                now.duration_since(at) >= STATS_EVERY && (moved || resized)
+            }
+        };
+        due.then(|| {
+            self.published = Some((now, stats));
+            stats
+        })
     }
 
     /// Count a failed capture; the reason to end the share when failures
@@ -121,20 +163,40 @@ pub(super) fn run(ctx: Ctx) {
 }
 
 impl ShareWorker {
-    /// Nothing is shared: drop the preview once.
+    /// Nothing is shared: let go of the last source, drop the preview once.
     fn idle(&mut self, ctx: &Ctx) -> Duration {
-        if self.current.take().is_some() && ctx.preview.set(None) {
-            (ctx.on_change)();
+        if let Some(previous) = self.current.take() {
+            self.backend.release(&previous.source_id);
+            if ctx.preview.set(None) {
+                (ctx.on_change)();
+            }
         }
         IDLE_POLL
+    }
+
+    /// A share started or switched: let go of the old source, hold the new.
+    fn start(&mut self, ctx: &Ctx, own: &OwnShare) {
+        tracing::info!(target: LOG, "share capture: {} {:?} (fluency_first {})", own.source.id, own.source.title, own.fluency_first);
+        if let Some(previous) = self.current.take()
+            && previous.source_id != own.source.id
+        {
+            self.backend.release(&previous.source_id);
+        }
+        self.current = Some(ShareCapture::of(own));
+        if let Err(e) = self.backend.hold(&own.source.id) {
+            let reason = match e {
+                CaptureError::Gone(_) => ShareCapture::of(own).gone_reason(),
+                other => format!("{:?} cannot be shared: {other}", own.source.title),
+            };
+            self.report(ctx, &reason);
+        }
     }
 
     /// One capture of the shared source; returns how long to wait before
     /// the next one.
     fn step(&mut self, ctx: &Ctx, own: &OwnShare) -> Duration {
         if !self.current.as_ref().is_some_and(|c| c.is_for(own)) {
-            tracing::info!(target: LOG, "share capture: {} {:?} (fluency_first {})", own.source.id, own.source.title, own.fluency_first);
-            self.current = Some(ShareCapture::of(own));
+            self.start(ctx, own);
         }
         if self.current.as_ref().is_some_and(|c| c.reported) {
             return IDLE_POLL;
@@ -160,19 +222,20 @@ impl ShareWorker {
         };
         let frame = match self.backend.capture(&share.source_id) {
             Ok(img) => fit_for_share(&mut self.scaler, ctx, share.fluency_first, img),
-            Err(CaptureError::Gone(_)) => {
-                return Err(format!(
-                    "{SHARE_STOPPED_SOURCE_GONE}: {:?} was closed",
-                    share.title
-                ));
-            }
+            Err(CaptureError::Gone(_)) => return Err(share.gone_reason()),
             Err(e) => Err(e),
         };
         match frame {
             Ok(frame) => {
                 share.failures = 0;
                 share.first_failure = None;
-                let fps = share.rate.frame_at(Instant::now());
+                let now = Instant::now();
+                let fps = share.rate.frame_at(now);
+                if let Some(stats) = share.stats_due(fps, &frame, now) {
+                    let _ = ctx
+                        .rt
+                        .block_on(ctx.engine.share_stats(&share.source_id, stats));
+                }
                 self.seq += 1;
                 ctx.preview.set(Some(SharePreview {
                     source_id: share.source_id.clone(),

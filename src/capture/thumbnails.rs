@@ -26,9 +26,14 @@ pub(super) fn run(ctx: Ctx) {
             if ctx.stopper.is_stopped() {
                 return;
             }
-            let changed = match backend.capture(&s.id) {
-                Ok(img) => refresh(&ctx, &mut scaler, &mut last, &s.id, img),
-                Err(e) => ctx.thumbnails.set_unavailable(&s.id, e.to_string()),
+            // What cannot be captured now (a minimised window) is not
+            // tried: its tile says why.
+            let changed = match &s.unavailable {
+                Some(why) => ctx.thumbnails.set_unavailable(&s.id, why.clone()),
+                None => match backend.capture(&s.id) {
+                    Ok(img) => refresh(&ctx, &mut scaler, &mut last, &s.id, img),
+                    Err(e) => ctx.thumbnails.set_unavailable(&s.id, e.to_string()),
+                },
             };
             if changed {
                 (ctx.on_change)();

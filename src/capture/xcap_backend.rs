@@ -100,6 +100,7 @@ fn monitor_sources() -> Result<Vec<SourceInfo>, CaptureError> {
             app,
             width,
             height,
+            unavailable: None,
         };
         if i == primary {
             out.push(source(
@@ -115,24 +116,20 @@ fn monitor_sources() -> Result<Vec<SourceInfo>, CaptureError> {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| name.clone());
         let id = format!("{MONITOR_PREFIX}{name}");
-        out.push(source(
-            id,
-            SourceKind::CaptureDevice,
-            title,
-            "monitor".into(),
-        ));
+        out.push(source(id, SourceKind::Monitor, title, "monitor".into()));
     }
     Ok(out)
 }
 
 impl XcapBackend {
-    /// A listed window, unless it is minimised, tiny, ours, or vanished
-    /// while being read.
+    /// A listed window (minimised ones with why they cannot be captured),
+    /// unless it is tiny, ours, or vanished while being read.
     fn window_source(&self, w: &xcap::Window) -> Option<SourceInfo> {
         let raw = w.id().ok()?;
-        if w.is_minimized().unwrap_or(false) || w.pid().ok() == Some(self.own_pid) {
+        if w.pid().ok() == Some(self.own_pid) {
             return None;
         }
+        let minimised = w.is_minimized().unwrap_or(false);
         let (width, height) = (w.width().unwrap_or(0), w.height().unwrap_or(0));
         if width < MIN_WINDOW_SIDE || height < MIN_WINDOW_SIDE {
             return None;
@@ -146,6 +143,7 @@ impl XcapBackend {
             app: w.app_name().unwrap_or_default(),
             width,
             height,
+            unavailable: minimised.then(|| "minimised".to_string()),
         })
     }
 }

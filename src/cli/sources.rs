@@ -41,6 +41,7 @@ fn cells(r: &Row) -> [String; 7] {
     let s = &r.source;
     let kind = match s.kind {
         SourceKind::Desktop => "desktop",
+        SourceKind::Monitor => "monitor",
         SourceKind::Window => "window",
         SourceKind::CaptureDevice => "device",
     };

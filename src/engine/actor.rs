@@ -2,7 +2,7 @@
 //! talks to it through a cloneable [`EngineHandle`]; changes fan out to
 //! sessions through a bounded broadcast of pre-serialised event frames.
 
-use super::room::{Deferred, OwnShare, Room, RoomConfig, Step};
+use super::room::{Deferred, OwnShare, Room, RoomConfig, ShareStats, Step};
 use crate::protocol::{EventEnvelope, Request, RpcResult, SourceInfo};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -33,7 +33,14 @@ pub struct RoomSnapshot {
 enum Msg {
     Request(Request, oneshot::Sender<RpcResult>),
     SetSources(Vec<SourceInfo>),
-    ShareFailed { source_id: String, reason: String },
+    ShareFailed {
+        source_id: String,
+        reason: String,
+    },
+    ShareStats {
+        source_id: String,
+        stats: ShareStats,
+    },
     Deferred(Deferred),
 }
 
@@ -53,6 +60,9 @@ impl Owner {
                 Msg::SetSources(list) => (self.room.set_sources(list), None),
                 Msg::ShareFailed { source_id, reason } => {
                     (self.room.share_failed(&source_id, &reason), None)
+                }
+                Msg::ShareStats { source_id, stats } => {
+                    (self.room.share_stats(&source_id, stats), None)
                 }
                 Msg::Deferred(d) => (self.room.complete(&d), None),
             };
@@ -169,6 +179,17 @@ impl EngineHandle {
             .send(Msg::ShareFailed {
                 source_id: source_id.to_string(),
                 reason: reason.to_string(),
+            })
+            .await
+            .map_err(|_| EngineGone)
+    }
+
+    /// The share capture's measured rate and frame size.
+    pub async fn share_stats(&self, source_id: &str, stats: ShareStats) -> Result<(), EngineGone> {
+        self.tx
+            .send(Msg::ShareStats {
+                source_id: source_id.to_string(),
+                stats,
             })
             .await
             .map_err(|_| EngineGone)

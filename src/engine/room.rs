@@ -62,6 +62,7 @@ pub fn demo_sources() -> Vec<SourceInfo> {
         app: app.into(),
         width: 1920,
         height: 1080,
+        unavailable: None,
     };
     vec![
         src("desktop", SourceKind::Desktop, "Desktop", "roomshare"),
@@ -101,13 +102,24 @@ pub struct Step {
 }
 
 /// This Rooms' own share.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OwnShare {
     pub source: SourceInfo,
     pub fluency_first: bool,
     pub share_voice: bool,
     /// Unix seconds.
     pub since: i64,
+    /// What the share capture measures, once it has.
+    pub stats: Option<ShareStats>,
+}
+
+/// The share capture's numbers, so remote consoles can judge a source.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShareStats {
+    /// Frames per second, to one decimal.
+    pub fps: f64,
+    pub width: u32,
+    pub height: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +251,9 @@ impl Room {
                 fluency_first: Some(own.fluency_first),
                 share_voice: Some(own.share_voice),
                 since: Some(own.since),
+                fps: own.stats.map(|s| s.fps),
+                width: own.stats.map(|s| s.width),
+                height: own.stats.map(|s| s.height),
             },
             None => ShareSession::none(),
         }
@@ -397,37 +412,55 @@ impl Room {
                 ),
             ));
         }
-        match &start.target {
-            ShareTarget::Index(i) => self
-                .sources
-                .iter()
-                .find(|s| s.select_index == Some(*i))
-                .cloned()
-                .ok_or_else(|| {
-                    let windows = self.sources.iter().filter(|s| s.kind == SourceKind::Window).count();
-                    RpcError::new(
-                        PARAMETER_ERROR,
-                        format!("`select_index` {i} is beyond the source list: 0 = desktop, 1..={windows} = windows"),
-                    )
-                }),
-            ShareTarget::Device(None) => self
-                .sources
-                .iter()
-                .find(|s| s.kind == SourceKind::CaptureDevice)
-                .cloned()
-                .ok_or_else(|| RpcError::new(PARAMETER_ERROR, "no capture device is available (`capture_device_list` is empty)")),
-            ShareTarget::Device(Some(id)) => self
-                .sources
-                .iter()
-                .find(|s| s.device_id.as_deref() == Some(id.as_str()))
-                .cloned()
-                .ok_or_else(|| {
-                    RpcError::new(
-                        PARAMETER_ERROR,
-                        format!("unknown `device_id` {id:?}; capture_device_list: {:?}", self.capture_device_list()),
-                    )
-                }),
+        let source = match &start.target {
+            ShareTarget::Index(i) => self.by_index(*i)?,
+            ShareTarget::Device(id) => self.by_device(id.as_deref())?,
+        };
+        match &source.unavailable {
+            Some(why) => Err(RpcError::new(
+                PARAMETER_ERROR,
+                format!("{:?} cannot be shared right now: {why}", source.title),
+            )),
+            None => Ok(source),
         }
+    }
+
+    /// The screen or window a `select_index` names.
+    fn by_index(&self, i: u32) -> Result<SourceInfo, RpcError> {
+        if let Some(s) = self.sources.iter().find(|s| s.select_index == Some(i)) {
+            return Ok(s.clone());
+        }
+        let count = |kind| self.sources.iter().filter(|s| s.kind == kind).count();
+        let (monitors, windows) = (count(SourceKind::Monitor), count(SourceKind::Window));
+        Err(RpcError::new(
+            PARAMETER_ERROR,
+            format!(
+                "`select_index` {i} is beyond the source list: 0 = desktop, then {monitors} monitor(s), then {windows} window(s)"
+            ),
+        ))
+    }
+
+    /// The capture device a `device_id` names (`None`: the first one).
+    fn by_device(&self, id: Option<&str>) -> Result<SourceInfo, RpcError> {
+        let devices = || {
+            self.sources
+                .iter()
+                .filter(|s| s.kind == SourceKind::CaptureDevice)
+        };
+        let found = match id {
+            None => devices().next(),
+            Some(id) => devices().find(|s| s.device_id.as_deref() == Some(id)),
+        };
+        found.cloned().ok_or_else(|| {
+            let list = self.capture_device_list();
+            let message = match id {
+                None => {
+                    "no capture device is available (`capture_device_list` is empty)".to_string()
+                }
+                Some(id) => format!("unknown `device_id` {id:?}; capture_device_list: {list:?}"),
+            };
+            RpcError::new(PARAMETER_ERROR, message)
+        })
     }
 
     fn call_share(
@@ -453,6 +486,8 @@ impl Room {
                     fluency_first: start.fluency_first,
                     share_voice: start.share_voice,
                     since,
+                    // Switching source or options: measured afresh.
+                    stats: None,
                 });
             }
             ShareAction::StopShare => {
@@ -839,6 +874,19 @@ impl Room {
                 Some(_) => {}
             }
         }
+        step
+    }
+
+    /// The share capture measured its rate and frame size: published in
+    /// `ShareSession` (and its event) when they changed.
+    pub fn share_stats(&mut self, source_id: &str, stats: ShareStats) -> Step {
+        let mut step = Step::default();
+        let session_before = self.own_share.clone();
+        let Some(own) = self.own_share.as_mut().filter(|o| o.source.id == source_id) else {
+            return step;
+        };
+        own.stats = Some(stats);
+        self.push_share_changes(&self.share_info(), &session_before, &mut step, None);
         step
     }
 

@@ -140,12 +140,23 @@ pub fn quick_cast_name(state: i64) -> &'static str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
-    /// The whole desktop: `select_index` 0.
+    /// The whole desktop (every monitor): `select_index` 0.
     Desktop,
-    /// A window: `select_index` 1..n.
+    /// One monitor: a screen, shared with `share_type` 0 and its
+    /// `select_index` (after the desktop, before the windows).
+    Monitor,
+    /// A window: shared with `share_type` 0 and its `select_index`.
     Window,
-    /// A monitor or video-capture device: shared with `share_type` 1.
+    /// Video-capture hardware (an HDMI grabber, a camera): shared with
+    /// `share_type` 1 and its `device_id`.
     CaptureDevice,
+}
+
+impl SourceKind {
+    /// Shared with `share_type` 0 and a `select_index`.
+    pub fn is_screen_or_window(self) -> bool {
+        !matches!(self, SourceKind::CaptureDevice)
+    }
 }
 
 /// One shareable source, as the engine publishes it (`["RoomShare","Sources"]`).
@@ -166,43 +177,102 @@ pub struct SourceInfo {
     pub width: u32,
     #[serde(default)]
     pub height: u32,
+    /// Why the source cannot be captured right now (a minimised window, a
+    /// capture device in use by another program); absent when it can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 /// Number sources the way `select_index` and `device_id` refer to them
 /// (design.md, "Sources and indices"): the desktop first (`select_index`
-/// 0), capture devices next (by `device_id`, their id when unset), then
-/// windows `1..n` in the order given (front to back). Engines publish the
-/// list numbered; tools that list sources locally number it the same way.
+/// 0), then each monitor, then the windows in the order given (front to
+/// back); capture devices get no index but a `device_id` (their id when
+/// unset). Engines publish the list numbered; tools that list sources
+/// locally number it the same way.
 pub fn number_sources(mut sources: Vec<SourceInfo>) -> Vec<SourceInfo> {
-    // Desktop first, then capture devices, then windows, keeping order
-    // within each kind (the capture layer lists windows front to back).
+    // A stable sort keeps the capture layer's order within each kind.
     sources.sort_by_key(|s| match s.kind {
         SourceKind::Desktop => 0,
-        SourceKind::CaptureDevice => 1,
+        SourceKind::Monitor => 1,
         SourceKind::Window => 2,
+        SourceKind::CaptureDevice => 3,
     });
-    let mut next_window = 1;
+    let mut next_index = 0;
     let mut seen_desktop = false;
     for s in &mut sources {
-        match s.kind {
-            SourceKind::Desktop if !seen_desktop => {
-                seen_desktop = true;
-                s.select_index = Some(0);
-                s.device_id = None;
+        if s.kind == SourceKind::CaptureDevice {
+            s.select_index = None;
+            if s.device_id.as_deref().is_none_or(str::is_empty) {
+                s.device_id = Some(s.id.clone());
             }
-            SourceKind::Desktop => s.select_index = None,
-            SourceKind::Window => {
-                s.select_index = Some(next_window);
-                s.device_id = None;
-                next_window += 1;
-            }
-            SourceKind::CaptureDevice => {
-                s.select_index = None;
-                if s.device_id.as_deref().is_none_or(str::is_empty) {
-                    s.device_id = Some(s.id.clone());
-                }
-            }
+            continue;
         }
+        s.device_id = None;
+        // Only one desktop can be index 0; a second one is not shareable.
+        if s.kind == SourceKind::Desktop && std::mem::replace(&mut seen_desktop, true) {
+            s.select_index = None;
+            continue;
+        }
+        if !seen_desktop {
+            // No desktop listed: index 0 still means "the desktop".
+            next_index = next_index.max(1);
+        }
+        s.select_index = Some(next_index);
+        next_index += 1;
     }
     sources
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(id: &str, kind: SourceKind) -> SourceInfo {
+        SourceInfo {
+            id: id.into(),
+            kind,
+            select_index: None,
+            device_id: None,
+            title: id.into(),
+            app: String::new(),
+            width: 1,
+            height: 1,
+            unavailable: None,
+        }
+    }
+
+    #[test]
+    fn desktop_then_monitors_then_windows_and_devices_by_id() {
+        let listed = vec![
+            source("window:2", SourceKind::Window),
+            source("device:cam", SourceKind::CaptureDevice),
+            source("monitor:B", SourceKind::Monitor),
+            source("window:1", SourceKind::Window),
+            source("desktop", SourceKind::Desktop),
+            source("monitor:A", SourceKind::Monitor),
+        ];
+        let numbered = number_sources(listed);
+        let order: Vec<(&str, Option<u32>)> = numbered
+            .iter()
+            .map(|s| (s.id.as_str(), s.select_index))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("desktop", Some(0)),
+                ("monitor:B", Some(1)),
+                ("monitor:A", Some(2)),
+                ("window:2", Some(3)),
+                ("window:1", Some(4)),
+                ("device:cam", None),
+            ]
+        );
+        assert_eq!(numbered[5].device_id.as_deref(), Some("device:cam"));
+    }
+
+    #[test]
+    fn without_a_desktop_index_zero_stays_free() {
+        let numbered = number_sources(vec![source("window:1", SourceKind::Window)]);
+        assert_eq!(numbered[0].select_index, Some(1));
+    }
 }

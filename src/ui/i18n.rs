@@ -74,6 +74,7 @@ fn en(key: &'static str) -> &'static str {
             "Tiles are built from the device's capture device list and the desktop (index 0)."
         }
         "desktop" => "Desktop",
+        "monitor" => "Monitor",
         "capture_device" => "Capture device",
         "traffic" => "Traffic",
         "show_background" => "Show background polling",
@@ -172,6 +173,7 @@ fn zh(key: &'static str) -> Option<&'static str> {
         "no_ext" => "没有实时缩略图：",
         "no_ext_tail" => "磁贴来自设备的采集设备列表和桌面（序号 0）。",
         "desktop" => "桌面",
+        "monitor" => "显示器",
         "capture_device" => "采集设备",
         "traffic" => "通信记录",
         "show_background" => "显示后台轮询",

@@ -19,8 +19,9 @@
 use super::{DeviceError, DeviceInfo, DeviceStream, DeviceSystem, choose_format, decode_frame};
 use crate::protocol::{SourceInfo, SourceKind};
 use image::RgbaImage;
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Source ids of capture devices are this prefix and the device id.
@@ -84,12 +85,6 @@ pub struct CaptureDevices {
     inner: Arc<Inner>,
 }
 
-fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section leaves the data consistent between statements,
-    // so a panic elsewhere does not make it unusable.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl CaptureDevices {
     pub fn new(system: Box<dyn DeviceSystem>) -> CaptureDevices {
         CaptureDevices::with_policy(system, DevicePolicy::default())
@@ -126,10 +121,10 @@ impl CaptureDevices {
     /// no usable format is still listed (size 0×0 for the latter);
     /// [`CaptureDevices::status`] says why its tile has no picture.
     pub fn list(&self) -> Result<Vec<SourceInfo>, DeviceError> {
-        let devices = lock(&self.inner.system).list()?;
+        let devices = self.inner.system.lock().list()?;
         let sources = devices.iter().map(source_info).collect();
         let present = |id: &String| devices.iter().any(|d| &d.device_id == id);
-        let mut state = lock(&self.inner.state);
+        let mut state = self.inner.state.lock();
         // Vanished devices: forget their failures and their held streams
         // (closed after the lock is released: stopping a stream is ioctls).
         state.failures.retain(|id, _| present(id));
@@ -148,14 +143,14 @@ impl CaptureDevices {
 
     /// The devices of the last [`CaptureDevices::list`], with their formats.
     pub fn devices(&self) -> Vec<DeviceInfo> {
-        lock(&self.inner.state).devices.clone()
+        self.inner.state.lock().devices.clone()
     }
 
     /// Why a listed device's tile has no picture ("in use by another
     /// program", "no supported video format (offers H264…)", …); None when
     /// it is fine or not listed.
     pub fn status(&self, device_id: &str) -> Option<String> {
-        let state = lock(&self.inner.state);
+        let state = self.inner.state.lock();
         let device = state.devices.iter().find(|d| d.device_id == device_id)?;
         if let Err(e) = choose_format(&device.formats) {
             return Some(e.to_string());
@@ -169,7 +164,7 @@ impl CaptureDevices {
         let device_id = source_id
             .strip_prefix(DEVICE_ID_PREFIX)
             .ok_or(DeviceError::Gone)?;
-        let held = lock(&self.inner.state).held.get(device_id).cloned();
+        let held = self.inner.state.lock().held.get(device_id).cloned();
         let result = match held {
             Some(slot) => self.capture_held(device_id, &slot),
             None => self.capture_once(device_id),
@@ -182,16 +177,19 @@ impl CaptureDevices {
     /// [`CaptureDevices::release`], captures read from it. Opens it now so
     /// that "busy" is known at once.
     pub fn hold(&self, device_id: &str) -> Result<(), DeviceError> {
-        let slot = lock(&self.inner.state)
+        let slot = self
+            .inner
+            .state
+            .lock()
             .held
             .entry(device_id.to_string())
             .or_default()
             .clone();
-        let mut held = lock(&slot);
+        let mut held = slot.lock();
         if held.stream.is_some() {
             return Ok(());
         }
-        let opened = lock(&self.inner.system).open(device_id);
+        let opened = self.inner.system.lock().open(device_id);
         self.record(device_id, &opened);
         match opened {
             Ok(stream) => {
@@ -201,7 +199,7 @@ impl CaptureDevices {
             Err(e) => {
                 // Not held after all: captures go back to open-grab-close.
                 drop(held);
-                lock(&self.inner.state).held.remove(device_id);
+                self.inner.state.lock().held.remove(device_id);
                 Err(e)
             }
         }
@@ -210,17 +208,17 @@ impl CaptureDevices {
     /// Close a held stream (the share stopped). A no-op when not held.
     pub fn release(&self, device_id: &str) {
         // Dropped outside the state lock: stopping a stream makes ioctls.
-        let slot = lock(&self.inner.state).held.remove(device_id);
+        let slot = self.inner.state.lock().held.remove(device_id);
         drop(slot);
     }
 
     /// True while `device_id` is held.
     pub fn is_held(&self, device_id: &str) -> bool {
-        lock(&self.inner.state).held.contains_key(device_id)
+        self.inner.state.lock().held.contains_key(device_id)
     }
 
     fn capture_once(&self, device_id: &str) -> Result<RgbaImage, DeviceError> {
-        let mut stream = lock(&self.inner.system).open(device_id)?;
+        let mut stream = self.inner.system.lock().open(device_id)?;
         let policy = &self.inner.policy;
         for _ in 0..policy.warmup_frames {
             stream.next_frame()?;
@@ -229,7 +227,7 @@ impl CaptureDevices {
     }
 
     fn capture_held(&self, device_id: &str, slot: &HeldSlot) -> Result<RgbaImage, DeviceError> {
-        let mut held = lock(slot);
+        let mut held = slot.lock();
         if let Some((at, img)) = &held.latest
             && at.elapsed() < self.inner.policy.reuse_held_frame
         {
@@ -238,7 +236,7 @@ impl CaptureDevices {
         let mut stream = match held.stream.take() {
             Some(s) => s,
             // The last read failed (and closed it): the device may be back.
-            None => lock(&self.inner.system).open(device_id)?,
+            None => self.inner.system.lock().open(device_id)?,
         };
         let result = grab(stream.as_mut(), self.inner.policy.corrupt_retries);
         match &result {
@@ -255,7 +253,7 @@ impl CaptureDevices {
     }
 
     fn record<T>(&self, device_id: &str, result: &Result<T, DeviceError>) {
-        let mut state = lock(&self.inner.state);
+        let mut state = self.inner.state.lock();
         match result {
             Ok(_) => state.failures.remove(device_id),
             Err(e) => state.failures.insert(device_id.to_string(), e.clone()),
@@ -291,5 +289,6 @@ fn source_info(device: &DeviceInfo) -> SourceInfo {
         app: "capture device".to_string(),
         width,
         height,
+        unavailable: None,
     }
 }

@@ -5,7 +5,7 @@
 //! collected afterwards, so a listing is one round trip, not nine per window.
 
 use super::grab::Rect;
-use super::{Atoms, DESKTOP_ID, MIN_WINDOW_SIDE, X11Backend, XFail, monitor_kind};
+use super::{Atoms, DESKTOP_ID, MIN_WINDOW_SIDE, X11Backend, XFail};
 use crate::capture::CaptureError;
 use crate::protocol::{SourceInfo, SourceKind};
 use x11rb::connection::{Connection, RequestConnection};
@@ -106,6 +106,7 @@ impl X11Backend {
             app: format!("X display {}", self.display),
             width: u32::from(g.width),
             height: u32::from(g.height),
+            unavailable: None,
         };
         Ok(X11Source::new(info, 0, 0))
     }
@@ -117,13 +118,14 @@ impl X11Backend {
             .map(|(name, m)| {
                 let info = SourceInfo {
                     id: X11Backend::monitor_id(&name),
-                    kind: monitor_kind(),
+                    kind: SourceKind::Monitor,
                     select_index: None,
                     device_id: None,
                     title: name,
                     app: "monitor".into(),
                     width: u32::from(m.width),
                     height: u32::from(m.height),
+                    unavailable: None,
                 };
                 X11Source {
                     primary: m.primary,
@@ -316,6 +318,7 @@ impl WindowFacts {
             app: self.app,
             width: self.width,
             height: self.height,
+            unavailable: self.minimized.clone(),
         };
         X11Source {
             minimized: self.minimized,

@@ -19,7 +19,7 @@ mod list;
 mod window;
 
 use super::{Backend, CaptureError};
-use crate::protocol::{SourceInfo, SourceKind};
+use crate::protocol::SourceInfo;
 use grab::{Grabber, Rect};
 use image::RgbaImage;
 use std::collections::HashMap;
@@ -269,13 +269,10 @@ impl Backend for X11Backend {
         "x11"
     }
 
+    /// Minimised windows are listed too, with why they cannot be
+    /// captured in `unavailable`.
     fn list(&mut self) -> Result<Vec<SourceInfo>, CaptureError> {
-        Ok(self
-            .list_detailed()?
-            .into_iter()
-            .filter(|s| s.minimized.is_none())
-            .map(|s| s.info)
-            .collect())
+        Ok(self.list_detailed()?.into_iter().map(|s| s.info).collect())
     }
 
     fn capture(&mut self, source_id: &str) -> Result<RgbaImage, CaptureError> {
@@ -304,10 +301,4 @@ impl Drop for X11Backend {
         self.grabber.release(&self.conn);
         let _ = self.conn.flush();
     }
-}
-
-/// Kind-mapping used by [`Backend::list`]: monitors stay capture devices
-/// until the integrator gives them a kind of their own.
-fn monitor_kind() -> SourceKind {
-    SourceKind::CaptureDevice
 }

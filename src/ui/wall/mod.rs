@@ -319,6 +319,7 @@ fn extension_line(ui: &mut egui::Ui, view: &RoomView, tiles: &[Tile], lang: Lang
 pub fn kind_name(kind: SourceKind, lang: Lang) -> &'static str {
     match kind {
         SourceKind::Desktop => lang.tr("desktop"),
+        SourceKind::Monitor => lang.tr("monitor"),
         SourceKind::CaptureDevice => lang.tr("capture_device"),
         SourceKind::Window => match lang {
             Lang::En => "Window",

@@ -32,7 +32,7 @@ impl Tile {
     /// 0: screens and capture devices, 1: windows.
     pub fn group(&self) -> u8 {
         match self.kind {
-            SourceKind::Desktop | SourceKind::CaptureDevice => 0,
+            SourceKind::Desktop | SourceKind::Monitor | SourceKind::CaptureDevice => 0,
             SourceKind::Window => 1,
         }
     }

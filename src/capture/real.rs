@@ -1,0 +1,123 @@
+//! Real sources: this machine's screens and windows (the X11 backend on an
+//! X11 session, xcap elsewhere — macOS, Windows, Wayland) and its capture
+//! devices (V4L2 on Linux), behind one [`Backend`].
+
+use super::devices::{CaptureDevices, DEVICE_ID_PREFIX};
+use super::{Backend, CaptureError, XcapBackend};
+use crate::protocol::SourceInfo;
+use image::RgbaImage;
+
+/// Screens and windows from one backend, capture devices from another.
+pub struct RealBackend {
+    screens: Box<dyn Backend>,
+    /// Shared by every worker's backend: the devices' streams are single
+    /// owner, so each worker must see the others' held streams.
+    devices: Option<CaptureDevices>,
+    /// The last device-listing problem, logged once.
+    last_device_error: Option<String>,
+}
+
+impl RealBackend {
+    pub fn new(screens: Box<dyn Backend>, devices: Option<CaptureDevices>) -> RealBackend {
+        RealBackend {
+            screens,
+            devices,
+            last_device_error: None,
+        }
+    }
+
+    /// This machine's screen backend: X11 on an X11 session (falling back
+    /// to xcap if the display cannot be opened), xcap elsewhere.
+    pub fn screens() -> Box<dyn Backend> {
+        #[cfg(all(target_os = "linux", not(target_env = "ohos")))]
+        if is_x11_session() {
+            match super::x11::X11Backend::connect(None) {
+                Ok(x11) => return Box::new(x11),
+                Err(e) => tracing::warn!(target: "roomshare::capture", "{e}; using xcap"),
+            }
+        }
+        Box::new(XcapBackend::new())
+    }
+
+    /// The devices as sources; a device without a usable format is listed
+    /// with the reason (busy devices show theirs when a capture fails).
+    fn device_sources(&mut self) -> Vec<SourceInfo> {
+        let Some(devices) = &self.devices else {
+            return Vec::new();
+        };
+        match devices.list() {
+            Ok(mut list) => {
+                self.last_device_error = None;
+                for s in &mut list {
+                    let no_format = s.width == 0 && s.height == 0;
+                    let id = s.device_id.as_deref().unwrap_or_default();
+                    if no_format {
+                        s.unavailable = devices.status(id);
+                    }
+                }
+                list
+            }
+            Err(e) => {
+                let e = e.to_string();
+                if self.last_device_error.as_ref() != Some(&e) {
+                    tracing::warn!(target: "roomshare::capture", "cannot list capture devices: {e}");
+                    self.last_device_error = Some(e);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// The device behind a `device:` source id, if it is one.
+    fn device_of<'a>(&self, source_id: &'a str) -> Option<(&CaptureDevices, &'a str)> {
+        let device_id = source_id.strip_prefix(DEVICE_ID_PREFIX)?;
+        Some((self.devices.as_ref()?, device_id))
+    }
+}
+
+/// X11, not Wayland: xcap treats the session as Wayland when either says
+/// so, and so do we (an X11 connection there would see only XWayland).
+#[cfg(all(target_os = "linux", not(target_env = "ohos")))]
+pub fn is_x11_session() -> bool {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
+    let wayland = set("WAYLAND_DISPLAY")
+        || std::env::var("XDG_SESSION_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("wayland"));
+    set("DISPLAY") && !wayland
+}
+
+impl Backend for RealBackend {
+    fn name(&self) -> &'static str {
+        self.screens.name()
+    }
+
+    fn list(&mut self) -> Result<Vec<SourceInfo>, CaptureError> {
+        let mut list = self.screens.list()?;
+        list.extend(self.device_sources());
+        Ok(list)
+    }
+
+    fn capture(&mut self, source_id: &str) -> Result<RgbaImage, CaptureError> {
+        match self.device_of(source_id) {
+            Some((devices, _)) => devices
+                .capture(source_id)
+                .map_err(|e| e.to_capture_error(source_id)),
+            None => self.screens.capture(source_id),
+        }
+    }
+
+    fn hold(&mut self, source_id: &str) -> Result<(), CaptureError> {
+        match self.device_of(source_id) {
+            Some((devices, device_id)) => devices
+                .hold(device_id)
+                .map_err(|e| e.to_capture_error(source_id)),
+            None => self.screens.hold(source_id),
+        }
+    }
+
+    fn release(&mut self, source_id: &str) {
+        match self.device_of(source_id) {
+            Some((devices, device_id)) => devices.release(device_id),
+            None => self.screens.release(source_id),
+        }
+    }
+}
