@@ -17,6 +17,8 @@
 
 mod catalog;
 pub mod devices;
+#[cfg(target_os = "linux")]
+pub mod portal;
 pub mod scale;
 mod share;
 pub mod synthetic;
