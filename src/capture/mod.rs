@@ -17,6 +17,8 @@
 
 mod catalog;
 pub mod devices;
+#[cfg(target_os = "linux")]
+pub mod portal;
 pub mod real;
 pub mod scale;
 mod share;
@@ -129,9 +131,9 @@ impl SourcesMode {
                 // One device set for every worker: a device's stream has one
                 // owner, and every worker must see it held.
                 let devices = devices::CaptureDevices::platform();
+                let screens = real::screens_factory();
                 Arc::new(move || {
-                    let screens = real::RealBackend::screens();
-                    Box::new(real::RealBackend::new(screens, devices.clone())) as Box<dyn Backend>
+                    Box::new(real::RealBackend::new(screens(), devices.clone())) as Box<dyn Backend>
                 })
             }
             _ => {

@@ -6,6 +6,7 @@ use super::devices::{CaptureDevices, DEVICE_ID_PREFIX};
 use super::{Backend, CaptureError, XcapBackend};
 use crate::protocol::SourceInfo;
 use image::RgbaImage;
+use std::sync::Arc;
 
 /// Screens and windows from one backend, capture devices from another.
 pub struct RealBackend {
@@ -24,19 +25,6 @@ impl RealBackend {
             devices,
             last_device_error: None,
         }
-    }
-
-    /// This machine's screen backend: X11 on an X11 session (falling back
-    /// to xcap if the display cannot be opened), xcap elsewhere.
-    pub fn screens() -> Box<dyn Backend> {
-        #[cfg(all(target_os = "linux", not(target_env = "ohos")))]
-        if is_x11_session() {
-            match super::x11::X11Backend::connect(None) {
-                Ok(x11) => return Box::new(x11),
-                Err(e) => tracing::warn!(target: "roomshare::capture", "{e}; using xcap"),
-            }
-        }
-        Box::new(XcapBackend::new())
     }
 
     /// The devices as sources; a device without a usable format is listed
@@ -73,6 +61,35 @@ impl RealBackend {
         let device_id = source_id.strip_prefix(DEVICE_ID_PREFIX)?;
         Some((self.devices.as_ref()?, device_id))
     }
+}
+
+/// Makes this machine's screen backend for each worker: X11 on an X11
+/// session (xcap if the display cannot be opened), the ScreenCast portal on
+/// a Wayland session (one permission for every worker), xcap elsewhere.
+pub fn screens_factory() -> Arc<dyn Fn() -> Box<dyn Backend> + Send + Sync> {
+    #[cfg(all(target_os = "linux", not(target_env = "ohos")))]
+    {
+        if is_x11_session() {
+            return Arc::new(|| match super::x11::X11Backend::connect(None) {
+                Ok(x11) => Box::new(x11) as Box<dyn Backend>,
+                Err(e) => {
+                    tracing::warn!(target: "roomshare::capture", "{e}; using xcap");
+                    Box::new(XcapBackend::new())
+                }
+            });
+        }
+        if is_wayland_session() {
+            let portal = super::portal::Portal::new(super::portal::PortalConfig::default());
+            return Arc::new(move || Box::new(portal.backend()) as Box<dyn Backend>);
+        }
+    }
+    Arc::new(|| Box::new(XcapBackend::new()) as Box<dyn Backend>)
+}
+
+#[cfg(all(target_os = "linux", not(target_env = "ohos")))]
+fn is_wayland_session() -> bool {
+    std::env::var_os("WAYLAND_DISPLAY").is_some_and(|s| !s.is_empty())
+        || std::env::var("XDG_SESSION_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("wayland"))
 }
 
 /// X11, not Wayland: xcap treats the session as Wayland when either says
