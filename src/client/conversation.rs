@@ -134,12 +134,26 @@ pub(super) async fn run(
     }
 }
 
-/// `backoff_min` doubled per failed attempt, capped at `backoff_max`.
+/// How long to wait before the next attempt: a random point in the upper
+/// half of `backoff_min` doubled per failed attempt, capped at `backoff_max`.
+///
+/// Why jitter: when a campus switch reboots, every client of every room
+/// loses its connection in the same instant; without jitter they would all
+/// retry in lockstep, doubling together, and hit the devices (and the
+/// console's own runtime) as one storm at every step. The lower half is
+/// kept free so that no retry comes sooner than half the nominal wait.
 fn backoff(options: &ClientOptions, attempt: u32) -> Duration {
-    options
+    jittered(options, attempt, rand::random::<f64>())
+}
+
+/// [`backoff`] for a given draw `unit` in `[0, 1)`: the nominal wait `d`
+/// scaled into `[d/2, d]`.
+fn jittered(options: &ClientOptions, attempt: u32, unit: f64) -> Duration {
+    let nominal = options
         .backoff_min
         .saturating_mul(1 << attempt.min(16))
-        .min(options.backoff_max)
+        .min(options.backoff_max);
+    nominal.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
 
 /// Show the countdown and wait for it (or for a "retry now"); requests in
@@ -540,4 +554,59 @@ fn is_auth_error(code: i64) -> bool {
         code,
         codes::REQUEST_HEADER_ERROR | codes::AUTHENTICATION_FAILED | codes::PASSWORD_FAILED
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> ClientOptions {
+        ClientOptions {
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(10),
+            ..ClientOptions::default()
+        }
+    }
+
+    #[test]
+    fn backoff_is_jittered_within_half_to_full_nominal_and_capped() {
+        let options = options();
+        for attempt in [0u32, 1, 2, 4, 5, 10, 40] {
+            let nominal = Duration::from_millis(500)
+                .saturating_mul(1 << attempt.min(16))
+                .min(Duration::from_secs(10));
+            let draws: Vec<Duration> = (0..5000).map(|_| backoff(&options, attempt)).collect();
+            let (lo, hi) = (nominal / 2, nominal);
+            assert!(
+                draws.iter().all(|d| *d >= lo && *d <= hi && *d <= options.backoff_max),
+                "attempt {attempt}: a draw outside [{lo:?}, {hi:?}]"
+            );
+            // Spread over the whole range, not piled up: every tenth of it
+            // is hit, and the mean sits near the middle.
+            let span = (hi - lo).as_secs_f64();
+            let mut buckets = [0usize; 10];
+            for d in &draws {
+                let at = ((d.as_secs_f64() - lo.as_secs_f64()) / span * 10.0) as usize;
+                buckets[at.min(9)] += 1;
+            }
+            assert!(
+                buckets.iter().all(|&n| n > 250),
+                "attempt {attempt}: uneven {buckets:?}"
+            );
+            let mean = draws.iter().map(Duration::as_secs_f64).sum::<f64>() / draws.len() as f64;
+            let middle = (lo + hi).as_secs_f64() / 2.0;
+            assert!((mean - middle).abs() < span * 0.05, "attempt {attempt}: mean {mean}");
+        }
+    }
+
+    #[test]
+    fn backoff_bounds_are_exact_at_the_ends_of_the_draw() {
+        let options = options();
+        assert_eq!(jittered(&options, 0, 0.0), Duration::from_millis(250));
+        assert_eq!(jittered(&options, 0, 1.0), Duration::from_millis(500));
+        assert_eq!(jittered(&options, 3, 0.0), Duration::from_secs(2));
+        // Capped: attempt 10 would be 512 s nominal.
+        assert_eq!(jittered(&options, 10, 1.0), Duration::from_secs(10));
+        assert_eq!(jittered(&options, 10, 0.0), Duration::from_secs(5));
+    }
 }

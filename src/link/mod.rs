@@ -6,8 +6,10 @@
 //! The view is kept current by a background task ([`worker`]): typed
 //! answers and pushed events fold into it ([`view`]); remote rooms, which
 //! may not push, are also polled; their thumbnails are fetched
-//! ([`thumbnails`]) when the peer is another roomshare engine.
+//! ([`thumbnails`]) when the peer is another roomshare engine. Many rooms at
+//! once: [`fleet`].
 
+pub mod fleet;
 mod thumbnails;
 mod view;
 mod worker;
@@ -58,6 +60,32 @@ impl Target {
 
     pub fn is_embedded(&self) -> bool {
         self.local.is_some()
+    }
+
+    /// Where the client connects (the fleet starts its own light clients).
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// "embedded" or the URL.
+    pub fn label(&self) -> String {
+        self.endpoint.label()
+    }
+
+    /// The same room reached the same way: the embedded engine (there is
+    /// one per process), or the same URL with the same password.
+    pub fn same_room(&self, other: &Target) -> bool {
+        match (&self.endpoint, &other.endpoint) {
+            (Endpoint::Embedded { .. }, Endpoint::Embedded { .. }) => true,
+            (
+                Endpoint::Remote { url, password },
+                Endpoint::Remote {
+                    url: other_url,
+                    password: other_password,
+                },
+            ) => url == other_url && password == other_password,
+            _ => false,
+        }
     }
 }
 

@@ -1,0 +1,401 @@
+//! Many rooms at once: every room's share state live, and actions on many
+//! of them — the engine room of the console's Rooms view and of `roomshare
+//! rooms …`.
+//!
+//! # The parts
+//!
+//! - [`RoomsFile`]: the rooms list (TOML), loaded with every check done
+//!   (errors carry the line), edited and written back atomically
+//!   ([`RoomsFile::add`], [`RoomsFile::update`], [`RoomsFile::remove`]),
+//!   passwords by the `.pgpass` rule: an inline `password` or a
+//!   `password_file` only in a file that its owner alone can read.
+//! - [`Fleet`]: one light link per room, each independent of the others
+//!   (its own connection task and its own task here), so a room that is
+//!   slow, unreachable, refuses the password or sends garbage delays no
+//!   other room's state or actions. Connecting is parallel but bounded
+//!   ([`FleetOptions::max_connecting`]); reconnects back off with jitter,
+//!   capped ([`FleetOptions::backoff_max`]); rooms that do not push their
+//!   share state are polled by one poller within one budget for the whole
+//!   fleet, round-robin ([`FleetOptions::poll_budget`]).
+//! - [`probe`] and [`call_once`]: one-shot visits for the command line.
+//!
+//! # For the Rooms view
+//!
+//! The view never blocks: [`Fleet::rooms`] is a cheap snapshot (rebuilt at
+//! most once per change, shared as an `Arc` until the next), `on_change`
+//! wakes the UI, and every action returns at once; its per-room outcome
+//! appears in [`RoomStatus::last_call`] ("done", or the code and its
+//! meaning: [`CallResult::summary`]).
+//!
+//! ```no_run
+//! # fn wiring(runtime: &tokio::runtime::Handle, embedded: roomshare::link::Target,
+//! #           ctx_repaint: std::sync::Arc<dyn Fn() + Send + Sync>) -> Result<(), Box<dyn std::error::Error>> {
+//! use roomshare::link::fleet::{self, Fleet, FleetOptions, PasswordSource, RoomEntry, RoomsFile};
+//! use roomshare::protocol::ShareAction;
+//!
+//! // At start (app.rs): the file, or the embedded engine alone when there is none yet.
+//! let path = RoomsFile::default_path().expect("a config folder");
+//! let mut file = RoomsFile::load_or_new(&path)?; // Err: show `e` (path:line: reason)
+//! let rooms = fleet::starting_rooms(&file, Some(embedded))?;
+//! let fleet = Fleet::start(rooms, runtime, ctx_repaint, FleetOptions::default());
+//!
+//! // Every frame: one row per room.
+//! for room in fleet.rooms().iter() {
+//!     let _row = (&room.name, &room.group, room.conn.to_string(), room.meeting_text(),
+//!                 room.sharer(), &room.cast_code, &room.error,
+//!                 room.last_call.as_ref().map(|c| c.summary()));
+//! }
+//!
+//! // Stop sharing in the selected rooms; results arrive in `last_call`.
+//! let selected = vec!["12F Everest".to_string(), "12F K2".to_string()];
+//! fleet.call(&selected, ShareAction::StopShare);
+//!
+//! // Add a room from the dialog: written to the file, then the fleet follows.
+//! file.add(RoomEntry::new("13F Lhotse", "ws://10.0.13.7:6295", "13F",
+//!                         PasswordSource::Env("ROOMS_PW_LHOTSE".into())))?;
+//! fleet.set_rooms(file.fleet_rooms()?);
+//!
+//! // Open one room in the single-room view.
+//! if let Some(target) = fleet.target("12F Everest") {
+//!     let _link = roomshare::link::Link::start(target, runtime, std::sync::Arc::new(|| {}));
+//! }
+//! # Ok(()) }
+//! ```
+
+mod edit;
+mod file;
+mod poll;
+mod probe;
+mod room;
+mod secrets;
+mod status;
+
+pub use file::{PasswordSource, RoomEntry, RoomsFile, RoomsFileError};
+pub use probe::{CallOutcome, Probe, Reach, call_once, probe};
+pub use status::{CallResult, FleetAction, RoomStatus};
+
+use crate::client::ClientOptions;
+use crate::link::{NO_ANSWER, Target};
+use parking_lot::Mutex;
+use poll::Roster;
+use room::{Board, Intervals, Slot};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::AbortHandle;
+
+/// The name the embedded engine has in the list when no rooms file exists.
+pub const EMBEDDED_NAME: &str = "This computer";
+
+/// A room to follow: a name, a group, and how to reach it.
+#[derive(Clone)]
+pub struct FleetRoom {
+    pub name: String,
+    pub group: String,
+    pub target: Target,
+}
+
+impl FleetRoom {
+    pub fn new(name: &str, group: &str, target: Target) -> FleetRoom {
+        FleetRoom {
+            name: name.to_string(),
+            group: group.to_string(),
+            target,
+        }
+    }
+}
+
+impl RoomsFile {
+    /// Every room of the file with its password read now.
+    pub fn fleet_rooms(&self) -> Result<Vec<FleetRoom>, RoomsFileError> {
+        self.entries()
+            .iter()
+            .map(|e| {
+                let password = self.resolve_password(e)?;
+                Ok(FleetRoom::new(
+                    &e.name,
+                    &e.group,
+                    Target::remote(&e.url, password),
+                ))
+            })
+            .collect()
+    }
+}
+
+/// The rooms the console starts with: the file's, or — when there is no
+/// file yet — the embedded engine alone, so a first start is never empty.
+pub fn starting_rooms(
+    file: &RoomsFile,
+    embedded: Option<Target>,
+) -> Result<Vec<FleetRoom>, RoomsFileError> {
+    match (file.exists(), embedded) {
+        (false, Some(target)) => Ok(vec![FleetRoom::new(EMBEDDED_NAME, "", target)]),
+        _ => file.fleet_rooms(),
+    }
+}
+
+/// How the fleet behaves. The defaults suit a console over a campus.
+#[derive(Debug, Clone)]
+pub struct FleetOptions {
+    /// Per answer.
+    pub request_timeout: Duration,
+    /// Per handshake.
+    pub connect_timeout: Duration,
+    /// Reconnect waits: doubled per failure from `backoff_min`, capped at
+    /// `backoff_max`, each drawn in the upper half (jitter).
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// Rooms connecting at the same moment, at most.
+    pub max_connecting: usize,
+    /// Polls (a Share and a Meeting read) per second for the whole fleet.
+    pub poll_budget: f64,
+    /// A room that does not push is read again at most this often.
+    pub poll_interval: Duration,
+    /// A room that pushes its share events is still read this often, in
+    /// case an event was lost.
+    pub pushing_poll_interval: Duration,
+}
+
+impl Default for FleetOptions {
+    fn default() -> Self {
+        FleetOptions {
+            request_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            backoff_min: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
+            max_connecting: 64,
+            poll_budget: 20.0,
+            poll_interval: Duration::from_secs(2),
+            pushing_poll_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+impl FleetOptions {
+    fn client(&self) -> ClientOptions {
+        ClientOptions {
+            request_timeout: self.request_timeout,
+            connect_timeout: self.connect_timeout,
+            backoff_min: self.backoff_min,
+            backoff_max: self.backoff_max,
+            reconnect: true,
+            // Not `[]`: roomshare engines would also push their source
+            // lists, which the Rooms view does not show.
+            subscriptions: vec![vec!["Share".into()], vec!["Meeting".into()]],
+        }
+    }
+}
+
+/// One room's result of a [`Fleet::call`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomCallResult {
+    pub name: String,
+    pub result: CallResult,
+}
+
+/// The results of one [`Fleet::call`] as they arrive (the view can ignore
+/// it and read [`RoomStatus::last_call`] instead).
+pub struct CallBatch {
+    rx: mpsc::UnboundedReceiver<RoomCallResult>,
+    expected: usize,
+}
+
+impl CallBatch {
+    /// How many results will come: one per name given.
+    pub fn expected(&self) -> usize {
+        self.expected
+    }
+
+    /// The next result, in the order they are answered.
+    pub async fn next(&mut self) -> Option<RoomCallResult> {
+        self.rx.recv().await
+    }
+
+    /// The next result if one is there (from a UI frame).
+    pub fn try_next(&mut self) -> Option<RoomCallResult> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Every result.
+    pub async fn all(mut self) -> Vec<RoomCallResult> {
+        let mut results = Vec::with_capacity(self.expected);
+        while let Some(r) = self.next().await {
+            results.push(r);
+        }
+        results
+    }
+}
+
+/// Many rooms followed live. Cheap to clone; everything stops when the
+/// last clone is dropped.
+#[derive(Clone)]
+pub struct Fleet {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    runtime: tokio::runtime::Handle,
+    options: FleetOptions,
+    board: Arc<Board>,
+    roster: Roster,
+    snapshot: Mutex<Arc<Vec<RoomStatus>>>,
+    gate: Arc<Semaphore>,
+    poller: AbortHandle,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.poller.abort();
+        for slot in self.roster.lock().iter() {
+            slot.stop();
+        }
+    }
+}
+
+impl Fleet {
+    /// Start following `rooms` on `runtime`. `on_change` is called from a
+    /// background task whenever a room's status changed (the UI passes
+    /// `ctx.request_repaint`). Rooms with the same name: the first wins.
+    pub fn start(
+        rooms: Vec<FleetRoom>,
+        runtime: &tokio::runtime::Handle,
+        on_change: Arc<dyn Fn() + Send + Sync>,
+        options: FleetOptions,
+    ) -> Fleet {
+        let roster: Roster = Arc::new(Mutex::new(Arc::new(Vec::new())));
+        let intervals = Intervals {
+            silent: options.poll_interval,
+            pushing: options.pushing_poll_interval,
+        };
+        let poller = runtime
+            .spawn(poll::run(roster.clone(), options.poll_budget, intervals))
+            .abort_handle();
+        let fleet = Fleet {
+            inner: Arc::new(Inner {
+                runtime: runtime.clone(),
+                gate: Arc::new(Semaphore::new(options.max_connecting.max(1))),
+                options,
+                board: Arc::new(Board::new(on_change)),
+                roster,
+                snapshot: Mutex::new(Arc::new(Vec::new())),
+                poller,
+            }),
+        };
+        fleet.set_rooms(rooms);
+        fleet
+    }
+
+    /// Every room's status, in list order (cheap: an `Arc` clone unless
+    /// something changed since the last call).
+    pub fn rooms(&self) -> Arc<Vec<RoomStatus>> {
+        let inner = &self.inner;
+        let mut snapshot = inner.snapshot.lock();
+        if inner.board.take_dirty() {
+            let slots = inner.roster.lock().clone();
+            *snapshot = Arc::new(slots.iter().map(|s| s.status()).collect());
+        }
+        snapshot.clone()
+    }
+
+    /// One room's status.
+    pub fn room(&self, name: &str) -> Option<RoomStatus> {
+        self.slot(name).map(|s| s.status())
+    }
+
+    /// The names of the rooms in `group`, in list order.
+    pub fn names_in_group(&self, group: &str) -> Vec<String> {
+        self.rooms()
+            .iter()
+            .filter(|r| r.group == group)
+            .map(|r| r.name.clone())
+            .collect()
+    }
+
+    /// How to reach `name` (to open it in the single-room view).
+    pub fn target(&self, name: &str) -> Option<Target> {
+        self.slot(name).map(|s| s.target.clone())
+    }
+
+    /// Send `action` to every room in `names` at once. Returns at once;
+    /// each room's outcome lands in its [`RoomStatus::last_call`] and in
+    /// the returned batch (one result per name; an unknown name gets
+    /// [`NO_ANSWER`] "no room named …").
+    pub fn call(&self, names: &[String], action: impl Into<FleetAction>) -> CallBatch {
+        let action = action.into();
+        let (tx, rx) = mpsc::unbounded_channel();
+        // Actions may wait for a connection and then an answer.
+        let timeout = self.inner.options.connect_timeout + self.inner.options.request_timeout;
+        for name in names {
+            let Some(slot) = self.slot(name) else {
+                let result = CallResult {
+                    action: action.clone(),
+                    code: Some(NO_ANSWER),
+                    message: format!("no room named {name:?}"),
+                    at: Instant::now(),
+                };
+                let _ = tx.send(RoomCallResult {
+                    name: name.clone(),
+                    result,
+                });
+                continue;
+            };
+            let (tx, action) = (tx.clone(), action.clone());
+            self.inner.runtime.spawn(async move {
+                let name = slot.name.clone();
+                let result = slot.call(action, timeout).await;
+                let _ = tx.send(RoomCallResult { name, result });
+            });
+        }
+        CallBatch {
+            rx,
+            expected: names.len(),
+        }
+    }
+
+    /// Retry now in these rooms (after an auth failure, or to skip the
+    /// backoff wait).
+    pub fn reconnect(&self, names: &[String]) {
+        for slot in names.iter().filter_map(|n| self.slot(n)) {
+            slot.reconnect();
+        }
+    }
+
+    /// Follow `rooms` from now on: rooms whose name and target are
+    /// unchanged keep their connection (a new group is just shown); new
+    /// or changed ones start; the others stop.
+    pub fn set_rooms(&self, rooms: Vec<FleetRoom>) {
+        let inner = &self.inner;
+        let old = inner.roster.lock().clone();
+        let mut next: Vec<Arc<Slot>> = Vec::with_capacity(rooms.len());
+        for room in rooms {
+            if next.iter().any(|s| s.name == room.name) {
+                continue;
+            }
+            let kept = old
+                .iter()
+                .find(|s| s.name == room.name && s.target.same_room(&room.target));
+            let slot = match kept {
+                Some(slot) => {
+                    slot.set_group(&room.group);
+                    slot.clone()
+                }
+                None => {
+                    let slot = Slot::new(&room.name, &room.group, room.target, inner.board.clone());
+                    slot.start(&inner.runtime, inner.gate.clone(), inner.options.client());
+                    slot
+                }
+            };
+            next.push(slot);
+        }
+        for gone in old.iter().filter(|s| !next.iter().any(|n| Arc::ptr_eq(n, s))) {
+            gone.stop();
+        }
+        *inner.roster.lock() = Arc::new(next);
+        inner.board.changed();
+    }
+
+    fn slot(&self, name: &str) -> Option<Arc<Slot>> {
+        let slots = self.inner.roster.lock().clone();
+        slots.iter().find(|s| s.name == name).cloned()
+    }
+}
