@@ -91,6 +91,14 @@ for suite in "${suites[@]}"; do
   cp -a "$fresh/$suite.base" "$root"
   printf '%s\n' "$sources" >"$root/etc/apt/sources.list"
   cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+  # This host's trusted CAs, as a local CA of the fresh system: where a
+  # proxy intercepts TLS (as on the machine this was written on), a fresh
+  # system on that network needs it too. update-ca-certificates adds it
+  # when deps.sh installs ca-certificates. HOST_CA=0 skips it.
+  if [ "${HOST_CA:-1}" = 1 ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp /etc/ssl/certs/ca-certificates.crt "$root/usr/local/share/ca-certificates/host-bundle.crt"
+  fi
   git clone -q --no-hardlinks "$repo" "$root/root/roomshare"
   git -C "$root/root/roomshare" checkout -q --detach "$commit"
   mount_in proc proc "$root/proc"
