@@ -56,6 +56,7 @@ base_of() { # suite -> debootstrap arguments' mirror, components, keyring
 deb $mirror $1-updates main universe
 deb $mirror $1-security main universe"
       keyring=(--no-check-gpg) # Debian 12 has no Ubuntu keyring; apt in the chroot checks
+      script=(/usr/share/debootstrap/scripts/gutsy) # every Ubuntu release's script (older debootstraps lack noble)
       ;;
     *)
       mirror=http://deb.debian.org/debian
@@ -63,6 +64,7 @@ deb $mirror $1-security main universe"
 deb $mirror $1-updates main
 deb http://deb.debian.org/debian-security $1-security main"
       keyring=()
+      script=()
       ;;
   esac
 }
@@ -83,7 +85,7 @@ for suite in "${suites[@]}"; do
   if [ ! -e "$fresh/$suite.base/etc/os-release" ]; then
     echo "--- debootstrap --variant=minbase ${keyring[*]} $suite $mirror"
     rm -rf "$fresh/$suite.base"
-    debootstrap --variant=minbase "${keyring[@]}" "$suite" "$fresh/$suite.base" "$mirror" \
+    debootstrap --variant=minbase "${keyring[@]}" "$suite" "$fresh/$suite.base" "$mirror" "${script[@]}" \
       >"$fresh/debootstrap-$suite.log" 2>&1 ||
       { echo "debootstrap failed: tail $fresh/debootstrap-$suite.log" >&2; tail -n 5 "$fresh/debootstrap-$suite.log" >&2; status=1; continue; }
   fi
