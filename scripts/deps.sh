@@ -73,16 +73,14 @@ _roomshare_deps() {
   if [ -n "$why" ]; then
     if command -v rustup >/dev/null 2>&1; then
       echo "roomshare: installing Rust stable ($need+) with rustfmt and clippy through the existing rustup ($why)" >&2
-      rustup toolchain install stable --profile minimal -c rustfmt -c clippy
-      rustup default stable
-    elif _roomshare_candidate rustup && ! _roomshare_installed rustc && ! _roomshare_installed cargo; then
+      _roomshare_rustup_stable "$need"
+    elif _roomshare_candidate rustup && ! _roomshare_rust_debs; then
       _roomshare_need_root "${root[@]}"
       echo "roomshare: installing Rust stable ($need+) with rustfmt and clippy through apt's rustup ($why)" >&2
       "${root[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -qq --no-install-recommends rustup >/dev/null
       hash -r
-      rustup toolchain install stable --profile minimal -c rustfmt -c clippy
-      rustup default stable
+      _roomshare_rustup_stable "$need"
     else
       echo "roomshare: installing Rust stable ($need+) with rustfmt and clippy through rustup from static.rust-lang.org ($why)" >&2
       _roomshare_rustup_init
@@ -143,6 +141,30 @@ _roomshare_cargo_path() {
   fi
 }
 
+# Debian/Ubuntu Rust packages that apt's rustup conflicts with: installing
+# it would remove them, so then rustup-init goes to ~/.cargo instead.
+_roomshare_rust_debs() {
+  local p
+  for p in rustc cargo rustfmt rust-clippy rustc-web cargo-web; do
+    _roomshare_installed "$p" && return 0
+  done
+  return 1
+}
+
+# Stable (minimal + rustfmt + clippy) through rustup, made the default when
+# the current default is older than $1 (a fresh rustup defaults to the first
+# toolchain installed). --no-self-update: Ubuntu 24.04's packaged rustup 1.26
+# otherwise fails the install looking for itself in ~/.cargo.
+_roomshare_rustup_stable() {
+  local v
+  rustup toolchain install --no-self-update stable --profile minimal -c rustfmt -c clippy
+  hash -r
+  v="$(_roomshare_rustc_version)"
+  if [ -z "$v" ] || ! _roomshare_version_ge "$v" "$1"; then
+    rustup default stable
+  fi
+}
+
 # "1.95.0" when rustc and cargo both run, else nothing.
 _roomshare_rustc_version() {
   command -v cargo >/dev/null 2>&1 && cargo --version >/dev/null 2>&1 || return 0
@@ -186,5 +208,5 @@ _roomshare_rustup_init() {
 
 _roomshare_deps
 unset -f _roomshare_deps _roomshare_installed _roomshare_candidate _roomshare_need_root \
-  _roomshare_os _roomshare_os_name _roomshare_cargo_path _roomshare_rustc_version _roomshare_version_ge \
+  _roomshare_os _roomshare_os_name _roomshare_cargo_path _roomshare_rust_debs _roomshare_rustup_stable _roomshare_rustc_version _roomshare_version_ge \
   _roomshare_rustup_init
