@@ -2,7 +2,7 @@
 # Does scripts/deps.sh bring a fresh machine to a working Rust + package
 # set? For each release: debootstrap a minimal system (once, kept as
 # FRESH_ROOT/<suite>.base), copy it to FRESH_ROOT/<suite>, put a clean clone
-# of this repository's HEAD in /root/roomshare, run scripts/deps.sh in a
+# of this repository's HEAD in ~/roomshare, run scripts/deps.sh in a
 # chroot, then check cargo, rustfmt and clippy and every package; a second
 # run of deps.sh must print nothing. Not run by CI (needs root, debootstrap
 # and ~2.5 GB a release).
@@ -10,12 +10,18 @@
 #   sudo scripts/fresh-machine-check.sh                  # bookworm trixie
 #   sudo scripts/fresh-machine-check.sh jammy noble      # Ubuntu too
 #   sudo BUILD=1 scripts/fresh-machine-check.sh bookworm # + cargo build --bin roomshare
+#   sudo PREINSTALL=cargo scripts/fresh-machine-check.sh bookworm
+#        # apt packages put there first: Debian's own (too old) cargo here
+#   sudo AS_USER=dev scripts/fresh-machine-check.sh bookworm
+#        # deps.sh run by a user with sudo rather than by root
 #   FRESH_ROOT=/work/fresh (default /var/tmp/roomshare-fresh; not in the repo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 fresh="${FRESH_ROOT:-/var/tmp/roomshare-fresh}"
 build="${BUILD:-0}"
+preinstall="${PREINSTALL:-}"
+as_user="${AS_USER:-}"
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
 
@@ -69,18 +75,26 @@ deb http://deb.debian.org/debian-security $1-security main"
   esac
 }
 
-in_chroot() { # root, command...
-  local root="$1"
-  shift
-  chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+in_chroot() { # root, user, command...
+  local root="$1" user="$2" home=/root spec=()
+  shift 2
+  if [ "$user" != root ]; then
+    home="/home/$user"
+    spec=(--userspec="$(chroot "$root" id -u "$user"):$(chroot "$root" id -g "$user")")
+  fi
+  chroot "${spec[@]}" "$root" /usr/bin/env -i HOME="$home" USER="$user" TERM=dumb LANG=C.UTF-8 \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    bash -c "$*"
+    bash -c "cd ~/roomshare && $*"
 }
 
 status=0
 for suite in "${suites[@]}"; do
   base_of "$suite"
-  root="$fresh/$suite"
+  name="$suite"
+  [ -z "$preinstall" ] || name+="+${preinstall// /+}"
+  [ -z "$as_user" ] || name+="+$as_user"
+  root="$fresh/$name"
+  user="${as_user:-root}"
   echo "=== $suite: $root"
   if [ ! -e "$fresh/$suite.base/etc/os-release" ]; then
     echo "--- debootstrap --variant=minbase ${keyring[*]} $suite $mirror"
@@ -101,17 +115,32 @@ for suite in "${suites[@]}"; do
     mkdir -p "$root/usr/local/share/ca-certificates"
     cp /etc/ssl/certs/ca-certificates.crt "$root/usr/local/share/ca-certificates/host-bundle.crt"
   fi
-  git clone -q --no-hardlinks "$repo" "$root/root/roomshare"
-  git -C "$root/root/roomshare" checkout -q --detach "$commit"
   mount_in proc proc "$root/proc"
   mount_in sysfs sys "$root/sys"
   mount_in bind /dev "$root/dev"
   mount_in bind /dev/pts "$root/dev/pts"
+  extra="$preinstall"
+  [ -z "$as_user" ] || extra+=" sudo"
+  if [ -n "$extra" ]; then
+    echo "--- set up first: apt-get install$extra${as_user:+; user $as_user with passwordless sudo}"
+    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+      bash -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $extra >/dev/null"
+  fi
+  if [ -n "$as_user" ]; then
+    chroot "$root" useradd -m -s /bin/bash "$as_user"
+    echo "$as_user ALL=(ALL) NOPASSWD:ALL" >"$root/etc/sudoers.d/$as_user"
+    checkout="$root/home/$as_user/roomshare"
+  else
+    checkout="$root/root/roomshare"
+  fi
+  git clone -q --no-hardlinks "$repo" "$checkout"
+  git -C "$checkout" checkout -q --detach "$commit"
+  [ -z "$as_user" ] || chroot "$root" chown -R "$as_user:$as_user" "/home/$as_user/roomshare"
 
   grep PRETTY_NAME "$root/etc/os-release"
   echo "--- scripts/deps.sh (first run)"
   start=$SECONDS
-  if in_chroot "$root" 'cd /root/roomshare && bash scripts/deps.sh'; then
+  if in_chroot "$root" "$user" 'bash scripts/deps.sh'; then
     echo "--- first run took $((SECONDS - start)) s"
   else
     echo "FAIL: scripts/deps.sh on $suite" >&2
@@ -121,7 +150,7 @@ for suite in "${suites[@]}"; do
   fi
   echo "--- versions and packages"
   # shellcheck disable=SC2016 # expanded in the chroot
-  in_chroot "$root" 'cd /root/roomshare && out="$(source scripts/deps.sh 2>&1)"
+  in_chroot "$root" "$user" 'out="$(source scripts/deps.sh 2>&1)"
     [ -z "$out" ] && echo "second run: silent" || { echo "second run printed: $out"; exit 1; }
     source scripts/deps.sh
     echo "cargo:  $(command -v cargo)"; cargo --version; cargo fmt --version; cargo clippy --version; rustc --version
@@ -136,7 +165,7 @@ for suite in "${suites[@]}"; do
     echo "--- cargo build --bin roomshare"
     start=$SECONDS
     # shellcheck disable=SC2016
-    in_chroot "$root" 'cd /root/roomshare && source scripts/deps.sh && cargo build --locked --bin roomshare 2>&1 | tail -n 3 &&
+    in_chroot "$root" "$user" 'source scripts/deps.sh && cargo build --locked --bin roomshare 2>&1 | tail -n 3 &&
       target/debug/roomshare --version' || { echo "FAIL: build on $suite" >&2; status=1; }
     echo "--- build took $((SECONDS - start)) s"
   fi
