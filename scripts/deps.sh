@@ -61,8 +61,8 @@ _roomshare_deps() {
   if [ -z "$have" ]; then
     why="no Rust toolchain found"
   elif ! _roomshare_version_ge "$have" "$need"; then
-    if [ "$(command -v cargo)" = /usr/bin/cargo ] && dpkg-query -S /usr/bin/cargo >/dev/null 2>&1; then
-      why="$(_roomshare_os_name)'s cargo $have is older than the $need roomshare needs"
+    if [ "$(command -v cargo)" = /usr/bin/cargo ] && _roomshare_installed cargo; then
+      why="$(_roomshare_os_name)'s own cargo and rustc $have are older than the $need roomshare needs"
     else
       why="Rust $have is older than the $need roomshare needs"
     fi
