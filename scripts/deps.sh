@@ -201,9 +201,12 @@ _roomshare_rustup_init() {
     return 1
   fi
   chmod +x "$tmp/rustup-init"
-  "$tmp/rustup-init" -y --quiet --profile minimal --default-toolchain stable \
-    -c rustfmt -c clippy
+  # Its closing how-to goes to stdout: replaced by the one line below.
+  # SKIP_PATH_CHECK: a system cargo may stay; ~/.cargo/bin comes first.
+  RUSTUP_INIT_SKIP_PATH_CHECK=yes "$tmp/rustup-init" -y --quiet --profile minimal \
+    --default-toolchain stable -c rustfmt -c clippy >/dev/null
   rm -rf "$tmp"
+  echo "roomshare: Rust is in ~/.cargo/bin, on PATH in new shells (rustup added it to ~/.profile and ~/.bashrc); in this one: . \"\$HOME/.cargo/env\"" >&2
 }
 
 _roomshare_deps

@@ -107,6 +107,7 @@ for suite in "${suites[@]}"; do
   cp -a "$fresh/$suite.base" "$root"
   printf '%s\n' "$sources" >"$root/etc/apt/sources.list"
   cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+  cp /etc/hostname /etc/hosts "$root/etc/" # as a real machine has (sudo looks its name up)
   # This host's trusted CAs, as a local CA of the fresh system: where a
   # proxy intercepts TLS (as on the machine this was written on), a fresh
   # system on that network needs it too. update-ca-certificates adds it
@@ -122,7 +123,7 @@ for suite in "${suites[@]}"; do
   extra="$preinstall"
   [ -z "$as_user" ] || extra+=" sudo"
   if [ -n "$extra" ]; then
-    echo "--- set up first: apt-get install$extra${as_user:+; user $as_user with passwordless sudo}"
+    echo "--- set up first: apt-get install ${extra# }${as_user:+; user $as_user with passwordless sudo}"
     chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
       bash -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $extra >/dev/null"
   fi
