@@ -22,8 +22,8 @@ case "${1:-}" in
   --tool) ;;
   --dev)
     cargo build --locked --quiet --bin roomshare # a no-op after scripts/test.sh
-    # --fast: this package is installed and thrown away, not shipped.
-    cargo deb --no-build --profile dev --fast --quiet
+    # --fast, --no-dbgsym: this package is installed and thrown away, not shipped.
+    cargo deb --no-build --profile dev --fast --no-dbgsym --quiet
     ;;
   "")
     cargo deb --locked
