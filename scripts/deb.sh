@@ -2,8 +2,8 @@
 # Build the Debian package with cargo-deb ([package.metadata.deb] in
 # Cargo.toml): target/debian/roomshare_<version>-1_<arch>.deb.
 #   scripts/deb.sh         release build, then the package (make deb)
-#   scripts/deb.sh --dev   package the dev build that is already there
-#                          (CI: the binary scripts/test.sh built), no rebuild
+#   scripts/deb.sh --dev   package the dev binary that is already there
+#                          (CI: the one scripts/test.sh built and tested)
 #   scripts/deb.sh --tool  only install cargo-deb
 # Installs the pinned cargo-deb with `cargo install` when it is missing.
 set -euo pipefail
@@ -21,7 +21,14 @@ fi
 case "${1:-}" in
   --tool) ;;
   --dev)
-    cargo build --locked --quiet --bin roomshare # a no-op after scripts/test.sh
+    # No `cargo build` here: after `cargo test --all-targets` a bin-only
+    # build resolves other features (no dev-dependencies) and recompiles
+    # much of the tree (5 min in CI). The tested binary is the one to ship.
+    bin="${CARGO_TARGET_DIR:-target}/debug/roomshare"
+    if [ ! -x "$bin" ]; then
+      echo "roomshare: no $bin; build it first (scripts/test.sh or cargo build)" >&2
+      exit 1
+    fi
     # --fast, --no-dbgsym: this package is installed and thrown away, not shipped.
     cargo deb --no-build --profile dev --fast --no-dbgsym --quiet
     ;;
