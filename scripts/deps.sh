@@ -20,8 +20,11 @@ roomshare_packages=(
   libxkbcommon-dev libxkbcommon-x11-0 libx11-dev libxrandr-dev
   libxcb1-dev libxcb-randr0-dev libxcb-shm0-dev libxcb-xfixes0-dev
   libgl1-mesa-dri mesa-vulkan-drivers libvulkan1
-  xvfb openbox xdotool x11-utils imagemagick
+  xvfb openbox xdotool x11-utils x11-xserver-utils imagemagick python3-tk
   fonts-noto-cjk
+  # The Wayland portal tests: a private D-Bus and PipeWire with test sources.
+  dbus pipewire pipewire-bin wireplumber
+  gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base
 )
 
 _roomshare_deps() {
