@@ -6,15 +6,26 @@
 
 use crate::cli::ConsoleArgs;
 use crate::embedded::{Embedded, EmbeddedOptions};
+use crate::link::fleet::{self, Fleet, FleetOptions, RoomsFile};
 use crate::link::{Link, Target};
 use crate::server::ServerConfig;
-use crate::ui::{ChangeCounter, ConsoleApp, Driver, Services};
+use crate::ui::rooms::{FleetDesk, RoomsView};
+use crate::ui::{ChangeCounter, ConsoleApp, Driver, Page, Services};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 
 /// Run the console until its window closes.
 pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
     let _guard = runtime.enter();
+    // A bad rooms file is refused before anything starts.
+    let rooms_file = match rooms_file(args.rooms.clone()) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
     let wake = Wake::default();
     // The embedded engine always runs (the dialog can switch back to it);
     // with --url the console starts on the remote room.
@@ -38,6 +49,7 @@ pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
         embedded: embedded.target(),
         remote_url: args.url.as_deref().map(crate::protocol::normalise_url),
         serving,
+        rooms_file,
         runtime: runtime.handle().clone(),
         wake,
     };
@@ -111,11 +123,32 @@ impl Wake {
 }
 
 /// Everything the console needs once its window exists.
+/// The rooms file: the one given, or the default one (which may not exist
+/// yet). `None` only where the platform has no config folder.
+fn rooms_file(given: Option<PathBuf>) -> Result<Option<RoomsFile>, String> {
+    let path = match given {
+        Some(path) => {
+            if !path.exists() {
+                return Err(format!("{}: no such rooms file", path.display()));
+            }
+            path
+        }
+        None => match RoomsFile::default_path() {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    RoomsFile::load_or_new(&path)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
 struct Start {
     target: Target,
     embedded: Target,
     remote_url: Option<String>,
     serving: Option<String>,
+    rooms_file: Option<RoomsFile>,
     runtime: tokio::runtime::Handle,
     wake: Wake,
 }
@@ -131,13 +164,44 @@ impl Start {
             settings.remember_room(url);
         }
         let services = Services {
-            runtime: self.runtime,
-            embedded: Some(self.embedded),
-            on_change,
+            runtime: self.runtime.clone(),
+            embedded: Some(self.embedded.clone()),
+            on_change: on_change.clone(),
         };
         let changes = Some(self.wake.changes);
         let mut app = ConsoleApp::new(&cc.egui_ctx, driver, settings, Some(services), changes);
         app.serving = self.serving;
-        app
+        let Some(file) = self.rooms_file else {
+            return app;
+        };
+        let app = with_fleet(app, file, self.embedded, &self.runtime, on_change);
+        // An address on the command line means that room first.
+        match self.remote_url {
+            Some(_) => app.on_page(Page::Room),
+            None => app,
+        }
     }
+}
+
+/// Follow the rooms of `file` (or the embedded engine alone while it has
+/// none) in the Rooms view; start there when the file lists rooms.
+fn with_fleet(
+    app: ConsoleApp,
+    file: RoomsFile,
+    embedded: Target,
+    runtime: &tokio::runtime::Handle,
+    on_change: Arc<dyn Fn() + Send + Sync>,
+) -> ConsoleApp {
+    let has_rooms = !file.entries().is_empty();
+    let rooms = match fleet::starting_rooms(&file, Some(embedded.clone())) {
+        Ok(rooms) => rooms,
+        Err(e) => {
+            tracing::error!(target: "roomshare::ui", "{e}");
+            Vec::new()
+        }
+    };
+    let fleet = Fleet::start(rooms, runtime, on_change, FleetOptions::default());
+    let desk = Arc::new(FleetDesk::new(fleet, file, Some(embedded)));
+    let page = if has_rooms { Page::Rooms } else { Page::Room };
+    app.with_rooms(RoomsView::new(desk), page)
 }

@@ -44,6 +44,10 @@ pub struct ConsoleArgs {
     /// Also serve the embedded engine to other controllers on this address.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// The rooms list for the Rooms view (default: rooms.toml in the
+    /// platform's config folder, e.g. ~/.config/roomshare/rooms.toml).
+    #[arg(long, value_name = "FILE")]
+    pub rooms: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }

@@ -10,6 +10,7 @@ pub mod fonts;
 pub mod header;
 pub mod i18n;
 pub mod meeting;
+pub mod rooms;
 pub mod share_card;
 pub mod simulator;
 pub mod style;
@@ -133,6 +134,20 @@ pub struct ConsoleApp {
     pub serving: Option<String>,
     /// The (tile count, window focused) last logged as "ready" (tests wait for it).
     ready_logged: Option<(usize, bool)>,
+    /// Every room at once, when the console follows a fleet.
+    pub rooms: Option<rooms::RoomsView>,
+    pub page: Page,
+    /// The single-room view was opened from the Rooms view (Escape goes back).
+    opened_from_rooms: bool,
+}
+
+/// Which view fills the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// One room: its wall of sources, its share, its meeting.
+    Room,
+    /// Every room of the rooms list.
+    Rooms,
 }
 
 impl ConsoleApp {
@@ -166,7 +181,22 @@ impl ConsoleApp {
             frames: 0,
             serving: None,
             ready_logged: None,
+            rooms: None,
+            page: Page::Room,
+            opened_from_rooms: false,
         }
+    }
+
+    pub fn on_page(mut self, page: Page) -> ConsoleApp {
+        self.page = page;
+        self
+    }
+
+    /// Follow many rooms too; `page` is the view to start in.
+    pub fn with_rooms(mut self, view: rooms::RoomsView, page: Page) -> ConsoleApp {
+        self.rooms = Some(view);
+        self.page = page;
+        self
     }
 
     /// Settings from eframe storage, if any.
@@ -224,10 +254,33 @@ impl ConsoleApp {
                 Target::remote(&url, password)
             }
         };
+        self.switch_to(target);
+        self.opened_from_rooms = false;
+    }
+
+    /// Drive `target` from now on (the embedded engine's link is kept when
+    /// it is already the one shown).
+    fn switch_to(&mut self, target: Target) {
+        let Some(services) = &self.services else {
+            return;
+        };
+        if target.is_embedded() && self.driver.view().embedded {
+            return;
+        }
         self.driver = services.start(target);
         self.traffic_cache.clear();
         self.wall.pending = None;
         self.seen_changes = u64::MAX;
+    }
+
+    /// Open one room of the Rooms view in the single-room view.
+    fn open_room(&mut self, name: &str) {
+        let target = self.rooms.as_ref().and_then(|r| r.desk().target(name));
+        if let Some(target) = target {
+            self.switch_to(target);
+            self.page = Page::Room;
+            self.opened_from_rooms = true;
+        }
     }
 
     /// Keys that act on the whole console (when no text field has focus).
@@ -283,8 +336,43 @@ impl ConsoleApp {
 
     /// Draw one frame into `ui` (the whole window).
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
-        let ctx = ui.ctx().clone();
         self.frames += 1;
+        if self.page == Page::Rooms && self.rooms.is_some() {
+            self.rooms_frame(ui);
+        } else {
+            self.room_frame(ui);
+        }
+    }
+
+    /// The Rooms view: the toolbar and every room.
+    fn rooms_frame(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let now = Instant::now();
+        let view = self.driver.view();
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui, &view));
+        let lang = self.settings.lang;
+        let typing = ctx.egui_wants_keyboard_input();
+        let keys = rooms::RoomKeys::read(&ctx, typing);
+        let Some(rooms) = &mut self.rooms else {
+            return;
+        };
+        let out = egui::CentralPanel::default()
+            .show(ui, |ui| rooms.ui(ui, keys, lang))
+            .inner;
+        let next_toast = self.toasts.expire(now);
+        self.toasts.ui(&ctx, lang);
+        if let Some(name) = &out.open {
+            self.open_room(name);
+            ctx.request_repaint();
+        }
+        if let Some(d) = [out.wake_in, next_toast].into_iter().flatten().min() {
+            ctx.request_repaint_after(d.max(Duration::from_millis(16)));
+        }
+    }
+
+    /// The single-room view.
+    fn room_frame(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
         let now = Instant::now();
         let view = self.driver.view();
         self.take_notices(&view);
@@ -313,10 +401,25 @@ impl ConsoleApp {
         let (keys, escape) = self.keys(ctx);
         let mut out = Vec::new();
         if escape {
-            out.push(Intent::Share(ShareAction::StopShare));
+            self.escape(&mut out);
         }
         self.wall.keys(keys, tiles, &mut out);
         out
+    }
+
+    /// Escape stops the share; in a room opened from the Rooms view with
+    /// nothing shared, it goes back there instead.
+    fn escape(&mut self, out: &mut Vec<Intent>) {
+        let view = self.driver.view();
+        let sharing = view
+            .share_info
+            .as_ref()
+            .is_some_and(|s| s.is_sharing || s.quick_casting_state != 0);
+        if self.opened_from_rooms && !sharing {
+            self.page = Page::Rooms;
+        } else {
+            out.push(Intent::Share(ShareAction::StopShare));
+        }
     }
 
     /// Say when the console is ready for keys (its tiles are there and the
@@ -439,6 +542,7 @@ impl ConsoleApp {
     fn toolbar(&mut self, ui: &mut egui::Ui, view: &RoomView) {
         let lang = self.settings.lang;
         ui.horizontal(|ui| {
+            self.page_switch(ui, view);
             let label = ui.label(lang.tr("language"));
             egui::ComboBox::from_id_salt("lang")
                 .selected_text(self.settings.lang.native_name())
@@ -469,6 +573,26 @@ impl ConsoleApp {
                 ui.toggle_value(&mut self.settings.show_simulator, lang.tr("simulator"));
             }
         });
+    }
+}
+
+impl ConsoleApp {
+    /// `Rooms (12)` | `This room`: which view fills the window.
+    fn page_switch(&mut self, ui: &mut egui::Ui, view: &RoomView) {
+        let Some(rooms) = &self.rooms else {
+            return;
+        };
+        let lang = self.settings.lang;
+        let count = rooms.desk().rooms().len();
+        let all = format!("{} ({count})", lang.tr("rooms"));
+        ui.selectable_value(&mut self.page, Page::Rooms, all);
+        let one = if view.embedded {
+            lang.tr("this_computer").to_string()
+        } else {
+            view.label.clone()
+        };
+        ui.selectable_value(&mut self.page, Page::Room, one);
+        ui.separator();
     }
 }
 

@@ -1,0 +1,181 @@
+//! Add or edit a room: name, address, group and where its password comes
+//! from. Saving writes the rooms file (the desk refuses what the file's
+//! rules refuse, e.g. a password kept in a file others can read, and the
+//! dialog shows why and stays open).
+
+use super::desk::RoomsDesk;
+use crate::link::fleet::{PasswordSource, RoomEntry};
+use crate::ui::i18n::Lang;
+use crate::ui::style;
+use egui::RichText;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Secret {
+    None,
+    Env,
+    File,
+    Inline,
+}
+
+/// The dialog's fields.
+#[derive(Debug, Clone)]
+pub struct RoomEditor {
+    /// The room being edited; `None` when adding.
+    old_name: Option<String>,
+    name: String,
+    url: String,
+    group: String,
+    secret: Secret,
+    /// One field per kind, so a password typed under "In the rooms file"
+    /// never ends up as a file name after switching kinds.
+    env_var: String,
+    file: String,
+    inline: String,
+    error: Option<String>,
+}
+
+impl RoomEditor {
+    pub fn add(group: &str) -> RoomEditor {
+        RoomEditor {
+            old_name: None,
+            name: String::new(),
+            url: String::new(),
+            group: group.to_string(),
+            secret: Secret::None,
+            env_var: String::new(),
+            file: String::new(),
+            inline: String::new(),
+            error: None,
+        }
+    }
+
+    pub fn edit(entry: &RoomEntry) -> RoomEditor {
+        let mut editor = RoomEditor::add(&entry.group);
+        editor.old_name = Some(entry.name.clone());
+        editor.name = entry.name.clone();
+        editor.url = entry.url.clone();
+        editor.secret = match &entry.password {
+            PasswordSource::None => Secret::None,
+            PasswordSource::Env(var) => {
+                editor.env_var = var.clone();
+                Secret::Env
+            }
+            PasswordSource::File(path) => {
+                editor.file = path.display().to_string();
+                Secret::File
+            }
+            PasswordSource::Inline(pw) => {
+                editor.inline = pw.clone();
+                Secret::Inline
+            }
+        };
+        editor
+    }
+
+    fn entry(&self) -> RoomEntry {
+        let password = match self.secret {
+            Secret::None => PasswordSource::None,
+            Secret::Env => PasswordSource::Env(self.env_var.trim().to_string()),
+            Secret::File => PasswordSource::File(PathBuf::from(self.file.trim())),
+            // Passwords are taken as typed (spaces may be part of them).
+            Secret::Inline => PasswordSource::Inline(self.inline.clone()),
+        };
+        RoomEntry::new(
+            self.name.trim(),
+            self.url.trim(),
+            self.group.trim(),
+            password,
+        )
+    }
+
+    /// Draw the dialog. Returns true when it is done (saved or cancelled);
+    /// `saved` tells which room was written.
+    pub fn ui(
+        &mut self,
+        ctx: &egui::Context,
+        desk: &dyn RoomsDesk,
+        lang: Lang,
+        saved: &mut Option<String>,
+    ) -> bool {
+        let mut done = false;
+        let modal = egui::Modal::new(egui::Id::unique("roomshare-room-editor")).show(ctx, |ui| {
+            ui.set_width(480.0);
+            let title = if self.old_name.is_some() {
+                "edit_room"
+            } else {
+                "add_room"
+            };
+            ui.heading(lang.tr(title));
+            ui.add_space(6.0);
+            self.fields(ui, lang);
+            if let Some(path) = desk.file_path() {
+                let where_ = format!("{} {}", lang.tr("saved_in"), path.display());
+                ui.label(RichText::new(where_).small().color(style::MUTED));
+            }
+            if let Some(e) = &self.error {
+                ui.label(RichText::new(e).color(style::ERR));
+            }
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                if ui.button(lang.tr("save")).clicked() {
+                    match desk.save(self.old_name.as_deref(), self.entry()) {
+                        Ok(()) => {
+                            *saved = Some(self.name.trim().to_string());
+                            done = true;
+                        }
+                        Err(e) => self.error = Some(e),
+                    }
+                }
+                if ui.button(lang.tr("cancel")).clicked() {
+                    done = true;
+                }
+            });
+        });
+        done || modal.should_close()
+    }
+
+    fn fields(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        egui::Grid::new("room-editor-fields")
+            .num_columns(2)
+            .spacing([10.0, 8.0])
+            .show(ui, |ui| {
+                text_row(ui, lang.tr("room_name"), &mut self.name, false);
+                text_row(ui, lang.tr("room_url"), &mut self.url, false);
+                text_row(ui, lang.tr("group"), &mut self.group, false);
+                ui.label(lang.tr("password_from"));
+                ui.horizontal(|ui| {
+                    for (kind, key) in [
+                        (Secret::None, "no_password"),
+                        (Secret::Env, "password_env"),
+                        (Secret::File, "password_file"),
+                        (Secret::Inline, "password_inline"),
+                    ] {
+                        ui.radio_value(&mut self.secret, kind, lang.tr(key));
+                    }
+                });
+                ui.end_row();
+                match self.secret {
+                    Secret::None => {}
+                    Secret::Env => text_row(ui, lang.tr("variable_name"), &mut self.env_var, false),
+                    Secret::File => {
+                        text_row(ui, lang.tr("password_file_path"), &mut self.file, false)
+                    }
+                    Secret::Inline => text_row(ui, lang.tr("password"), &mut self.inline, true),
+                }
+            });
+        if self.secret == Secret::Inline {
+            let hint = RichText::new(lang.tr("inline_password_rule")).small();
+            ui.label(hint.color(style::MUTED));
+        }
+    }
+}
+
+fn text_row(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool) {
+    let label = ui.label(label);
+    let edit = egui::TextEdit::singleline(value)
+        .password(password)
+        .desired_width(300.0);
+    ui.add(edit).labelled_by(label.id);
+    ui.end_row();
+}

@@ -1,0 +1,341 @@
+//! The console's Rooms view against real rooms: engines served on loopback
+//! ports (states set through the API), one that refuses the password, a
+//! port with nothing listening and a server that accepts TCP and never
+//! answers. egui_kittest drives the real `ConsoleApp` with the real fleet.
+//! The view must show every room's truth, and its actions must reach
+//! exactly the selected rooms.
+
+mod support;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable, by};
+use roomshare::link::RoomView;
+use roomshare::link::fleet::{Fleet, FleetOptions, RoomsFile};
+use roomshare::ui::rooms::{FleetDesk, RoomsView};
+use roomshare::ui::{ConsoleApp, Fixture, Page, Services, Settings};
+use serde_json::json;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::*;
+
+const T: Duration = Duration::from_secs(15);
+
+/// Rooms named after mountains, as a floor of meeting rooms often is.
+struct Campus {
+    everest: Served,
+    fuji: Served,
+    lhotse: Served,
+    k2: Served,
+    /// Accepts connections and never answers a byte.
+    _silent: std::net::TcpListener,
+    dir: tempfile::TempDir,
+}
+
+fn write_private(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+async fn remote_share(served: &Served, nickname: &str) {
+    let mut ws = served.connect().await;
+    join_meeting(served, &mut ws).await;
+    let params = json!({"nickname": nickname, "instance_id": 2, "role_type": 3});
+    let r = call_code(&mut ws, "RoomShare", "SimulateRemoteShare", params).await;
+    assert_eq!(r["error_code"], 0, "{r}");
+    wait_for(&served.engine, |s| s.is_sharing).await;
+}
+
+fn campus(rt: &tokio::runtime::Runtime) -> Campus {
+    // Everest and Lhotse show a phone's quick cast (which the room can
+    // end); in Fuji a remote participant shares (which only they can stop).
+    let (everest, fuji, lhotse, k2) = rt.block_on(async {
+        let everest = serve().await;
+        quick_cast_sharing(&everest, &mut everest.connect().await).await;
+        let fuji = serve().await;
+        remote_share(&fuji, "Alice").await;
+        let lhotse = serve().await;
+        quick_cast_sharing(&lhotse, &mut lhotse.connect().await).await;
+        (everest, fuji, lhotse, serve().await)
+    });
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = closed_port.local_addr().unwrap();
+    drop(closed_port);
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_private(&dir.path().join("good.pw"), PASSWORD);
+    write_private(&dir.path().join("wrong.pw"), "not the password");
+    let room = |name: &str, group: &str, url: String, pw: &str| {
+        format!(
+            "[[room]]\nname = \"{name}\"\ngroup = \"{group}\"\nurl = \"{url}\"\npassword_file = \"{pw}\"\n\n"
+        )
+    };
+    let text = [
+        room("Everest", "12F", everest.url(), "good.pw"),
+        room("Fuji", "12F", fuji.url(), "good.pw"),
+        room("K2", "12F", k2.url(), "wrong.pw"),
+        room("Lhotse", "3F", lhotse.url(), "good.pw"),
+        room("Closed", "3F", format!("ws://{closed}/"), "good.pw"),
+        room(
+            "Silent",
+            "3F",
+            format!("ws://{}/", silent.local_addr().unwrap()),
+            "good.pw",
+        ),
+    ]
+    .concat();
+    std::fs::write(dir.path().join("rooms.toml"), text).unwrap();
+    Campus {
+        everest,
+        fuji,
+        lhotse,
+        k2,
+        _silent: silent,
+        dir,
+    }
+}
+
+fn fast_fleet() -> FleetOptions {
+    FleetOptions {
+        connect_timeout: Duration::from_millis(800),
+        request_timeout: Duration::from_millis(800),
+        backoff_min: Duration::from_millis(300),
+        backoff_max: Duration::from_secs(2),
+        ..FleetOptions::default()
+    }
+}
+
+fn console(rt: &tokio::runtime::Runtime, rooms_toml: &Path) -> Harness<'static, ConsoleApp> {
+    let file = RoomsFile::load(rooms_toml).expect("the rooms file loads");
+    let on_change: Arc<dyn Fn() + Send + Sync> = Arc::new(|| {});
+    let fleet = Fleet::start(
+        file.fleet_rooms().unwrap(),
+        rt.handle(),
+        on_change.clone(),
+        fast_fleet(),
+    );
+    let desk = Arc::new(FleetDesk::new(fleet, file, None));
+    let services = Services {
+        runtime: rt.handle().clone(),
+        embedded: None,
+        on_change,
+    };
+    // The single-room view starts on a fixed, empty room; opening a room
+    // from the list replaces it with a real link.
+    let start = Arc::new(Fixture::new(RoomView::empty("none".into(), false)));
+    Harness::builder()
+        .with_size(egui::vec2(1800.0, 900.0))
+        .build_eframe(move |cc| {
+            let app = ConsoleApp::new(
+                &cc.egui_ctx,
+                start,
+                Settings::default(),
+                Some(services),
+                None,
+            );
+            app.with_rooms(RoomsView::new(desk), Page::Rooms)
+        })
+}
+
+fn step_until(
+    h: &mut Harness<'_, ConsoleApp>,
+    what: &str,
+    mut cond: impl FnMut(&Harness<'_, ConsoleApp>) -> bool,
+) {
+    let deadline = Instant::now() + T;
+    loop {
+        h.step();
+        if cond(h) {
+            return;
+        }
+        if Instant::now() > deadline {
+            let rooms = h.state().rooms.as_ref().map(|r| r.desk().rooms());
+            panic!("timed out waiting for {what}; rooms: {rooms:#?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn labels_containing(h: &Harness<'_, ConsoleApp>, text: &str) -> usize {
+    h.query_all_by_label_contains(text).count()
+}
+
+/// Click the one widget labelled `label`, whatever its role (chips are
+/// toggle buttons).
+fn click_chip(h: &mut Harness<'_, ConsoleApp>, label: &str) {
+    h.get_by_label(label).click();
+    h.run();
+}
+
+fn type_into(h: &mut Harness<'_, ConsoleApp>, label: &str, text: &str) {
+    let password = h
+        .query_all(by().label(label).role(egui::Role::PasswordInput))
+        .next()
+        .is_some();
+    let role = match password {
+        true => egui::Role::PasswordInput,
+        false => egui::Role::TextInput,
+    };
+    let field = || by().label(label).role(role);
+    h.get(field()).click();
+    h.run();
+    h.get(field()).type_text(text);
+    h.run();
+}
+
+fn has_row(h: &Harness<'_, ConsoleApp>, name: &str) -> bool {
+    h.query_all(by().label(name).role(egui::Role::Button))
+        .next()
+        .is_some()
+}
+
+fn click(h: &mut Harness<'_, ConsoleApp>, label: &str, role: egui::Role) {
+    match h.query_all(by().label(label).role(role)).next() {
+        Some(node) => node.click(),
+        None => panic!("nothing labelled {label:?} ({role:?})"),
+    }
+    h.run();
+}
+
+#[test]
+fn rooms_view_shows_every_room_and_acts_on_exactly_the_selected_ones() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let campus = campus(&rt);
+    let mut h = console(&rt, &campus.dir.path().join("rooms.toml"));
+
+    // The truth of every room, each in its own words.
+    step_until(&mut h, "every room's state", |h| {
+        labels_containing(h, "Alice · Mac · Screen") == 1
+            && labels_containing(h, "手机 · Android · Screen") == 2
+            && labels_containing(h, "wrong password") == 1
+            && labels_containing(h, "unreachable") == 2
+            && labels_containing(h, "246810") == 3
+    });
+    assert_eq!(labels_containing(&h, "12F"), 1, "one header per group");
+    assert_eq!(
+        labels_containing(&h, "3 rooms · 2 sharing · 1 with problems"),
+        1
+    );
+    assert_eq!(labels_containing(&h, "Nobody is sharing"), 0);
+
+    // Select Everest and Fuji, stop sharing there, confirm by name.
+    click(&mut h, "select Everest", egui::Role::CheckBox);
+    click(&mut h, "select Fuji", egui::Role::CheckBox);
+    click(&mut h, "Stop share", egui::Role::Button);
+    assert!(h.query_by_label("• Everest").is_some() && h.query_by_label("• Fuji").is_some());
+    assert!(
+        h.query_by_label("• Lhotse").is_none(),
+        "the dialog names only the selected rooms"
+    );
+    click(&mut h, "Stop share in 2 rooms", egui::Role::Button);
+    step_until(&mut h, "both answers", |h| {
+        labels_containing(h, "Stop share → 2 rooms: 1 done · 1 failed · 0 waiting") == 1
+    });
+    // Each room's own result in its row, the code with its meaning.
+    assert_eq!(labels_containing(&h, "StopShare: done"), 1);
+    assert_eq!(labels_containing(&h, "StopShare: 17 "), 1);
+    assert!(labels_containing(&h, "can only be stopped by them") == 1);
+    assert!(
+        !campus.everest.engine.snapshot().borrow().is_sharing,
+        "Everest's quick cast ended"
+    );
+    assert!(
+        campus.lhotse.engine.snapshot().borrow().is_sharing,
+        "Lhotse, not selected, still shares"
+    );
+    let rooms = h.state().rooms.as_ref().unwrap().desk().rooms();
+    let called: Vec<&str> = rooms
+        .iter()
+        .filter(|r| r.last_call.is_some())
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(called, ["Everest", "Fuji"]);
+    step_until(&mut h, "Everest shows nobody sharing", |h| {
+        labels_containing(h, "手机 · Android") == 1
+    });
+
+    // Filter chips: "Sharing now" leaves Fuji and Lhotse; "Problems" the
+    // broken rooms and Fuji, whose last action failed.
+    click_chip(&mut h, "Sharing now");
+    assert!(has_row(&h, "Lhotse") && has_row(&h, "Fuji") && !has_row(&h, "Everest"));
+    click_chip(&mut h, "Problems");
+    for name in ["K2", "Closed", "Silent", "Fuji"] {
+        assert!(has_row(&h, name), "{name} has a problem");
+    }
+    assert!(!has_row(&h, "Lhotse"));
+    click_chip(&mut h, "All");
+
+    // Enter opens the room under the cursor; Escape (nothing shared) comes back.
+    click(&mut h, "Everest", egui::Role::Button);
+    h.key_press(egui::Key::Enter);
+    h.run();
+    assert_eq!(h.state().page, Page::Room);
+    step_until(&mut h, "Everest's own link", |h| {
+        let view = h.state().driver().view();
+        view.label == campus.everest.url() && view.cast_code.as_deref() == Some(CAST_CODE)
+    });
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert_eq!(h.state().page, Page::Rooms);
+    let _ = (&campus.k2, &campus.fuji);
+
+    // Add a room in the console: a password written into a rooms file that
+    // others can read is refused with the fix; from a variable it is saved.
+    let rooms_toml = campus.dir.path().join("rooms.toml");
+    std::fs::set_permissions(&rooms_toml, std::fs::Permissions::from_mode(0o644)).unwrap();
+    click(&mut h, "Add room…", egui::Role::Button);
+    type_into(&mut h, "Name", "Makalu");
+    type_into(&mut h, "Room address (ws://HOST:6295)", "ws://127.0.0.1:9/");
+    // A new room starts in the group of the room under the cursor.
+    let group = h
+        .get(by().label("Group").role(egui::Role::TextInput))
+        .accesskit_node()
+        .value();
+    assert_eq!(group.as_deref(), Some("12F"));
+    click_chip(&mut h, "In the rooms file");
+    type_into(&mut h, "Password", "hunter2");
+    click(&mut h, "Save", egui::Role::Button);
+    assert!(
+        labels_containing(&h, "600") >= 2,
+        "the refusal says how to fix it"
+    );
+    assert!(
+        !std::fs::read_to_string(&rooms_toml)
+            .unwrap()
+            .contains("Makalu")
+    );
+    click_chip(&mut h, "Password file");
+    type_into(&mut h, "File (relative to the rooms file)", "good.pw");
+    click(&mut h, "Save", egui::Role::Button);
+    step_until(&mut h, "Makalu's row", |h| has_row(h, "Makalu"));
+    let saved = std::fs::read_to_string(&rooms_toml).unwrap();
+    assert!(
+        saved.contains("name = \"Makalu\"") && saved.contains("password_file = \"good.pw\""),
+        "{saved}"
+    );
+    assert!(
+        !saved.contains("hunter2"),
+        "the refused password was not written"
+    );
+
+    // Remove it again, confirmed by name (Escape clears the selection first).
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert!(h.state().rooms.as_ref().unwrap().selected.is_empty());
+    click(&mut h, "select Makalu", egui::Role::CheckBox);
+    click(&mut h, "Remove room", egui::Role::Button);
+    assert!(h.query_by_label("• Makalu").is_some());
+    click(
+        &mut h,
+        "Remove 1 room from the rooms file",
+        egui::Role::Button,
+    );
+    step_until(&mut h, "Makalu gone", |h| !has_row(h, "Makalu"));
+    assert!(
+        !std::fs::read_to_string(&rooms_toml)
+            .unwrap()
+            .contains("Makalu")
+    );
+    assert!(has_row(&h, "Everest"), "the other rooms stay");
+}
