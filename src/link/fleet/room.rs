@@ -11,7 +11,6 @@
 use super::status::{CallResult, FleetAction, RoomStatus};
 use crate::client::{Client, ClientError, ClientEvent, ClientOptions, ConnState};
 use crate::link::{NO_ANSWER, RoomView, Target};
-use crate::protocol::Event;
 use crate::protocol::answers::{MeetingInfoAnswer, ShareAnswer, ShareGuideAnswer};
 use parking_lot::Mutex;
 use std::sync::Arc;
