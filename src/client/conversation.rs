@@ -94,7 +94,14 @@ pub(super) async fn run(
     let mut next_id: u64 = 1;
     loop {
         state.send_replace(ConnState::Connecting);
-        let ended = match open(&endpoint, options.connect_timeout).await {
+        let opened = {
+            let _turn = match &options.connect_gate {
+                Some(gate) => gate.clone().acquire_owned().await.ok(),
+                None => None,
+            };
+            open(&endpoint, options.connect_timeout).await
+        };
+        let ended = match opened {
             Ok(conn) => {
                 let mut talk = Conversation::new(conn, &reporter, &mut next_id, &mut attempt);
                 talk.run(&mut rx).await

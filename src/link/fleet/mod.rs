@@ -171,8 +171,9 @@ impl Default for FleetOptions {
 }
 
 impl FleetOptions {
-    fn client(&self) -> ClientOptions {
+    fn client(&self, gate: &Arc<Semaphore>) -> ClientOptions {
         ClientOptions {
+            connect_gate: Some(gate.clone()),
             request_timeout: self.request_timeout,
             connect_timeout: self.connect_timeout,
             backoff_min: self.backoff_min,
@@ -380,7 +381,7 @@ impl Fleet {
                 }
                 None => {
                     let slot = Slot::new(&room.name, &room.group, room.target, inner.board.clone());
-                    slot.start(&inner.runtime, inner.gate.clone(), inner.options.client());
+                    slot.start(&inner.runtime, inner.options.client(&inner.gate));
                     slot
                 }
             };
