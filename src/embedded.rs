@@ -91,3 +91,132 @@ impl Embedded {
         drop(self.capture);
     }
 }
+
+/// Many demo rooms in one process: `n` engines, each served on its own
+/// loopback (or `ip`) port — for `roomshare serve --rooms-demo N`, the
+/// fleet tests and the 200-room benchmark.
+///
+/// Why one process: 200 `roomshare serve` processes would cost 200 runtimes
+/// and make a benchmark measure process start-up; engines are plain tasks,
+/// so one runtime carries hundreds of them.
+pub struct DemoRooms {
+    pub rooms: Vec<DemoRoom>,
+}
+
+/// One demo room: its name and group in the generated rooms file, its
+/// engine (to set its state directly) and where it is served.
+pub struct DemoRoom {
+    pub name: String,
+    pub group: String,
+    pub engine: EngineHandle,
+    pub addr: SocketAddr,
+    server: Server,
+}
+
+impl DemoRoom {
+    pub fn url(&self) -> String {
+        format!("ws://{}/", self.addr)
+    }
+}
+
+/// How [`DemoRooms::start`] sets the rooms up.
+#[derive(Clone)]
+pub struct DemoOptions {
+    pub count: usize,
+    /// Where to listen; room `i` takes port `port + i`, or a free port
+    /// each when the port is 0.
+    pub listen: SocketAddr,
+    /// Every room's password (none when `None`: loopback only).
+    pub password: Option<String>,
+    /// Rooms per group ("Floor 1", "Floor 2", …).
+    pub per_group: usize,
+    /// The engines' settings (the room name is replaced by each room's).
+    pub room: RoomConfig,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            count: 10,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            password: None,
+            per_group: 10,
+            room: RoomConfig::default(),
+        }
+    }
+}
+
+impl DemoRooms {
+    /// Start every room (on the current tokio runtime); refused before
+    /// anything starts when the settings would expose them.
+    pub async fn start(options: DemoOptions) -> Result<DemoRooms, ServerError> {
+        let mut rooms = Vec::with_capacity(options.count);
+        for i in 0..options.count {
+            rooms.push(DemoRoom::start(&options, i).await?);
+        }
+        Ok(DemoRooms { rooms })
+    }
+
+    /// A rooms file listing them (`password_env` when they have a
+    /// password: `ROOMSHARE_DEMO_PASSWORD`).
+    pub fn rooms_toml(&self, password_env: Option<&str>) -> String {
+        let mut text = String::new();
+        for room in &self.rooms {
+            text.push_str(&format!(
+                "[[room]]\nname = {:?}\nurl = {:?}\ngroup = {:?}\n",
+                room.name,
+                room.url(),
+                room.group
+            ));
+            if let Some(var) = password_env {
+                text.push_str(&format!("password_env = {var:?}\n"));
+            }
+            text.push('\n');
+        }
+        text
+    }
+
+    pub async fn shutdown(self) {
+        for room in self.rooms {
+            room.server.shutdown().await;
+        }
+    }
+}
+
+impl DemoRoom {
+    async fn start(options: &DemoOptions, i: usize) -> Result<DemoRoom, ServerError> {
+        let name = format!("Demo {:03}", i + 1);
+        let group = format!("Floor {}", i / options.per_group.max(1) + 1);
+        let mut listen = options.listen;
+        if listen.port() != 0 {
+            let port = usize::from(listen.port()) + i;
+            let port = u16::try_from(port).map_err(|_| ServerError::Bind {
+                addr: listen,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("room {} would be past port 65535", i + 1),
+                ),
+            })?;
+            listen.set_port(port);
+        }
+        let config = ServerConfig {
+            listen,
+            password: options.password.clone(),
+            ..ServerConfig::default()
+        };
+        config.check()?;
+        let room = RoomConfig {
+            room_name: name.clone(),
+            ..options.room.clone()
+        };
+        let engine = EngineHandle::spawn(room);
+        let server = Server::start(config, engine.clone(), None).await?;
+        Ok(DemoRoom {
+            name,
+            group,
+            addr: server.local_addr(),
+            engine,
+            server,
+        })
+    }
+}

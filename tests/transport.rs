@@ -580,6 +580,7 @@ fn fast_options(subscriptions: Vec<Vec<String>>) -> ClientOptions {
         backoff_max: Duration::from_millis(200),
         reconnect: true,
         subscriptions,
+        ..ClientOptions::default()
     }
 }
 

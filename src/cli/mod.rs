@@ -1,9 +1,10 @@
 //! The command line: the console (no subcommand) and one file per
 //! subcommand — [`serve`], [`query`], [`call`], [`watch`], [`sources`],
-//! [`snap`]. Everything here is thin glue over the library.
+//! [`snap`], and [`rooms`] (many rooms at once). Everything here is thin glue over the library.
 
 mod call;
 mod query;
+mod rooms;
 mod serve;
 mod snap;
 mod sources;
@@ -138,6 +139,8 @@ pub enum Command {
     Snap(snap::SnapArgs),
     /// Subscribe and print events as they arrive: `roomshare watch Share`.
     Watch(watch::WatchArgs),
+    /// Many rooms at once, from the rooms file: `roomshare rooms status`, `rooms call`, `rooms watch`.
+    Rooms(rooms::RoomsArgs),
 }
 
 /// Run a subcommand. Returns the process exit code.
@@ -149,6 +152,7 @@ pub async fn run_command(command: Command) -> ExitCode {
         Command::Sources(args) => sources::run(args).await,
         Command::Snap(args) => snap::run(args).await,
         Command::Watch(args) => watch::run(args).await,
+        Command::Rooms(args) => rooms::run(args).await,
     }
 }
 

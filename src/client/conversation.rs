@@ -94,7 +94,14 @@ pub(super) async fn run(
     let mut next_id: u64 = 1;
     loop {
         state.send_replace(ConnState::Connecting);
-        let ended = match open(&endpoint, options.connect_timeout).await {
+        let opened = {
+            let _turn = match &options.connect_gate {
+                Some(gate) => gate.clone().acquire_owned().await.ok(),
+                None => None,
+            };
+            open(&endpoint, options.connect_timeout).await
+        };
+        let ended = match opened {
             Ok(conn) => {
                 let mut talk = Conversation::new(conn, &reporter, &mut next_id, &mut attempt);
                 talk.run(&mut rx).await
@@ -578,7 +585,9 @@ mod tests {
             let draws: Vec<Duration> = (0..5000).map(|_| backoff(&options, attempt)).collect();
             let (lo, hi) = (nominal / 2, nominal);
             assert!(
-                draws.iter().all(|d| *d >= lo && *d <= hi && *d <= options.backoff_max),
+                draws
+                    .iter()
+                    .all(|d| *d >= lo && *d <= hi && *d <= options.backoff_max),
                 "attempt {attempt}: a draw outside [{lo:?}, {hi:?}]"
             );
             // Spread over the whole range, not piled up: every tenth of it
@@ -595,7 +604,10 @@ mod tests {
             );
             let mean = draws.iter().map(Duration::as_secs_f64).sum::<f64>() / draws.len() as f64;
             let middle = (lo + hi).as_secs_f64() / 2.0;
-            assert!((mean - middle).abs() < span * 0.05, "attempt {attempt}: mean {mean}");
+            assert!(
+                (mean - middle).abs() < span * 0.05,
+                "attempt {attempt}: mean {mean}"
+            );
         }
     }
 

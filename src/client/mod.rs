@@ -57,6 +57,11 @@ pub struct ClientOptions {
     pub reconnect: bool,
     /// Paths subscribed on every (re)connection.
     pub subscriptions: Vec<Vec<String>>,
+    /// Shared by many clients (a fleet of rooms): a turn is taken for each
+    /// connection attempt, handshake included, so that hundreds of rooms
+    /// never open sockets all in the same instant — on the first start and
+    /// on every reconnection alike.
+    pub connect_gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Default for ClientOptions {
@@ -68,6 +73,7 @@ impl Default for ClientOptions {
             backoff_max: Duration::from_secs(10),
             reconnect: true,
             subscriptions: vec![vec![]],
+            connect_gate: None,
         }
     }
 }

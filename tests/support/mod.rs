@@ -3,6 +3,8 @@
 //! engine state instead of sleeps.
 #![allow(dead_code)]
 
+pub mod rooms;
+
 use futures_util::{SinkExt, StreamExt};
 use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot};
 use roomshare::server::{Server, ServerConfig};

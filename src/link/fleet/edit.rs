@@ -142,7 +142,9 @@ fn rooms_of<'a>(
     doc.get_mut("room")
         .and_then(Item::as_array_of_tables_mut)
         .ok_or_else(|| {
-            file.error("the rooms are not written as [[room]] tables; the console can only edit that form")
+            file.error(
+                "the rooms are not written as [[room]] tables; the console can only edit that form",
+            )
         })
 }
 

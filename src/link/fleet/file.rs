@@ -331,7 +331,8 @@ fn checked_entry(
         return Err(at(url_at, format!("room {name:?}: `url` is empty")));
     }
     let sources = [
-        room.password.map(|p| (p.span().start, PasswordSource::Inline(p.into_inner()))),
+        room.password
+            .map(|p| (p.span().start, PasswordSource::Inline(p.into_inner()))),
         room.password_env
             .map(|p| (p.span().start, PasswordSource::Env(p.into_inner()))),
         room.password_file
@@ -375,5 +376,9 @@ pub(super) fn check_inline_allowed(path: &Path) -> Result<(), String> {
 /// 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }

@@ -51,9 +51,8 @@
 //! fleet.call(&selected, ShareAction::StopShare);
 //!
 //! // Add a room from the dialog: written to the file, then the fleet follows.
-//! file.add(RoomEntry::new("13F Lhotse", "ws://10.0.13.7:6295", "13F",
-//!                         PasswordSource::Env("ROOMS_PW_LHOTSE".into())))?;
-//! fleet.set_rooms(file.fleet_rooms()?);
+//! fleet.add(&mut file, RoomEntry::new("13F Lhotse", "ws://10.0.13.7:6295", "13F",
+//!                                     PasswordSource::Env("ROOMS_PW_LHOTSE".into())))?;
 //!
 //! // Open one room in the single-room view.
 //! if let Some(target) = fleet.target("12F Everest") {
@@ -172,8 +171,9 @@ impl Default for FleetOptions {
 }
 
 impl FleetOptions {
-    fn client(&self) -> ClientOptions {
+    fn client(&self, gate: &Arc<Semaphore>) -> ClientOptions {
         ClientOptions {
+            connect_gate: Some(gate.clone()),
             request_timeout: self.request_timeout,
             connect_timeout: self.connect_timeout,
             backoff_min: self.backoff_min,
@@ -381,17 +381,48 @@ impl Fleet {
                 }
                 None => {
                     let slot = Slot::new(&room.name, &room.group, room.target, inner.board.clone());
-                    slot.start(&inner.runtime, inner.gate.clone(), inner.options.client());
+                    slot.start(&inner.runtime, inner.options.client(&inner.gate));
                     slot
                 }
             };
             next.push(slot);
         }
-        for gone in old.iter().filter(|s| !next.iter().any(|n| Arc::ptr_eq(n, s))) {
+        for gone in old
+            .iter()
+            .filter(|s| !next.iter().any(|n| Arc::ptr_eq(n, s)))
+        {
             gone.stop();
         }
         *inner.roster.lock() = Arc::new(next);
         inner.board.changed();
+    }
+
+    /// Add a room: written to `file` (atomically, passwords by the file
+    /// rules), then followed. Nothing changes when the file refuses it.
+    pub fn add(&self, file: &mut RoomsFile, entry: RoomEntry) -> Result<(), RoomsFileError> {
+        file.add(entry)?;
+        self.set_rooms(file.fleet_rooms()?);
+        Ok(())
+    }
+
+    /// Replace the room `old_name` in `file` and follow the new entry (its
+    /// connection is kept when its URL and password did not change).
+    pub fn update(
+        &self,
+        file: &mut RoomsFile,
+        old_name: &str,
+        entry: RoomEntry,
+    ) -> Result<(), RoomsFileError> {
+        file.update(old_name, entry)?;
+        self.set_rooms(file.fleet_rooms()?);
+        Ok(())
+    }
+
+    /// Remove the room `name` from `file` and stop following it.
+    pub fn remove(&self, file: &mut RoomsFile, name: &str) -> Result<(), RoomsFileError> {
+        file.remove(name)?;
+        self.set_rooms(file.fleet_rooms()?);
+        Ok(())
     }
 
     fn slot(&self, name: &str) -> Option<Arc<Slot>> {

@@ -115,7 +115,10 @@ pub async fn probe(target: &Target, timeout: Duration) -> Probe {
         Err(e) => errors.push(("Query Meeting/MeetingInfo", e)),
     }
     // The worst reach among the failed reads decides.
-    if let Some((_, e)) = errors.iter().find(|(_, e)| Reach::of(e) != Reach::Connected) {
+    if let Some((_, e)) = errors
+        .iter()
+        .find(|(_, e)| Reach::of(e) != Reach::Connected)
+    {
         probe.reach = Reach::of(e);
     }
     let text: Vec<String> = errors.iter().map(|(w, e)| format!("{w}: {e}")).collect();
@@ -136,7 +139,12 @@ pub struct CallOutcome {
 }
 
 /// Connect to `target` once and send `method` with `params`.
-pub async fn call_once(target: &Target, method: &str, params: Value, timeout: Duration) -> CallOutcome {
+pub async fn call_once(
+    target: &Target,
+    method: &str,
+    params: Value,
+    timeout: Duration,
+) -> CallOutcome {
     let failed = |reach, error| CallOutcome {
         reach,
         code: None,
@@ -165,7 +173,8 @@ pub async fn call_once(target: &Target, method: &str, params: Value, timeout: Du
 
 fn answered(result: RpcResult) -> CallOutcome {
     let error = (!result.is_ok()).then(|| {
-        let meaning = crate::protocol::codes::meaning(result.error_code).unwrap_or("undocumented code");
+        let meaning =
+            crate::protocol::codes::meaning(result.error_code).unwrap_or("undocumented code");
         match result.message.as_str() {
             "" => format!("{} {meaning}", result.error_code),
             m => format!("{} {meaning}: {m}", result.error_code),

@@ -11,13 +11,11 @@
 use super::status::{CallResult, FleetAction, RoomStatus};
 use crate::client::{Client, ClientError, ClientEvent, ClientOptions, ConnState};
 use crate::link::{NO_ANSWER, RoomView, Target};
-use crate::protocol::Event;
 use crate::protocol::answers::{MeetingInfoAnswer, ShareAnswer, ShareGuideAnswer};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::AbortHandle;
 
@@ -140,13 +138,8 @@ impl Slot {
     }
 
     /// Start the room's task on `runtime`.
-    pub fn start(
-        self: &Arc<Slot>,
-        runtime: &tokio::runtime::Handle,
-        gate: Arc<Semaphore>,
-        options: ClientOptions,
-    ) {
-        let task = runtime.spawn(self.clone().run(gate, options));
+    pub fn start(self: &Arc<Slot>, runtime: &tokio::runtime::Handle, options: ClientOptions) {
+        let task = runtime.spawn(self.clone().run(options));
         *self.task.lock() = Some(task.abort_handle());
     }
 
@@ -182,13 +175,10 @@ impl Slot {
         }
     }
 
-    /// The room's life: wait for a connection slot, start the client, then
-    /// follow its state and events until stopped.
-    async fn run(self: Arc<Slot>, gate: Arc<Semaphore>, options: ClientOptions) {
-        // Bounded parallel connecting: the slot is held until the first
-        // attempt has an outcome, so hundreds of rooms do not all open
-        // sockets and handshakes in the same instant.
-        let mut permit = gate.acquire_owned().await.ok();
+    /// The room's life: start the client (which takes a turn at the
+    /// fleet's connect gate for every attempt), then follow its state and
+    /// events until stopped.
+    async fn run(self: Arc<Slot>, options: ClientOptions) {
         let endpoint = self.target.endpoint().clone();
         let (client, mut events) = Client::start_observed(endpoint, options);
         *self.client.lock() = Some(client.clone());
@@ -202,9 +192,6 @@ impl Slot {
                         return;
                     }
                     let conn = state.borrow_and_update().clone();
-                    if conn != ConnState::Connecting {
-                        drop(permit.take());
-                    }
                     self.show_conn(conn);
                 }
                 event = events.recv() => {

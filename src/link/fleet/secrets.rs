@@ -17,6 +17,7 @@ pub enum Privacy {
     /// Others can read or write it; the mode, for the message.
     Exposed(u32),
     /// Not a Unix platform: not checked.
+    #[cfg_attr(unix, allow(dead_code))]
     Unknown,
 }
 
@@ -55,8 +56,7 @@ pub fn read_password_file(path: &Path) -> Result<Option<String>, String> {
         }
         Ok(Privacy::Private | Privacy::Unknown) => {}
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("password_file {shown}: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("password_file {shown}: {e}"))?;
     let password = text.lines().next().unwrap_or("").to_string();
     if password.is_empty() {
         return Err(format!("password_file {shown} is empty"));

@@ -4,10 +4,12 @@
 
 use crate::client::ConnState;
 use crate::link::NO_ANSWER;
-use crate::protocol::model::{MeetingInfo, ShareInfo, meeting_status_name};
+use crate::protocol::model::{
+    MeetingInfo, ShareInfo, ShareUserInfo, meeting_status_name, quick_cast_name, terminal_name,
+};
 use crate::protocol::{MeetingAction, ShareAction, SimAction, codes};
 use serde_json::Value;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// One room as the Rooms view shows it. `None` = not known (yet).
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +69,68 @@ impl RoomStatus {
     pub fn sharer(&self) -> Option<&str> {
         let info = self.share_info.as_ref().filter(|s| s.is_sharing)?;
         info.share_user_info.as_ref().map(|u| u.nickname.as_str())
+    }
+
+    /// The sharer, while someone shares (all the device says about them).
+    pub fn sharer_info(&self) -> Option<&ShareUserInfo> {
+        let info = self.share_info.as_ref().filter(|s| s.is_sharing)?;
+        info.share_user_info.as_ref()
+    }
+
+    /// The sharer's terminal in words ("Rooms", "Windows", …).
+    pub fn sharer_terminal(&self) -> Option<&'static str> {
+        self.sharer_info().map(|u| terminal_name(u.instance_id))
+    }
+
+    /// What is shared: "screen" or "whiteboard".
+    pub fn share_kind(&self) -> Option<&'static str> {
+        self.sharer_info().map(|u| match u.screen_share_type {
+            1 => "whiteboard",
+            _ => "screen",
+        })
+    }
+
+    /// The quick cast state: 0 not started, 1 preparing, 2 sharing.
+    pub fn quick_casting_state(&self) -> Option<i64> {
+        self.share_info.as_ref().map(|s| s.quick_casting_state)
+    }
+
+    /// [`RoomStatus::quick_casting_state`] in words.
+    pub fn quick_cast_text(&self) -> Option<&'static str> {
+        self.quick_casting_state().map(quick_cast_name)
+    }
+
+    /// The meeting's title, when in one and it has one.
+    pub fn meeting_title(&self) -> Option<&str> {
+        let m = self.meeting.as_ref()?;
+        (!m.meeting_title.is_empty()).then_some(m.meeting_title.as_str())
+    }
+
+    /// While reconnecting: how long until the next attempt.
+    pub fn reconnect_in(&self) -> Option<Duration> {
+        match &self.conn {
+            ConnState::Reconnecting { retry_at, .. } => {
+                Some(retry_at.saturating_duration_since(Instant::now()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The device refused the password (no retry until
+    /// [`super::Fleet::reconnect`]).
+    pub fn is_auth_failed(&self) -> bool {
+        matches!(self.conn, ConnState::AuthFailed { .. })
+    }
+
+    /// Something to show in a "problems" filter: not connected (and not
+    /// on its first attempt), or a read failed.
+    pub fn has_problem(&self) -> bool {
+        !matches!(self.conn, ConnState::Connected | ConnState::Connecting) || self.error.is_some()
+    }
+
+    /// How long ago the state last changed.
+    pub fn changed_ago(&self) -> Option<Duration> {
+        self.changed_at.map(|t| t.elapsed())
     }
 
     pub fn meeting_status(&self) -> Option<i64> {
@@ -179,6 +243,15 @@ impl CallResult {
 
     pub fn is_done(&self) -> bool {
         self.code == Some(codes::OK)
+    }
+
+    /// The documented meaning of the code (`None` while waiting, when
+    /// done, or for [`NO_ANSWER`]: see [`CallResult::message`]).
+    pub fn meaning(&self) -> Option<&'static str> {
+        match self.code {
+            None | Some(codes::OK) | Some(NO_ANSWER) => None,
+            Some(code) => Some(codes::meaning(code).unwrap_or("undocumented code")),
+        }
     }
 
     /// For people: `done`, `waiting…`, `17 Repeat Operation: nothing is

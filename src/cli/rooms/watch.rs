@@ -1,0 +1,186 @@
+//! `roomshare rooms watch`: follow every room live through the fleet (the
+//! same engine as the console's Rooms view) and print one line per change.
+
+use super::{Selection, print_json};
+use crate::cli::interrupted;
+use crate::client::ConnState;
+use crate::link::fleet::{Fleet, FleetOptions, RoomStatus};
+use clap::Args;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+#[derive(Args, Debug)]
+pub struct RoomsWatchArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Seconds to wait for each handshake and each answer.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// One JSON object per change: name, group, url, state (connecting, connected, reconnecting, auth_failed, closed), meeting_status, is_sharing, sharer, cast_code, error.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A change in `--json`.
+#[derive(Serialize)]
+struct WatchLine<'a> {
+    name: &'a str,
+    group: Option<&'a str>,
+    url: &'a str,
+    state: &'static str,
+    meeting_status: Option<i64>,
+    is_sharing: Option<bool>,
+    sharer: Option<&'a str>,
+    cast_code: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+pub async fn run(args: RoomsWatchArgs) -> ExitCode {
+    let rooms = match args.selection.select(&[]) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let timeout = super::timeout_of(args.timeout);
+    let options = FleetOptions {
+        request_timeout: timeout,
+        connect_timeout: timeout,
+        ..FleetOptions::default()
+    };
+    let wake = Arc::new(Notify::new());
+    let on_change = {
+        let wake = wake.clone();
+        Arc::new(move || wake.notify_one())
+    };
+    let fleet_rooms = rooms.iter().map(|r| r.fleet_room()).collect();
+    let handle = tokio::runtime::Handle::current();
+    let fleet = Fleet::start(fleet_rooms, &handle, on_change, options);
+    let stop = interrupted();
+    tokio::pin!(stop);
+    eprintln!("watching {} rooms (Ctrl+C to stop)", rooms.len());
+    let mut shown: HashMap<String, String> = HashMap::new();
+    loop {
+        for room in fleet.rooms().iter() {
+            print_if_changed(room, &mut shown, args.json);
+        }
+        tokio::select! {
+            _ = &mut stop => return ExitCode::SUCCESS,
+            _ = wake.notified() => {}
+        }
+    }
+}
+
+/// Print `room` when what a line shows of it moved since its last line (a
+/// reconnection's countdown or attempt number alone is not a change).
+fn print_if_changed(room: &RoomStatus, shown: &mut HashMap<String, String>, json: bool) {
+    if is_transient(room) {
+        return;
+    }
+    let key = change_key(room);
+    if shown.get(&room.name) == Some(&key) {
+        return;
+    }
+    shown.insert(room.name.clone(), key);
+    match json {
+        true => print_json(&json_line(room)),
+        false => println!("{}", text_line(room)),
+    }
+}
+
+/// States that last a moment and would only double the lines: an
+/// attempt under way (the outcome follows at once), a connection whose
+/// first answers are not in yet.
+fn is_transient(room: &RoomStatus) -> bool {
+    match room.conn {
+        ConnState::Connecting => true,
+        ConnState::Connected => {
+            room.meeting.is_none() && room.share_info.is_none() && room.error.is_none()
+        }
+        _ => false,
+    }
+}
+
+fn change_key(room: &RoomStatus) -> String {
+    format!(
+        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        room.state_word(),
+        room.error,
+        room.meeting_status(),
+        room.meeting_title(),
+        room.sharer_info(),
+        room.quick_casting_state(),
+        room.cast_code,
+        room.share_guide_open,
+    )
+}
+
+fn json_line(room: &RoomStatus) -> WatchLine<'_> {
+    WatchLine {
+        name: &room.name,
+        group: (!room.group.is_empty()).then_some(room.group.as_str()),
+        url: &room.label,
+        state: room.state_word(),
+        meeting_status: room.meeting_status(),
+        is_sharing: room.is_sharing(),
+        sharer: room.sharer(),
+        cast_code: room.cast_code.as_deref(),
+        error: room.error.as_deref(),
+    }
+}
+
+/// `12:04:05 12F Everest [12F]: connected · In meeting (1) "Weekly" ·
+/// sharing: Alice (Rooms, screen) · cast 246810`
+fn text_line(room: &RoomStatus) -> String {
+    let mut parts = vec![room.conn.to_string()];
+    if let Some(meeting) = room.meeting_text() {
+        match room.meeting_title() {
+            Some(title) => parts.push(format!("{meeting} {title:?}")),
+            None => parts.push(meeting),
+        }
+    }
+    match (room.is_sharing(), room.sharer()) {
+        (Some(true), who) => parts.push(format!(
+            "sharing: {} ({}, {})",
+            who.unwrap_or("?"),
+            room.sharer_terminal().unwrap_or("?"),
+            room.share_kind().unwrap_or("?")
+        )),
+        (Some(false), _) => parts.push("not sharing".into()),
+        (None, _) => {}
+    }
+    if let Some(state) = room.quick_casting_state().filter(|&s| s != 0) {
+        parts.push(format!(
+            "quick cast: {}",
+            crate::protocol::model::quick_cast_name(state)
+        ));
+    }
+    if let Some(code) = &room.cast_code {
+        parts.push(format!("cast {code}"));
+    }
+    if room.share_guide_open == Some(true) {
+        parts.push("share guide open".into());
+    }
+    if let Some(error) = room.error.as_ref().filter(|_| room.is_connected()) {
+        parts.push(format!("error: {error}"));
+    }
+    let group = match room.group.as_str() {
+        "" => String::new(),
+        g => format!(" [{g}]"),
+    };
+    format!("{} {}{group}: {}", clock(), room.name, parts.join(" · "))
+}
+
+/// UTC time of day, `HH:MM:SS`.
+fn clock() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600 % 24,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
