@@ -13,6 +13,7 @@ use crate::ui::rooms::{FleetDesk, RoomsView};
 use crate::ui::{ChangeCounter, ConsoleApp, Driver, Page, Services};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// Run the console until its window closes.
@@ -200,8 +201,18 @@ fn with_fleet(
             Vec::new()
         }
     };
-    let fleet = Fleet::start(rooms, runtime, on_change, FleetOptions::default());
+    // The fleet's changes wake the console only while the Rooms view shows.
+    let shown = Arc::new(AtomicBool::new(false));
+    let wake_if_shown = {
+        let shown = shown.clone();
+        Arc::new(move || {
+            if shown.load(Ordering::Relaxed) {
+                on_change()
+            }
+        })
+    };
+    let fleet = Fleet::start(rooms, runtime, wake_if_shown, FleetOptions::default());
     let desk = Arc::new(FleetDesk::new(fleet, file, Some(embedded)));
     let page = if has_rooms { Page::Rooms } else { Page::Room };
-    app.with_rooms(RoomsView::new(desk), page)
+    app.with_rooms(RoomsView::new(desk).with_shown_flag(shown), page)
 }

@@ -339,3 +339,249 @@ fn rooms_view_shows_every_room_and_acts_on_exactly_the_selected_ones() {
     );
     assert!(has_row(&h, "Everest"), "the other rooms stay");
 }
+
+// ---------------------------------------------------------------------
+// Fixed rooms (no network): the keyboard, and how the view looks.
+
+use roomshare::link::ConnState;
+use roomshare::link::fleet::{CallResult, FleetAction, RoomStatus};
+use roomshare::protocol::ShareAction;
+use roomshare::protocol::model::{MeetingInfo, ShareInfo, ShareUserInfo};
+use roomshare::ui::rooms::{FixedDesk, fixture_room};
+
+fn meeting(status: i64, title: &str) -> Option<MeetingInfo> {
+    Some(MeetingInfo {
+        meeting_status: status,
+        meeting_title: title.into(),
+        ..MeetingInfo::default()
+    })
+}
+
+fn shared_by(nickname: &str, instance_id: i64, whiteboard: bool) -> Option<ShareInfo> {
+    Some(ShareInfo {
+        is_sharing: true,
+        quick_casting_state: 0,
+        share_user_info: Some(ShareUserInfo {
+            nickname: nickname.into(),
+            instance_id,
+            screen_share_type: i64::from(whiteboard),
+            ..ShareUserInfo::default()
+        }),
+    })
+}
+
+fn nobody() -> Option<ShareInfo> {
+    Some(ShareInfo::default())
+}
+
+/// A floor of rooms in every state a technician meets.
+fn fixed_campus() -> Vec<RoomStatus> {
+    let now = Instant::now();
+    let ago = |s: u64| Some(now - Duration::from_secs(s));
+    let up = |name: &str, group: &str, port: u16| {
+        let mut r = fixture_room(name, group, &format!("ws://10.0.12.{port}:6295/"));
+        r.conn = ConnState::Connected;
+        r.connects = 1;
+        r.cast_code = Some(format!("{}", 481_000 + u32::from(port)));
+        r.share_guide_open = Some(false);
+        r.changed_at = ago(3600 + u64::from(port) * 60);
+        r.meeting = meeting(0, "");
+        r.share_info = nobody();
+        r
+    };
+    let mut rooms = Vec::new();
+    let mut everest = up("Everest", "12F", 5);
+    everest.meeting = meeting(1, "Weekly sync");
+    everest.share_info = shared_by("Alice Chen", 2, false);
+    everest.changed_at = ago(125);
+    rooms.push(everest);
+    let mut fuji = up("Fuji", "12F", 6);
+    fuji.meeting = meeting(1, "Design review");
+    fuji.share_info = shared_by("王芳", 6, true);
+    rooms.push(fuji);
+    let mut k2 = fixture_room("K2", "12F", "ws://10.0.12.7:6295/");
+    k2.conn = ConnState::AuthFailed {
+        code: 16,
+        message: "Rooms CSAPI Password Error".into(),
+    };
+    k2.changed_at = ago(40);
+    rooms.push(k2);
+    rooms.push(up("Lhotse", "12F", 8));
+    let mut makalu = up("Makalu", "12F", 9);
+    makalu.meeting = meeting(4, "");
+    makalu.share_info = Some(ShareInfo {
+        quick_casting_state: 1,
+        ..ShareInfo::default()
+    });
+    makalu.changed_at = ago(3);
+    rooms.push(makalu);
+    let mut atrium = up("Atrium", "3F", 20);
+    atrium.meeting = meeting(1, "All hands");
+    atrium.last_call = Some(CallResult {
+        action: FleetAction::Share(ShareAction::StopShare),
+        code: Some(17),
+        message: "nothing is being shared".into(),
+        at: now,
+    });
+    rooms.push(atrium);
+    let mut board = fixture_room("Boardroom", "3F", "ws://10.0.3.21:6295/");
+    board.conn = ConnState::Closed {
+        reason: "the device closed the connection (1001 going away)".into(),
+    };
+    rooms.push(board);
+    for (i, name) in ["Focus 1", "Focus 2", "Focus 10"].into_iter().enumerate() {
+        let mut focus = up(name, "3F", 30 + i as u16);
+        focus.share_guide_open = Some(i == 1);
+        rooms.push(focus);
+    }
+    let mut lobby = up("Lobby screen", "", 40);
+    lobby.meeting = meeting(1, "Visitor loop");
+    lobby.share_info = shared_by("Reception PC", 1, false);
+    lobby.last_call = Some(CallResult {
+        action: FleetAction::Share(ShareAction::OpenShareGuide),
+        code: Some(0),
+        message: String::new(),
+        at: now,
+    });
+    rooms.push(lobby);
+    rooms
+}
+
+fn fixed_console(
+    rt: &tokio::runtime::Runtime,
+    desk: Arc<FixedDesk>,
+    size: egui::Vec2,
+) -> Harness<'static, ConsoleApp> {
+    let services = Services {
+        runtime: rt.handle().clone(),
+        embedded: None,
+        on_change: Arc::new(|| {}),
+    };
+    let start = Arc::new(Fixture::new(RoomView::empty("none".into(), false)));
+    Harness::builder().with_size(size).build_eframe(move |cc| {
+        let app = ConsoleApp::new(
+            &cc.egui_ctx,
+            start,
+            Settings::default(),
+            Some(services),
+            None,
+        );
+        app.with_rooms(RoomsView::new(desk), Page::Rooms)
+    })
+}
+
+#[test]
+fn keyboard_moves_selects_and_acts_on_exactly_those_rooms() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let desk = Arc::new(FixedDesk::new(fixed_campus()));
+    let mut h = fixed_console(&rt, desk.clone(), egui::vec2(1360.0, 860.0));
+    h.run();
+    // Rooms read in groups by natural name order: 3F (Atrium, Boardroom,
+    // Focus 1, Focus 2, Focus 10), 12F (Everest, …), then ungrouped.
+    for _ in 0..4 {
+        h.key_press(egui::Key::ArrowDown);
+    }
+    h.key_press(egui::Key::Space); // Focus 2
+    h.key_press(egui::Key::ArrowDown);
+    h.key_press(egui::Key::Space); // Focus 10
+    h.key_press(egui::Key::End);
+    h.key_press(egui::Key::Space); // Lobby screen
+    h.run();
+    let selected: Vec<String> = h
+        .state()
+        .rooms
+        .as_ref()
+        .unwrap()
+        .selected
+        .iter()
+        .cloned()
+        .collect();
+    assert_eq!(selected, ["Focus 10", "Focus 2", "Lobby screen"]);
+    click(&mut h, "Close share guide", egui::Role::Button);
+    for name in ["Focus 2", "Focus 10", "Lobby screen"] {
+        assert!(
+            h.query_by_label(&format!("• {name}")).is_some(),
+            "{name} is named"
+        );
+    }
+    click(&mut h, "Close share guide in 3 rooms", egui::Role::Button);
+    let calls = desk.calls.lock().clone();
+    assert_eq!(
+        calls,
+        [(
+            ["Focus 2", "Focus 10", "Lobby screen"]
+                .map(String::from)
+                .to_vec(),
+            FleetAction::Share(ShareAction::CloseShareGuide)
+        )],
+        "exactly the selected rooms, in list order"
+    );
+
+    // Escape clears the selection; Ctrl+A selects what the filter shows.
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert!(h.state().rooms.as_ref().unwrap().selected.is_empty());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run();
+    h.get(by().label("Filter").role(egui::Role::TextInput))
+        .type_text("focus");
+    h.run();
+    h.key_press(egui::Key::Escape); // leaves the field
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run();
+    let selected: Vec<String> = h
+        .state()
+        .rooms
+        .as_ref()
+        .unwrap()
+        .selected
+        .iter()
+        .cloned()
+        .collect();
+    assert_eq!(selected, ["Focus 1", "Focus 10", "Focus 2"]);
+
+    // Enter opens the room under the cursor in the single-room view.
+    h.key_press(egui::Key::Home);
+    h.key_press(egui::Key::Enter);
+    h.run();
+    assert_eq!(h.state().page, Page::Room);
+    assert_eq!(h.state().driver().view().label, "ws://10.0.12.30:6295/");
+}
+
+#[test]
+fn snapshot_rooms_view() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let desk = Arc::new(FixedDesk::new(fixed_campus()));
+    let mut h = fixed_console(&rt, desk, egui::vec2(1360.0, 860.0));
+    h.run();
+    click(&mut h, "select Everest", egui::Role::CheckBox);
+    click(&mut h, "select Fuji", egui::Role::CheckBox);
+    h.run();
+    h.snapshot("rooms_view");
+}
+
+/// The console checks its rooms file before anything starts (no window,
+/// no engine): the real binary exits 2 with the file, the line and why.
+#[test]
+fn console_refuses_a_bad_rooms_file_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rooms.toml");
+    let text = "[[room]]\nname = \"Everest\"\nurl = \"ws://10.0.12.5:6295\"\n\n[[room]]\nname = \"Everest\"\nurl = \"ws://10.0.12.6:6295\"\n";
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_roomshare"))
+        .arg("--rooms")
+        .arg(&path)
+        .args(["--sources", "synthetic"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:6:", path.display())),
+        "the duplicate name's line: {stderr}"
+    );
+    assert!(stderr.contains("duplicate"), "{stderr}");
+}

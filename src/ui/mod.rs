@@ -337,6 +337,9 @@ impl ConsoleApp {
     /// Draw one frame into `ui` (the whole window).
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         self.frames += 1;
+        if let Some(rooms) = &self.rooms {
+            rooms.set_shown(self.page == Page::Rooms);
+        }
         if self.page == Page::Rooms && self.rooms.is_some() {
             self.rooms_frame(ui);
         } else {

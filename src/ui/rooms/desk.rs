@@ -95,3 +95,46 @@ impl RoomsDesk for FleetDesk {
         Some(self.file.lock().path().to_path_buf())
     }
 }
+
+/// Fixed rooms that never change, recording what they were asked: for
+/// snapshot tests of specific states and for frame-time benchmarks.
+#[derive(Default)]
+pub struct FixedDesk {
+    pub rooms: Arc<Vec<RoomStatus>>,
+    pub calls: Mutex<Vec<(Vec<String>, FleetAction)>>,
+}
+
+impl FixedDesk {
+    pub fn new(rooms: Vec<RoomStatus>) -> FixedDesk {
+        FixedDesk {
+            rooms: Arc::new(rooms),
+            calls: Mutex::default(),
+        }
+    }
+}
+
+impl RoomsDesk for FixedDesk {
+    fn rooms(&self) -> Arc<Vec<RoomStatus>> {
+        self.rooms.clone()
+    }
+    fn call(&self, names: &[String], action: FleetAction) {
+        self.calls.lock().push((names.to_vec(), action));
+    }
+    fn reconnect(&self, _: &[String]) {}
+    fn target(&self, name: &str) -> Option<Target> {
+        let room = self.rooms.iter().find(|r| r.name == name)?;
+        Some(Target::remote(&room.label, None))
+    }
+    fn entry(&self, _: &str) -> Option<RoomEntry> {
+        None
+    }
+    fn save(&self, _: Option<&str>, _: RoomEntry) -> Result<(), String> {
+        Err("fixed rooms cannot be edited".into())
+    }
+    fn remove(&self, _: &str) -> Result<(), String> {
+        Err("fixed rooms cannot be edited".into())
+    }
+    fn file_path(&self) -> Option<PathBuf> {
+        None
+    }
+}

@@ -15,7 +15,7 @@ pub mod filter;
 pub mod table;
 pub mod text;
 
-pub use desk::{FleetDesk, RoomsDesk};
+pub use desk::{FixedDesk, FleetDesk, RoomsDesk};
 
 use crate::link::fleet::{FleetAction, RoomStatus};
 use crate::ui::i18n::Lang;
@@ -26,6 +26,7 @@ use egui::RichText;
 use filter::{Line, Query, Show, SortBy};
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The Rooms view's state between frames.
@@ -44,6 +45,9 @@ pub struct RoomsView {
     /// A line about the last edit (saved, removed, or why not).
     message: Option<(String, egui::Color32)>,
     focus_filter: bool,
+    /// True while the view is on screen: the fleet's changes wake the
+    /// console only then (the single-room view does not show them).
+    shown: Arc<AtomicBool>,
 }
 
 /// What the view asks of the console.
@@ -104,7 +108,19 @@ impl RoomsView {
             last_batch: None,
             message: None,
             focus_filter: false,
+            shown: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Share `shown` with the fleet's change callback (see the field).
+    pub fn with_shown_flag(mut self, shown: Arc<AtomicBool>) -> RoomsView {
+        self.shown = shown;
+        self
+    }
+
+    /// Called by the console every frame with whether the view is drawn.
+    pub fn set_shown(&self, shown: bool) {
+        self.shown.store(shown, Ordering::Relaxed);
     }
 
     pub fn desk(&self) -> &Arc<dyn RoomsDesk> {

@@ -139,10 +139,13 @@ fn group_row(ui: &mut egui::Ui, g: &super::filter::GroupSummary, lang: Lang) {
         g.name.as_str()
     };
     let counts = match lang {
-        Lang::En => format!(
-            "{} rooms · {} sharing · {} with problems",
-            g.rooms, g.sharing, g.problems
-        ),
+        Lang::En => {
+            let rooms = if g.rooms == 1 { "room" } else { "rooms" };
+            format!(
+                "{} {rooms} · {} sharing · {} with problems",
+                g.rooms, g.sharing, g.problems
+            )
+        }
         Lang::Zh => format!(
             "{} 间 · {} 间共享中 · {} 间有问题",
             g.rooms, g.sharing, g.problems
