@@ -149,4 +149,39 @@ call RoomShare SimulateRemoteShare nickname='"王芳"' instance_id=1 role_type=1
 start_console --url "$URL"
 shot 06-remote-mode 7
 
+# 7. The Rooms view: 16 demo rooms on two floors in their states, a room
+#    that refuses the password and one that is down.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+DEMO=$(free_port)
+"$BIN" serve --rooms-demo 16 --port-base "$DEMO" --rooms-out "$WORK/rooms.toml" 2>>"$WORK/demo.log" & PIDS+=($!)
+for _ in $(seq 100); do [ -s "$WORK/rooms.toml" ] && break; sleep 0.2; done
+room() { "$BIN" call --url "ws://127.0.0.1:$((DEMO + $1))" "${@:2}" >/dev/null; }
+for i in 0 1 3 4 6 10 11 13; do room "$i" Meeting StartMeeting meeting_type=instant; done
+for _ in $(seq 50); do # joining takes the engine a moment
+  "$BIN" query --url "ws://127.0.0.1:$((DEMO + 13))" Meeting MeetingInfo | grep -q '"meeting_status": 1' && break
+  sleep 0.2
+done
+room 0 RoomShare SimulateRemoteShare nickname='"Alice Chen"' instance_id=2 role_type=1
+room 3 RoomShare SimulateRemoteShare nickname='"王芳"' whiteboard=true instance_id=6 role_type=3
+room 10 RoomShare SimulateRemoteShare nickname='"Bob"' instance_id=1 role_type=3
+room 7 RoomShare SimulateQuickCast nickname='"李娜的手机"'
+LOCKED=$(free_port)
+"$BIN" serve --listen "127.0.0.1:$LOCKED" --password right --sources synthetic 2>>"$WORK/serve.log" & PIDS+=($!)
+printf 'wrong\n' >"$WORK/boardroom.pw"; chmod 600 "$WORK/boardroom.pw"
+cat >>"$WORK/rooms.toml" <<ROOMS
+[[room]]
+name = "Boardroom"
+group = "Floor 1"
+url = "ws://127.0.0.1:$LOCKED/"
+password_file = "boardroom.pw"
+
+[[room]]
+name = "Training room"
+group = "Floor 2"
+url = "ws://127.0.0.1:$(free_port)/"
+ROOMS
+kill "$CONSOLE_PID" 2>/dev/null || true
+start_console --rooms "$WORK/rooms.toml" --sources synthetic
+shot 07-rooms 4
+
 echo "done: $(find "$OUT" -maxdepth 1 -name "*.png" | wc -l) PNGs in screenshots/"
