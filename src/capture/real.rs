@@ -122,6 +122,17 @@ impl Backend for RealBackend {
         }
     }
 
+    fn unchanged(&mut self, source_id: &str) -> bool {
+        self.device_of(source_id).is_none() && self.screens.unchanged(source_id)
+    }
+
+    fn own_regions(&mut self, source_id: &str, picture: (u32, u32)) -> Vec<[u32; 4]> {
+        match self.device_of(source_id) {
+            Some(_) => Vec::new(),
+            None => self.screens.own_regions(source_id, picture),
+        }
+    }
+
     fn hold(&mut self, source_id: &str) -> Result<(), CaptureError> {
         match self.device_of(source_id) {
             Some((devices, device_id)) => devices

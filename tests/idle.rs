@@ -1,0 +1,380 @@
+//! An idle console draws nothing: the real binary under Xvfb + openbox,
+//! with `--stats` (one `frames: N` line per second from a timer thread, not
+//! from a repaint), must report 0 frames for 5 seconds once it has settled.
+//!
+//! - embedded, real capture (the X11 backend): two real Tk windows beside
+//!   the console, the room in a meeting, nothing shared. The desktop and
+//!   monitor thumbnails contain the console itself, so a console that
+//!   redraws for its own thumbnails never settles;
+//! - remote, against `roomshare serve --no-capture` (a room without
+//!   thumbnails), polled every 2 s: polling that changes nothing must not
+//!   redraw, and neither must the embedded engine's capture the console
+//!   does not show.
+//!
+//! "Settled": the console logged `ready` with its tiles, a full capture
+//! cycle has passed since (2 s), and then a second reported 0 frames; this
+//! must happen within 40 s. Every one of the 5 seconds after it must report
+//! 0. On failure the message carries the repaint causes egui recorded
+//! (`roomshare::frames=trace`) and the end of the log.
+//!
+//! Needs Xvfb, openbox and python3 with tkinter (scripts/deps.sh installs
+//! them); a missing tool fails the test. Every process is started here and
+//! ended by its pid.
+
+#[path = "support/capture_x11.rs"]
+mod x11;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use x11::XServer;
+
+/// Both tests use the machine's two cores and a display each: one at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+const IDLE_SECONDS: usize = 5;
+const SETTLE_DEADLINE: Duration = Duration::from_secs(40);
+/// After `ready`: one full catalog + thumbnail cycle (1 s each) and margin.
+const FIRST_CYCLE: Duration = Duration::from_secs(2);
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn require_tools() {
+    for (tool, package) in [("Xvfb", "xvfb"), ("openbox", "openbox"), ("python3", "python3")] {
+        assert!(
+            have(tool),
+            "{tool} is not installed: run scripts/deps.sh (apt-get install {package})"
+        );
+    }
+    let tk = Command::new("python3")
+        .args(["-c", "import tkinter"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        tk,
+        "python3 has no tkinter: run scripts/deps.sh (apt-get install python3-tk)"
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A child process we started, with its stderr (or stdout) collected line
+/// by line with the time each arrived; ended by its own pid on drop.
+struct Proc {
+    name: &'static str,
+    child: Child,
+    lines: Arc<Mutex<Vec<(Instant, String)>>>,
+}
+
+impl Proc {
+    fn spawn(name: &'static str, mut cmd: Command, stdout: bool) -> Proc {
+        if stdout {
+            cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+        } else {
+            cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let reader: Box<dyn std::io::Read + Send> = if stdout {
+            Box::new(child.stdout.take().expect("piped stdout"))
+        } else {
+            Box::new(child.stderr.take().expect("piped stderr"))
+        };
+        std::thread::spawn(move || {
+            for line in BufReader::new(reader).lines().map_while(Result::ok) {
+                let mut l = sink.lock().unwrap_or_else(|p| p.into_inner());
+                l.push((Instant::now(), line));
+            }
+        });
+        Proc { name, child, lines }
+    }
+
+    fn lines(&self) -> Vec<(Instant, String)> {
+        self.lines.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn has_line(&self, needle: &str) -> bool {
+        self.lines().iter().any(|(_, l)| l.contains(needle))
+    }
+
+    fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        eprintln!("stopped {} (pid {})", self.name, self.child.id());
+    }
+}
+
+fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Two Tk windows with labels, buttons and a canvas, nothing animated.
+const TK_WINDOWS: &str = r#"
+import tkinter as tk
+root = tk.Tk()
+root.title("Idle Tk One")
+root.geometry("360x260+1180+40")
+tk.Label(root, text="An idle Tk window", font=("DejaVu Sans", 16)).pack(pady=10)
+tk.Button(root, text="Does nothing").pack()
+canvas = tk.Canvas(root, width=300, height=120, bg="#204070")
+canvas.create_oval(20, 20, 120, 100, fill="#e0a030")
+canvas.create_text(200, 60, text="canvas", fill="white")
+canvas.pack(pady=10)
+two = tk.Toplevel(root)
+two.title("Idle Tk Two")
+two.geometry("360x260+1180+420")
+for i in range(6):
+    tk.Label(two, text=f"row {i}: some text").pack(anchor="w")
+def check():
+    if root.winfo_viewable() and two.winfo_viewable():
+        print("tk ready", flush=True)
+    else:
+        root.after(100, check)
+root.after(100, check)
+root.mainloop()
+"#;
+
+fn tk_windows(display: &str) -> Proc {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", TK_WINDOWS])
+        .env("DISPLAY", display)
+        .env_remove("WAYLAND_DISPLAY");
+    let tk = Proc::spawn("python3 (Tk windows)", cmd, true);
+    wait_until("the Tk windows to be shown", Duration::from_secs(30), || {
+        tk.has_line("tk ready")
+    });
+    tk
+}
+
+/// `roomshare` with a private home, `--stats`, and frame causes logged.
+fn roomshare(name: &'static str, display: &str, home: &std::path::Path, args: &[&str]) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomshare"));
+    cmd.args(args)
+        .env("DISPLAY", display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("XDG_SESSION_TYPE")
+        .env_remove("ROOMSHARE_RENDERER")
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_RUNTIME_DIR", home)
+        .env("ROOMSHARE_LOG", "roomshare=info,roomshare::frames=trace")
+        .env("NO_COLOR", "1");
+    Proc::spawn(name, cmd, false)
+}
+
+/// `roomshare call Meeting StartMeeting` against `url`, retried until the
+/// room answers, then wait until it is in the meeting.
+fn start_meeting(url: &str) {
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_roomshare"))
+            .args(args)
+            .args(["--url", url])
+            .env("ROOMSHARE_LOG", "off")
+            .output()
+            .expect("run roomshare")
+    };
+    wait_until("the room to start a meeting", Duration::from_secs(60), || {
+        cli(&["call", "Meeting", "StartMeeting"]).status.success()
+    });
+    wait_until("meeting_status 1", Duration::from_secs(30), || {
+        let out = cli(&["query", "Meeting", "MeetingInfo"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.contains("\"meeting_status\": 1")
+    });
+}
+
+/// The console's `frames: N` lines, with when each arrived.
+fn frame_seconds(console: &Proc) -> Vec<(Instant, u64)> {
+    console
+        .lines()
+        .into_iter()
+        .filter_map(|(at, l)| {
+            let n = l.split("roomshare::frames: frames: ").nth(1)?;
+            Some((at, n.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// When the console logged `ready:` with at least `tiles` tiles.
+fn ready_at(console: &Proc, tiles: usize) -> Option<Instant> {
+    console.lines().into_iter().find_map(|(at, l)| {
+        let rest = &l[l.find("ready: ")? + "ready: ".len()..];
+        let (n, _) = rest.split_once(" tiles")?;
+        (n.parse::<usize>().ok()? >= tiles).then_some(at)
+    })
+}
+
+fn report(console: &Proc, what: &str) -> String {
+    let lines = console.lines();
+    let causes: Vec<&str> = lines
+        .iter()
+        .filter(|(_, l)| l.contains("roomshare::frames: frame "))
+        .map(|(_, l)| l.as_str())
+        .collect();
+    let tail: Vec<&str> = lines
+        .iter()
+        .filter(|(_, l)| !l.contains("roomshare::frames: frame "))
+        .map(|(_, l)| l.as_str())
+        .collect();
+    format!(
+        "{what}\nlast frames drawn and why:\n{}\nconsole log (end):\n{}",
+        causes[causes.len().saturating_sub(25)..].join("\n"),
+        tail[tail.len().saturating_sub(25)..].join("\n")
+    )
+}
+
+/// Wait until the console settles, then require 0 frames for
+/// [`IDLE_SECONDS`] seconds; returns the per-second counts seen.
+fn assert_idle(console: &mut Proc, tiles: usize) -> Vec<u64> {
+    let deadline = Instant::now() + SETTLE_DEADLINE;
+    let ready = loop {
+        if let Some(at) = ready_at(console, tiles) {
+            break at;
+        }
+        assert!(console.alive(), "{}", report(console, "the console exited"));
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            report(console, &format!("no `ready` with {tiles} tiles"))
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let settled_index = loop {
+        let seconds = frame_seconds(console);
+        if let Some(i) = seconds
+            .iter()
+            .position(|&(at, n)| at >= ready + FIRST_CYCLE && n == 0)
+        {
+            break i;
+        }
+        assert!(console.alive(), "{}", report(console, "the console exited"));
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            report(
+                console,
+                &format!(
+                    "the console never settled: frames per second {:?}",
+                    seconds.iter().map(|s| s.1).collect::<Vec<_>>()
+                )
+            )
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let window = loop {
+        let seconds = frame_seconds(console);
+        if seconds.len() > settled_index + IDLE_SECONDS {
+            break seconds[settled_index + 1..=settled_index + IDLE_SECONDS].to_vec();
+        }
+        assert!(console.alive(), "{}", report(console, "the console exited"));
+        // The stats line comes every second: 5 of them well within 30 s.
+        assert!(
+            Instant::now() < deadline + Duration::from_secs(30),
+            "{}",
+            report(console, "the frame counter stopped reporting")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let counts: Vec<u64> = window.iter().map(|s| s.1).collect();
+    assert!(
+        counts.iter().all(|&n| n == 0),
+        "{}",
+        report(
+            console,
+            &format!("an idle console kept drawing: frames per second after settling {counts:?}")
+        )
+    );
+    counts
+}
+
+fn x_server() -> XServer {
+    require_tools();
+    XServer::start(1600, 1000).unwrap_or_else(|e| panic!("{e} (scripts/deps.sh installs it)"))
+}
+
+#[test]
+fn idle_embedded_console_with_real_capture_draws_nothing() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let x = x_server();
+    let _tk = tk_windows(&x.display);
+    let home = tempfile::tempdir().expect("temp home");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut console = roomshare(
+        "roomshare (embedded console)",
+        &x.display,
+        home.path(),
+        &["--sources", "real", "--listen", &listen, "--stats"],
+    );
+    start_meeting(&format!("ws://{listen}"));
+    // The desktop, the monitor and the two Tk windows (the console's own
+    // window is never listed).
+    let counts = assert_idle(&mut console, 4);
+    assert!(
+        console.has_line("capture backend: x11"),
+        "{}",
+        report(&console, "the console did not capture through the X11 backend")
+    );
+    eprintln!("embedded, real capture: frames per idle second {counts:?}");
+}
+
+#[test]
+fn idle_remote_console_draws_nothing() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let x = x_server();
+    let home = tempfile::tempdir().expect("temp home");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("ws://{listen}");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_roomshare"));
+    serve
+        .args(["serve", "--no-capture", "--listen", &listen])
+        .env("ROOMSHARE_LOG", "roomshare=info")
+        .env("NO_COLOR", "1");
+    let mut server = Proc::spawn("roomshare serve --no-capture", serve, false);
+    start_meeting(&url);
+    assert!(server.alive(), "roomshare serve exited");
+    let mut console = roomshare(
+        "roomshare (remote console)",
+        &x.display,
+        home.path(),
+        &["--url", &url, "--sources", "real", "--stats"],
+    );
+    // The engine's demo sources: at least the desktop.
+    let counts = assert_idle(&mut console, 1);
+    assert!(
+        console.has_line("renderer: "),
+        "{}",
+        report(&console, "no renderer line")
+    );
+    eprintln!("remote: frames per idle second {counts:?}");
+}
