@@ -91,12 +91,21 @@ fn renderer_of(choice: Renderer) -> eframe::Renderer {
     }
 }
 
+/// The application icon (`assets/`), built into the binary so the window
+/// has it wherever the binary is run from.
+const ICON_PNG: &[u8] = include_bytes!("../assets/icons/roomshare-256.png");
+
 fn window_options(renderer: eframe::Renderer) -> eframe::NativeOptions {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("roomshare")
+        .with_app_id("roomshare");
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => tracing::warn!(target: "roomshare::ui", "the window icon could not be read: {e}"),
+    }
     eframe::NativeOptions {
         renderer,
-        viewport: egui::ViewportBuilder::default()
-            .with_title("roomshare")
-            .with_app_id("roomshare")
+        viewport: viewport
             .with_inner_size([1360.0, 860.0])
             .with_min_inner_size([720.0, 480.0]),
         persist_window: true,
