@@ -28,8 +28,7 @@ pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
     let embedded = match runtime.block_on(Embedded::start(
         embedded_options(&args),
         wake.embedded_callback(),
-    ))
-    {
+    )) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("{e}");

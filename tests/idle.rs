@@ -17,7 +17,10 @@
 //! 0. On failure the message carries the repaint causes egui recorded
 //! (`roomshare::frames=trace`) and the end of the log.
 //!
-//! Needs Xvfb, openbox and python3 with tkinter (scripts/deps.sh installs
+//! - the connection dialog open (Ctrl+L) over the embedded console: a
+//!   focused text field, the window dimmed under the modal.
+//!
+//! Needs Xvfb, openbox, xdotool and python3 with tkinter (scripts/deps.sh installs
 //! them); a missing tool fails the test. Every process is started here and
 //! ended by its pid.
 
@@ -28,7 +31,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use x11::XServer;
+use x11::{WindowSpec, XClient, XServer};
 
 /// Both tests use the machine's two cores and a display each: one at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -48,7 +51,11 @@ fn have(tool: &str) -> bool {
 }
 
 fn require_tools() {
-    for (tool, package) in [("Xvfb", "xvfb"), ("openbox", "openbox"), ("python3", "python3")] {
+    for (tool, package) in [
+        ("Xvfb", "xvfb"),
+        ("openbox", "openbox"),
+        ("python3", "python3"),
+    ] {
         assert!(
             have(tool),
             "{tool} is not installed: run scripts/deps.sh (apt-get install {package})"
@@ -137,7 +144,7 @@ fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
 }
 
 /// Two Tk windows with labels, buttons and a canvas, nothing animated.
-const TK_WINDOWS: &str = r#"
+const TK_WINDOWS: &str = r##"
 import tkinter as tk
 root = tk.Tk()
 root.title("Idle Tk One")
@@ -160,7 +167,7 @@ def check():
         root.after(100, check)
 root.after(100, check)
 root.mainloop()
-"#;
+"##;
 
 fn tk_windows(display: &str) -> Proc {
     let mut cmd = Command::new("python3");
@@ -168,9 +175,11 @@ fn tk_windows(display: &str) -> Proc {
         .env("DISPLAY", display)
         .env_remove("WAYLAND_DISPLAY");
     let tk = Proc::spawn("python3 (Tk windows)", cmd, true);
-    wait_until("the Tk windows to be shown", Duration::from_secs(30), || {
-        tk.has_line("tk ready")
-    });
+    wait_until(
+        "the Tk windows to be shown",
+        Duration::from_secs(30),
+        || tk.has_line("tk ready"),
+    );
     tk
 }
 
@@ -202,9 +211,11 @@ fn start_meeting(url: &str) {
             .output()
             .expect("run roomshare")
     };
-    wait_until("the room to start a meeting", Duration::from_secs(60), || {
-        cli(&["call", "Meeting", "StartMeeting"]).status.success()
-    });
+    wait_until(
+        "the room to start a meeting",
+        Duration::from_secs(60),
+        || cli(&["call", "Meeting", "StartMeeting"]).status.success(),
+    );
     wait_until("meeting_status 1", Duration::from_secs(30), || {
         let out = cli(&["query", "Meeting", "MeetingInfo"]);
         let text = String::from_utf8_lossy(&out.stdout);
@@ -252,9 +263,10 @@ fn report(console: &Proc, what: &str) -> String {
     )
 }
 
-/// Wait until the console settles, then require 0 frames for
-/// [`IDLE_SECONDS`] seconds; returns the per-second counts seen.
-fn assert_idle(console: &mut Proc, tiles: usize) -> Vec<u64> {
+/// Wait until the console settles (no sooner than `not_before`), then
+/// require 0 frames for [`IDLE_SECONDS`] seconds; returns the per-second
+/// counts seen.
+fn assert_idle(console: &mut Proc, tiles: usize, not_before: Instant) -> Vec<u64> {
     let deadline = Instant::now() + SETTLE_DEADLINE;
     let ready = loop {
         if let Some(at) = ready_at(console, tiles) {
@@ -272,7 +284,7 @@ fn assert_idle(console: &mut Proc, tiles: usize) -> Vec<u64> {
         let seconds = frame_seconds(console);
         if let Some(i) = seconds
             .iter()
-            .position(|&(at, n)| at >= ready + FIRST_CYCLE && n == 0)
+            .position(|&(at, n)| at >= (ready + FIRST_CYCLE).max(not_before) && n == 0)
         {
             break i;
         }
@@ -338,11 +350,14 @@ fn idle_embedded_console_with_real_capture_draws_nothing() {
     start_meeting(&format!("ws://{listen}"));
     // The desktop, the monitor and the two Tk windows (the console's own
     // window is never listed).
-    let counts = assert_idle(&mut console, 4);
+    let counts = assert_idle(&mut console, 4, Instant::now());
     assert!(
         console.has_line("capture backend: x11"),
         "{}",
-        report(&console, "the console did not capture through the X11 backend")
+        report(
+            &console,
+            "the console did not capture through the X11 backend"
+        )
     );
     eprintln!("embedded, real capture: frames per idle second {counts:?}");
 }
@@ -370,11 +385,187 @@ fn idle_remote_console_draws_nothing() {
         &["--url", &url, "--sources", "real", "--stats"],
     );
     // The engine's demo sources: at least the desktop.
-    let counts = assert_idle(&mut console, 1);
+    let counts = assert_idle(&mut console, 1, Instant::now());
     assert!(
         console.has_line("renderer: "),
         "{}",
         report(&console, "no renderer line")
     );
     eprintln!("remote: frames per idle second {counts:?}");
+}
+
+fn xdotool(display: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The connection dialog open over an embedded console with real capture
+/// (its text field has the keyboard focus: a blinking cursor would redraw
+/// the whole window twice a second, and the dimmed window is on the
+/// desktop thumbnail under the dialog).
+#[test]
+fn idle_connection_dialog_draws_nothing() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let x = x_server();
+    assert!(
+        have("xdotool"),
+        "xdotool is not installed: run scripts/deps.sh"
+    );
+    let _tk = tk_windows(&x.display);
+    let home = tempfile::tempdir().expect("temp home");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut console = roomshare(
+        "roomshare (connection dialog)",
+        &x.display,
+        home.path(),
+        &["--sources", "real", "--listen", &listen, "--stats"],
+    );
+    start_meeting(&format!("ws://{listen}"));
+    let mut window = String::new();
+    wait_until("the console window", SETTLE_DEADLINE, || {
+        match xdotool(
+            &x.display,
+            &["search", "--onlyvisible", "--name", "^roomshare$"],
+        ) {
+            Some(w) if !w.is_empty() => {
+                window = w.lines().next().unwrap_or_default().to_string();
+                true
+            }
+            _ => false,
+        }
+    });
+    // Ctrl+L until the console says the dialog is open (the first press
+    // may come before the window has the keyboard).
+    wait_until("the connection dialog", SETTLE_DEADLINE, || {
+        let _ = xdotool(&x.display, &["windowactivate", "--sync", &window]);
+        let _ = xdotool(&x.display, &["key", "ctrl+l"]);
+        std::thread::sleep(Duration::from_millis(300));
+        console.has_line("connection dialog open")
+    });
+    // Seconds counted from the one after the dialog opened.
+    let counts = assert_idle(&mut console, 4, Instant::now() + Duration::from_secs(1));
+    eprintln!("connection dialog: frames per idle second {counts:?}");
+}
+
+/// Repaint `win` in `rgb` (new background, then cleared: the server draws
+/// it) and wait until the root shows it at root position `at`.
+fn repaint(x: &XClient, win: u32, rgb: [u8; 3], at: (i16, i16)) {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::xproto::{ChangeWindowAttributesAux, ConnectionExt as _};
+    let pixel = u32::from(rgb[0]) << 16 | u32::from(rgb[1]) << 8 | u32::from(rgb[2]);
+    let aux = ChangeWindowAttributesAux::new().background_pixel(pixel);
+    x.conn
+        .change_window_attributes(win, &aux)
+        .expect("background");
+    x.conn.clear_area(false, win, 0, 0, 0, 0).expect("clear");
+    x.conn.flush().expect("flush");
+    wait_until("the repaint on screen", Duration::from_secs(10), || {
+        x.root_pixel(at.0, at.1)
+            .is_some_and(|p| x11::close(p, rgb, 8))
+    });
+}
+
+/// The self-feedback loop, at the capture layer against a real X server:
+/// drawing inside a window of this process (`_NET_WM_PID`, as the
+/// console's own window) leaves the desktop "unchanged" by Damage, and its
+/// fingerprint (own windows masked) the same although its pixels differ;
+/// drawing in another window is a change. The control half is what a
+/// console without the fix sees for its own drawing.
+#[test]
+fn own_drawing_does_not_change_the_desktop_but_others_do() {
+    use roomshare::capture::Backend as _;
+    use roomshare::capture::scale::{frame_hash, masked_frame_hash};
+    use roomshare::capture::x11::{DESKTOP_ID, X11Backend};
+    let server = XServer::start(1280, 1024).unwrap_or_else(|e| panic!("{e}"));
+    let x = XClient::connect(&server.display);
+    let spec = |title, rgb, pid, x0| WindowSpec {
+        title,
+        rgb,
+        x: x0,
+        y: 100,
+        width: 400,
+        height: 300,
+        pid,
+        iconic: false,
+    };
+    let own = x.window(&spec(
+        "Console Stand-in",
+        [220, 30, 30],
+        Some(std::process::id()),
+        50,
+    ));
+    let other = x.window(&spec("Someone Else", [30, 200, 40], None, 700));
+    x.wait_managed(&[own, other], Duration::from_secs(30));
+    let origin = |w| x.root_origin(w).expect("window origin");
+    let (ox, oy) = origin(own);
+    let (fx, fy) = origin(other);
+    let own_at = ((ox + 200) as i16, (oy + 150) as i16);
+    let other_at = ((fx + 200) as i16, (fy + 150) as i16);
+    wait_until("both windows on screen", Duration::from_secs(10), || {
+        x.root_pixel(own_at.0, own_at.1)
+            .is_some_and(|p| x11::close(p, [220, 30, 30], 8))
+            && x.root_pixel(other_at.0, other_at.1)
+                .is_some_and(|p| x11::close(p, [30, 200, 40], 8))
+    });
+
+    let mut b = X11Backend::connect(Some(&server.display)).expect("X11 backend");
+    let fingerprint = |b: &mut X11Backend| {
+        let img = b.capture(DESKTOP_ID).expect("desktop");
+        let (w, h) = img.dimensions();
+        let own = b.own_regions(DESKTOP_ID, (w, h));
+        (
+            frame_hash(w, h, img.as_raw()),
+            masked_frame_hash(w, h, img.as_raw(), &own),
+            own,
+        )
+    };
+    // Openbox may still be drawing frames (focus): grab until a grab is
+    // followed by no damage at all.
+    let mut first = None;
+    wait_until("a still desktop", Duration::from_secs(10), || {
+        first = Some(fingerprint(&mut b));
+        b.unchanged(DESKTOP_ID)
+    });
+    let (plain0, masked0, regions) = first.expect("a fingerprint");
+    assert!(
+        regions
+            .iter()
+            .any(|r| r[0] as i32 <= ox && r[1] as i32 <= oy && r[2] >= 400 && r[3] >= 300),
+        "the stand-in window at {ox},{oy} is not among the own regions {regions:?}"
+    );
+
+    // The "console" redraws itself, three times.
+    for rgb in [[40, 60, 220], [230, 210, 20], [200, 200, 200]] {
+        repaint(&x, own, rgb, own_at);
+        x.sync();
+        assert!(
+            b.unchanged(DESKTOP_ID),
+            "drawing inside the console's own window counted as a desktop change"
+        );
+    }
+    let (plain1, masked1, _) = fingerprint(&mut b);
+    assert_ne!(
+        plain1, plain0,
+        "the desktop's pixels did change (the control)"
+    );
+    assert_eq!(
+        masked1, masked0,
+        "the masked fingerprint changed with the console's own pixels"
+    );
+
+    // Someone else draws: a change, by Damage and by fingerprint.
+    repaint(&x, other, [40, 60, 220], other_at);
+    wait_until(
+        "damage outside the console to count",
+        Duration::from_secs(10),
+        || !b.unchanged(DESKTOP_ID),
+    );
+    let (_, masked2, _) = fingerprint(&mut b);
+    assert_ne!(masked2, masked1, "another window's drawing was masked out");
 }

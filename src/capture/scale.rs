@@ -151,7 +151,11 @@ mod tests {
         for (x, y) in [(30, 5), (9, 14), (20, 15)] {
             let mut other = rgba.clone();
             other[((y * w + x) * 4) as usize] ^= 0xff;
-            assert_ne!(masked_frame_hash(w, h, &other, &mask), base, "pixel {x},{y}");
+            assert_ne!(
+                masked_frame_hash(w, h, &other, &mask),
+                base,
+                "pixel {x},{y}"
+            );
         }
         // No mask: the plain hash.
         assert_eq!(masked_frame_hash(w, h, &rgba, &[]), frame_hash(w, h, &rgba));

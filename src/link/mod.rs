@@ -265,7 +265,9 @@ impl Link {
     /// Whether background traffic (polling) is on screen: only then does
     /// recording it wake the UI.
     pub fn show_background_traffic(&self, shown: bool) {
-        self.shared.wake_on_background.store(shown, Ordering::Relaxed);
+        self.shared
+            .wake_on_background
+            .store(shown, Ordering::Relaxed);
     }
 
     pub fn clear_traffic(&self) {

@@ -341,7 +341,8 @@ impl ConsoleApp {
         self.take_notices(&view);
         self.preview.update(&ctx, self.driver.preview().as_ref());
         let tiles = wall::tiles_of(&view, self.settings.lang);
-        let mut out = self.keyboard(&ctx, &tiles);
+        let remote_url = (!view.embedded).then_some(view.label.as_str());
+        let mut out = self.keyboard(&ctx, &tiles, remote_url);
         self.panels(ui, &view, &tiles, &mut out);
         let next_toast = self.overlays(&ctx, now, &mut out);
         self.apply(&ctx, &view, out);
@@ -360,9 +361,18 @@ impl ConsoleApp {
     }
 
     /// This frame's keys: Escape stops, the rest moves on the wall.
-    fn keyboard(&mut self, ctx: &egui::Context, tiles: &[wall::Tile]) -> Vec<Intent> {
+    /// Ctrl+L (as a browser's address bar) opens the connection dialog.
+    fn keyboard(
+        &mut self,
+        ctx: &egui::Context,
+        tiles: &[wall::Tile],
+        view_label: Option<&str>,
+    ) -> Vec<Intent> {
         self.log_ready(ctx, tiles.len());
         let (keys, escape) = self.keys(ctx);
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::L)) {
+            self.open_connect(view_label);
+        }
         let mut out = Vec::new();
         if escape {
             out.push(Intent::Share(ShareAction::StopShare));
@@ -488,6 +498,16 @@ impl ConsoleApp {
         }
     }
 
+    /// Open the connection dialog, on the remote room's address if any.
+    /// Logged: the idle test waits for it.
+    fn open_connect(&mut self, remote_url: Option<&str>) {
+        if self.services.is_none() || self.connect.open {
+            return;
+        }
+        self.connect.open_with(remote_url.unwrap_or(""));
+        tracing::info!(target: "roomshare::ui", "connection dialog open");
+    }
+
     fn toolbar(&mut self, ui: &mut egui::Ui, view: &RoomView) {
         let lang = self.settings.lang;
         ui.horizontal(|ui| {
@@ -508,12 +528,7 @@ impl ConsoleApp {
                 )
                 .clicked()
             {
-                let url = if view.embedded {
-                    ""
-                } else {
-                    view.label.as_str()
-                };
-                self.connect.open_with(url);
+                self.open_connect((!view.embedded).then_some(view.label.as_str()));
             }
             ui.separator();
             ui.toggle_value(&mut self.settings.show_traffic, lang.tr("traffic"));

@@ -27,9 +27,7 @@ use x11rb::connection::{Connection, RequestConnection};
 use x11rb::errors::ReplyError;
 use x11rb::protocol::damage::{self, ConnectionExt as _, ReportLevel};
 use x11rb::protocol::xfixes::{self, ConnectionExt as _};
-use x11rb::protocol::xproto::{
-    AtomEnum, ConnectionExt as _, Drawable, Rectangle, Window,
-};
+use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, Drawable, Rectangle, Window};
 use x11rb::rust_connection::RustConnection;
 
 /// One source's Damage object and the drawable it watches.
@@ -71,12 +69,7 @@ impl DamageTracker {
             return;
         }
         match self.watches.get(id) {
-            Some(w) if w.drawable == drawable => {
-                if let Ok(c) = conn.damage_subtract(w.damage, x11rb::NONE, x11rb::NONE) {
-                    c.ignore_error();
-                }
-                return;
-            }
+            Some(w) if w.drawable == drawable => return empty(conn, w.damage),
             Some(_) => self.forget(conn, id),
             None => {}
         }
@@ -90,7 +83,12 @@ impl DamageTracker {
             .map(|c| c.ignore_error())
             .is_ok()
         {
-            self.watches.insert(id.to_string(), Watch { damage, drawable });
+            // The server reports a new window damage object's whole window
+            // as damaged: empty it, or the first check after the first grab
+            // would always say "changed".
+            empty(conn, damage);
+            self.watches
+                .insert(id.to_string(), Watch { damage, drawable });
         }
     }
 
@@ -141,6 +139,13 @@ impl DamageTracker {
     }
 }
 
+/// Forget what `damage` has accumulated (no reply; errors ignored).
+fn empty(conn: &RustConnection, damage: damage::Damage) {
+    if let Ok(c) = conn.damage_subtract(damage, x11rb::NONE, x11rb::NONE) {
+        c.ignore_error();
+    }
+}
+
 fn setup(conn: &RustConnection) -> Result<xfixes::Region, String> {
     for name in [damage::X11_EXTENSION_NAME, xfixes::X11_EXTENSION_NAME] {
         let present = conn
@@ -183,8 +188,7 @@ fn intersect(r: Rectangle, area: Rect) -> Option<Rectangle> {
     let x0 = i32::from(r.x).max(i32::from(area.x));
     let y0 = i32::from(r.y).max(i32::from(area.y));
     let x1 = (i32::from(r.x) + i32::from(r.width)).min(i32::from(area.x) + i32::from(area.width));
-    let y1 =
-        (i32::from(r.y) + i32::from(r.height)).min(i32::from(area.y) + i32::from(area.height));
+    let y1 = (i32::from(r.y) + i32::from(r.height)).min(i32::from(area.y) + i32::from(area.height));
     (x1 > x0 && y1 > y0).then(|| Rectangle {
         x: x0 as i16,
         y: y0 as i16,
