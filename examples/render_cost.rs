@@ -1,7 +1,8 @@
 //! What a frame of the real console window costs with each renderer: the
-//! console over a 60-tile fixture in a real eframe window, redrawn in a
-//! forced loop for `--frames` frames; then the same window left alone for
-//! `--idle-secs` seconds. CPU is the whole process's (every thread, the
+//! console over a fixture of `--tiles` tiles (default 60; 4 is an idle
+//! console's desktop, monitor and two windows) in a real eframe window,
+//! redrawn in a forced loop for `--frames` frames; then the same window
+//! left alone for `--idle-secs` seconds. CPU is the whole process's (every thread, the
 //! renderer's and the driver's included: utime + stime from /proc/self/stat).
 //!
 //!     cargo run --release --example render_cost -- --renderer glow
@@ -33,8 +34,8 @@ fn frame(w: u32, h: u32, seed: u8) -> Arc<Frame> {
     })
 }
 
-/// The desktop and 59 windows, each with a 320×180 thumbnail.
-fn sixty_tiles() -> Fixture {
+/// The desktop and `tiles - 1` windows, each with a 320×180 thumbnail.
+fn wall_of(tiles: u32) -> Fixture {
     let mut sources = vec![SourceInfo {
         id: "desktop".into(),
         kind: SourceKind::Desktop,
@@ -46,7 +47,7 @@ fn sixty_tiles() -> Fixture {
         height: 1080,
         unavailable: None,
     }];
-    for w in 1..=59u32 {
+    for w in 1..tiles.max(1) {
         sources.push(SourceInfo {
             id: format!("win-{w}"),
             kind: SourceKind::Window,
@@ -111,6 +112,7 @@ enum Phase {
 struct Bench {
     app: ConsoleApp,
     renderer: &'static str,
+    tiles: u32,
     frames: u64,
     warmup: u64,
     idle: Duration,
@@ -165,9 +167,10 @@ impl eframe::App for Bench {
                 if n >= self.frames {
                     let (wall, used) = (t0.elapsed(), cpu().saturating_sub(c0));
                     println!(
-                        "{}: {} — {n} frames of 60 tiles: {:.2} ms CPU per frame, {:.1} frames/s ({:.0} % of a core)",
+                        "{}: {} — {n} frames of {} tiles: {:.2} ms CPU per frame, {:.1} frames/s ({:.0} % of a core)",
                         self.renderer,
                         self.adapter.as_deref().unwrap_or("?"),
+                        self.tiles,
                         used.as_secs_f64() * 1000.0 / n as f64,
                         n as f64 / wall.as_secs_f64(),
                         100.0 * used.as_secs_f64() / wall.as_secs_f64(),
@@ -222,6 +225,7 @@ fn main() -> eframe::Result {
         Some("wgpu") => eframe::Renderer::Wgpu,
         _ => eframe::Renderer::Glow,
     };
+    let tiles: u32 = arg("--tiles").and_then(|v| v.parse().ok()).unwrap_or(60);
     let frames: u64 = arg("--frames").and_then(|v| v.parse().ok()).unwrap_or(300);
     let idle = Duration::from_secs(arg("--idle-secs").and_then(|v| v.parse().ok()).unwrap_or(5));
     let options = eframe::NativeOptions {
@@ -241,7 +245,7 @@ fn main() -> eframe::Result {
         Box::new(move |cc| {
             let app = ConsoleApp::new(
                 &cc.egui_ctx,
-                Arc::new(sixty_tiles()),
+                Arc::new(wall_of(tiles)),
                 Settings::default(),
                 None,
                 None,
@@ -249,6 +253,7 @@ fn main() -> eframe::Result {
             Ok(Box::new(Bench {
                 app,
                 renderer: name,
+                tiles,
                 frames,
                 warmup: 30,
                 idle,

@@ -2,9 +2,11 @@
 # CPU per frame of the real console window with each renderer, in a private
 # Xvfb + openbox (Mesa's llvmpipe for GL, lavapipe for Vulkan: software
 # rendering, as on a VM, over RDP/VNC or without a GPU driver): a forced
-# repaint loop over a 60-tile wall, then the window left idle.
+# repaint loop over a 60-tile wall and over an idle console's 4 tiles (what
+# each needless repaint costs), then the window left idle.
 #
-#   scripts/render-cost.sh [--release] [FRAMES]     default: 300 frames, dev profile
+#   scripts/render-cost.sh [--release] [FRAMES]     default: 150 frames, dev profile
+#   TILES="60 4" RENDERERS="glow wgpu"
 #
 # Builds and runs examples/render_cost.rs. Every process it starts is ended
 # by its pid. Needs Xvfb and openbox (scripts/deps.sh).
@@ -16,7 +18,9 @@ if [ "${1:-}" = "--release" ]; then
     profile=(--release)
     shift
 fi
-FRAMES=${1:-300}
+FRAMES=${1:-150}
+TILES=${TILES:-60 4}
+RENDERERS=${RENDERERS:-glow wgpu}
 
 for tool in Xvfb openbox; do
     command -v "$tool" >/dev/null || { echo "$tool missing: run scripts/deps.sh" >&2; exit 1; }
@@ -45,8 +49,10 @@ DISPLAY=$display openbox >/dev/null 2>&1 &
 pids+=($!)
 sleep 1
 
-echo "render cost: $FRAMES forced frames of a 60-tile wall at 1360x860, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-for renderer in glow wgpu; do
-    env -u WAYLAND_DISPLAY -u XDG_SESSION_TYPE DISPLAY="$display" \
-        "$bin" --renderer "$renderer" --frames "$FRAMES" --idle-secs 5 2>/dev/null
+echo "render cost: $FRAMES forced frames at 1360x860, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for tiles in $TILES; do
+    for renderer in $RENDERERS; do
+        env -u WAYLAND_DISPLAY -u XDG_SESSION_TYPE DISPLAY="$display" \
+            "$bin" --renderer "$renderer" --tiles "$tiles" --frames "$FRAMES" --idle-secs 5 2>/dev/null
+    done
 done
