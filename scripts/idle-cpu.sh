@@ -6,12 +6,16 @@
 #   embedded  roomshare --sources real (real X11 capture), in a meeting, nothing shared
 #   remote    roomshare --url … against `roomshare serve --no-capture` (no thumbnails), in a meeting
 #
-#   scripts/idle-cpu.sh [BINARY[=LABEL]]...      default: target/release/roomshare
-#   EXTRA="--renderer wgpu" scripts/idle-cpu.sh  extra console flags (new binaries only)
+#   scripts/idle-cpu.sh [BINARY[=LABEL[=FLAGS]]]...   default: target/debug/roomshare
+#   EXTRA="--renderer wgpu" scripts/idle-cpu.sh       console flags for every binary
 #   WARMUP=15 MEASURE=20 MODES="embedded remote"
 #
 # Give several binaries to compare them in one run on one machine, e.g. the
-# build before the idle work and the current one. Every process it starts
+# build before the idle work and the current one, with FLAGS for one of
+# them only:
+#
+#   scripts/idle-cpu.sh ../old/target/debug/roomshare=before \
+#       target/debug/roomshare=after "target/debug/roomshare=after-wgpu=--renderer wgpu" Every process it starts
 # is ended by its pid. Needs Xvfb, openbox, python3-tk (scripts/deps.sh).
 set -euo pipefail
 
@@ -27,7 +31,7 @@ done
 python3 -c 'import tkinter' 2>/dev/null || { echo "python3-tk missing: apt-get install python3-tk" >&2; exit 1; }
 
 bins=("$@")
-[ ${#bins[@]} -gt 0 ] || bins=("target/release/roomshare")
+[ ${#bins[@]} -gt 0 ] || bins=("target/debug/roomshare")
 
 pids=()
 cleanup() {
@@ -71,8 +75,8 @@ start_meeting() { # BIN URL
     echo "could not start a meeting at $2" >&2; return 1
 }
 
-measure() { # BIN LABEL MODE
-    local bin=$1 label=$2 mode=$3
+measure() { # BIN LABEL MODE FLAGS
+    local bin=$1 label=$2 mode=$3 flags="$EXTRA ${4:-}"
     local display home port url console before after
     display=$(free_display)
     home=$(mktemp -d)
@@ -91,7 +95,7 @@ measure() { # BIN LABEL MODE
         ROOMSHARE_LOG=warn)
     if [ "$mode" = embedded ]; then
         # shellcheck disable=SC2086
-        "${common[@]}" "$bin" --sources real --listen "127.0.0.1:$port" $EXTRA >"$home/console.log" 2>&1 &
+        "${common[@]}" "$bin" --sources real --listen "127.0.0.1:$port" $flags >"$home/console.log" 2>&1 &
         console=$!
         pids+=($console)
         start_meeting "$bin" "$url"
@@ -100,7 +104,7 @@ measure() { # BIN LABEL MODE
         pids+=($!)
         start_meeting "$bin" "$url"
         # shellcheck disable=SC2086
-        "${common[@]}" "$bin" --url "$url" --sources real $EXTRA >"$home/console.log" 2>&1 &
+        "${common[@]}" "$bin" --url "$url" --sources real $flags >"$home/console.log" 2>&1 &
         console=$!
         pids+=($console)
     fi
@@ -109,7 +113,7 @@ measure() { # BIN LABEL MODE
     before=$(ticks "$console")
     sleep "$MEASURE"
     after=$(ticks "$console")
-    awk -v l="$label" -v m="$mode" -v t=$((after - before)) -v hz="$HZ" -v s="$MEASURE" -v x="$EXTRA" \
+    awk -v l="$label" -v m="$mode" -v t=$((after - before)) -v hz="$HZ" -v s="$MEASURE" -v x="$(echo $flags)" \
         'BEGIN { printf "%-24s %-9s %-20s %6.1f %% of a core (%d ticks in %d s)\n", l, m, x, 100 * t / hz / s, t, s }'
     cleanup
     rm -rf "$home"
@@ -117,11 +121,10 @@ measure() { # BIN LABEL MODE
 
 echo "idle CPU of the console: warm-up ${WARMUP} s, measured over ${MEASURE} s, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for spec in "${bins[@]}"; do
-    bin=${spec%%=*}
-    label=${spec#*=}
-    [ "$label" = "$spec" ] && label=$(basename "$bin")
+    IFS='=' read -r bin label flags <<<"$spec"
+    [ -n "$label" ] || label=$(basename "$bin")
     [ -x "$bin" ] || { echo "$bin: no such binary (build it first)" >&2; exit 1; }
     for mode in $MODES; do
-        measure "$bin" "$label" "$mode"
+        measure "$bin" "$label" "$mode" "$flags"
     done
 done
