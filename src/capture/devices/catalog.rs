@@ -166,14 +166,26 @@ impl CaptureDevices {
     }
 
     /// One decoded picture of source `source_id` (`device:<device_id>`):
-    /// from the held stream if the device is held, else open, grab, close.
+    /// from the held stream if the device is held (its latest picture if
+    /// recent enough), else open, grab, close.
     pub fn capture(&self, source_id: &str) -> Result<RgbaImage, DeviceError> {
+        self.capture_with(source_id, true)
+    }
+
+    /// Like [`CaptureDevices::capture`], but a held stream's *next* frame,
+    /// never a reused one: for the share session reading the device it
+    /// holds (a reused picture would be shown and counted as a new frame).
+    pub fn capture_next(&self, source_id: &str) -> Result<RgbaImage, DeviceError> {
+        self.capture_with(source_id, false)
+    }
+
+    fn capture_with(&self, source_id: &str, reuse: bool) -> Result<RgbaImage, DeviceError> {
         let device_id = source_id
             .strip_prefix(DEVICE_ID_PREFIX)
             .ok_or(DeviceError::Gone)?;
         let held = self.inner.state.lock().held.get(device_id).cloned();
         let result = match held {
-            Some(slot) => self.capture_held(device_id, &slot),
+            Some(slot) => self.capture_held(device_id, &slot, reuse),
             None => self.capture_unheld(device_id),
         };
         self.record(device_id, &result);
@@ -232,7 +244,11 @@ impl CaptureDevices {
     /// The lock whoever opens a stream of `device_id` holds.
     fn opener(&self, device_id: &str) -> Arc<Mutex<()>> {
         let mut state = self.inner.state.lock();
-        state.openers.entry(device_id.to_string()).or_default().clone()
+        state
+            .openers
+            .entry(device_id.to_string())
+            .or_default()
+            .clone()
     }
 
     /// A device not held when asked: one grab, unless a share took the
@@ -244,7 +260,7 @@ impl CaptureDevices {
         match held {
             Some(slot) => {
                 drop(opening);
-                self.capture_held(device_id, &slot)
+                self.capture_held(device_id, &slot, true)
             }
             // The opener stays locked until the one-shot stream is closed.
             None => self.capture_once(device_id),
@@ -260,9 +276,15 @@ impl CaptureDevices {
         grab(stream.as_mut(), policy.corrupt_retries)
     }
 
-    fn capture_held(&self, device_id: &str, slot: &HeldSlot) -> Result<RgbaImage, DeviceError> {
+    fn capture_held(
+        &self,
+        device_id: &str,
+        slot: &HeldSlot,
+        reuse: bool,
+    ) -> Result<RgbaImage, DeviceError> {
         let mut held = slot.lock();
         if let Some((at, img)) = &held.latest
+            && reuse
             && at.elapsed() < self.inner.policy.reuse_held_frame
         {
             return Ok(img.clone());
