@@ -1,5 +1,5 @@
 # Convenience targets; the scripts are the source of truth.
-.PHONY: run test bench load soak load-smoke fuzz screenshots lint
+.PHONY: run test bench load soak load-smoke fuzz screenshots lint deb icons
 
 run:
 	scripts/run.sh
@@ -10,6 +10,16 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+
+# Release build packaged as target/debian/roomshare_<version>-1_<arch>.deb
+# (cargo-deb, installed on first use); then:
+#   sudo apt-get install ./target/debian/roomshare_*.deb
+deb:
+	scripts/deb.sh
+
+# The PNGs in assets/icons/ from assets/roomshare.svg (needs librsvg2-bin).
+icons:
+	scripts/render-icons.sh
 
 # Numbers (docs/benchmarks.md): criterion + engine vs echo, in one run.
 bench:

@@ -111,7 +111,7 @@ s=json.loads(sys.argv[1])["sources"]
 order=[x for x in s if x["kind"]!="window"]+[x for x in s if x["kind"]=="window"]
 slides=[i for i,x in enumerate(order) if "Slides" in x.get("title","")]
 print((slides or [len([x for x in s if x["kind"]!="window"])])[0]+1)' "$SOURCES")
-for attempt in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
   key Home
   for _ in $(seq $((STEPS - 1))); do key Right; done
   key Return
@@ -149,4 +149,4 @@ call RoomShare SimulateRemoteShare nickname='"王芳"' instance_id=1 role_type=1
 start_console --url "$URL"
 shot 06-remote-mode 7
 
-echo "done: $(ls "$OUT"/*.png | wc -l) PNGs in screenshots/"
+echo "done: $(find "$OUT" -maxdepth 1 -name "*.png" | wc -l) PNGs in screenshots/"

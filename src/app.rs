@@ -68,11 +68,20 @@ fn embedded_options(args: &ConsoleArgs) -> EmbeddedOptions {
     }
 }
 
+/// The application icon (`assets/`), built into the binary so the window
+/// has it wherever the binary is run from.
+const ICON_PNG: &[u8] = include_bytes!("../assets/icons/roomshare-256.png");
+
 fn window_options() -> eframe::NativeOptions {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("roomshare")
+        .with_app_id("roomshare");
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => tracing::warn!(target: "roomshare::ui", "the window icon could not be read: {e}"),
+    }
     eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("roomshare")
-            .with_app_id("roomshare")
+        viewport: viewport
             .with_inner_size([1360.0, 860.0])
             .with_min_inner_size([720.0, 480.0]),
         persist_window: true,

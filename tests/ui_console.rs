@@ -82,14 +82,22 @@ fn has_label_containing(h: &Harness<'_, ConsoleApp>, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
 }
 
-/// Click the button (or tile) labelled `text`.
-fn click_label(h: &Harness<'_, ConsoleApp>, text: &str) {
-    let by = egui_kittest::kittest::by()
-        .label(text)
-        .role(egui::Role::Button);
-    match h.query_all(by).next() {
-        Some(node) => node.click(),
+/// Click the button (or tile) labelled `text`, scrolling it into view
+/// first as a person would (the side panel scrolls at small sizes).
+fn click_label(h: &mut Harness<'_, ConsoleApp>, text: &str) {
+    let by = || {
+        egui_kittest::kittest::by()
+            .label(text)
+            .role(egui::Role::Button)
+    };
+    match h.query_all(by()).next() {
+        Some(node) => node.scroll_to_me(),
         None => panic!("no button labelled {text:?}"),
+    }
+    h.run();
+    match h.query_all(by()).next() {
+        Some(node) => node.click(),
+        None => panic!("no button labelled {text:?} after scrolling to it"),
     }
 }
 
@@ -265,7 +273,7 @@ fn remote_over_loopback_with_server_restart() {
         has_label(h, "Connected")
     });
     // And works: share a window again.
-    click_label(&h, "Terminal");
+    click_label(&mut h, "Terminal");
     step_until(&mut h, "shares after the restart", T, |_| {
         own_share(&engine).is_some_and(|(id, _)| id == "win-terminal")
     });
@@ -604,7 +612,7 @@ fn filter_and_reconnect_header() {
     assert!(has_label(&h, "Terminal"));
     assert!(!has_label(&h, "Quarterly review — Slides"));
     // A click on the tile asks for StartShare with the tile's index and the generation.
-    click_label(&h, "Terminal");
+    click_label(&mut h, "Terminal");
     h.run_steps(2);
     let sent = f.sent();
     assert!(

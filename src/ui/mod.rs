@@ -439,13 +439,16 @@ impl ConsoleApp {
     fn toolbar(&mut self, ui: &mut egui::Ui, view: &RoomView) {
         let lang = self.settings.lang;
         ui.horizontal(|ui| {
-            egui::ComboBox::new("lang", lang.tr("language"))
+            let label = ui.label(lang.tr("language"));
+            egui::ComboBox::from_id_salt("lang")
                 .selected_text(self.settings.lang.native_name())
                 .show_ui(ui, |ui| {
                     for l in [Lang::En, Lang::Zh] {
                         ui.selectable_value(&mut self.settings.lang, l, l.native_name());
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             if ui
                 .add_enabled(
                     self.services.is_some(),

@@ -8,6 +8,7 @@ use super::style;
 use super::textures::PreviewTexture;
 use crate::link::{Extension, RoomView};
 use crate::protocol::ShareAction;
+use crate::protocol::answers::ShareSession;
 use crate::protocol::model::{ShareInfo, ShareUserInfo, terminal_name};
 use egui::{Color32, RichText, Stroke};
 
@@ -169,6 +170,10 @@ fn preview_ui(ui: &mut egui::Ui, view: &RoomView, preview: &PreviewTexture, lang
         return;
     };
     let Some(tex) = preview.texture_for(Some(&own.source_id)) else {
+        // A remote engine's share: no picture here, but its numbers.
+        if let Some(stats) = session_stats(own, lang) {
+            ui.label(RichText::new(stats).color(style::SHARING).small());
+        }
         return;
     };
     let w = ui.available_width();
@@ -181,6 +186,20 @@ fn preview_ui(ui: &mut egui::Ui, view: &RoomView, preview: &PreviewTexture, lang
         super::textures::fps_text(preview.fps, lang)
     );
     ui.label(RichText::new(text).color(style::SHARING).small());
+}
+
+/// `1280×720 · 29.7 fps`, as the engine measured its share.
+fn session_stats(session: &ShareSession, lang: Lang) -> Option<String> {
+    let fps = session.fps?;
+    let size = match (session.width, session.height) {
+        (Some(w), Some(h)) => format!("{w}×{h} · "),
+        _ => String::new(),
+    };
+    Some(format!(
+        "{} · {size}{}",
+        lang.tr("now_sharing"),
+        super::textures::fps_text(fps as f32, lang)
+    ))
 }
 
 /// Stop (this room's share or a quick cast), and End / Cancel quick cast.

@@ -44,34 +44,45 @@ impl Simulator {
             });
     }
 
-    /// A remote participant: nickname, whiteboard, role, terminal; start
-    /// or stop their share.
+    /// A remote participant: nickname, role, terminal, whiteboard; start
+    /// or stop their share. Labels stand before their fields, and every
+    /// row fits the side panel at its narrowest.
     fn remote_participant_ui(&mut self, ui: &mut egui::Ui, lang: Lang, out: &mut Vec<Intent>) {
         ui.label(egui::RichText::new(lang.tr("remote_participant")).strong());
-        ui.horizontal(|ui| {
-            ui.add(
-                egui::TextEdit::singleline(&mut self.nickname)
-                    .hint_text(lang.tr("nickname"))
-                    .desired_width(120.0),
-            );
-            ui.checkbox(&mut self.whiteboard, lang.tr("whiteboard"));
-        });
-        ui.horizontal(|ui| {
-            egui::ComboBox::new("sim-role", lang.tr("role"))
-                .selected_text(role(lang, self.role_type))
-                .show_ui(ui, |ui| {
-                    for r in ROLES {
-                        ui.selectable_value(&mut self.role_type, r, role(lang, r));
-                    }
-                });
-            egui::ComboBox::new("sim-terminal", lang.tr("terminal"))
-                .selected_text(terminal_name(self.instance_id))
-                .show_ui(ui, |ui| {
-                    for t in TERMINALS {
-                        ui.selectable_value(&mut self.instance_id, t, terminal_name(t));
-                    }
-                });
-        });
+        egui::Grid::new("sim-participant")
+            .num_columns(2)
+            .spacing([10.0, 6.0])
+            .show(ui, |ui| {
+                let label = ui.label(lang.tr("nickname"));
+                ui.add(egui::TextEdit::singleline(&mut self.nickname).desired_width(150.0))
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label(lang.tr("role"));
+                egui::ComboBox::from_id_salt("sim-role")
+                    .selected_text(role(lang, self.role_type))
+                    .show_ui(ui, |ui| {
+                        for r in ROLES {
+                            ui.selectable_value(&mut self.role_type, r, role(lang, r));
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label(lang.tr("terminal"));
+                egui::ComboBox::from_id_salt("sim-terminal")
+                    .selected_text(terminal_name(self.instance_id))
+                    .show_ui(ui, |ui| {
+                        for t in TERMINALS {
+                            ui.selectable_value(&mut self.instance_id, t, terminal_name(t));
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                ui.label("");
+                ui.checkbox(&mut self.whiteboard, lang.tr("whiteboard"));
+                ui.end_row();
+            });
         ui.horizontal_wrapped(|ui| {
             if ui.button(lang.tr("start_remote_share")).clicked() {
                 out.push(Intent::Simulate(SimAction::RemoteShare {
@@ -87,31 +98,38 @@ impl Simulator {
         });
     }
 
-    /// A phone's quick cast, and a new cast code.
+    /// A phone's quick cast, and a new cast code: label, field, button.
     fn phone_and_code_ui(&mut self, ui: &mut egui::Ui, lang: Lang, out: &mut Vec<Intent>) {
-        ui.horizontal(|ui| {
-            ui.add(
-                egui::TextEdit::singleline(&mut self.phone_nickname)
-                    .hint_text(lang.tr("nickname"))
-                    .desired_width(110.0),
-            );
-            if ui.button(lang.tr("phone_quick_cast")).clicked() {
-                out.push(Intent::Simulate(SimAction::QuickCast {
-                    nickname: self.phone_nickname.clone(),
-                }));
-            }
-        });
-        ui.horizontal(|ui| {
-            ui.add(
-                egui::TextEdit::singleline(&mut self.cast_code)
-                    .hint_text("000000")
-                    .char_limit(6)
-                    .desired_width(80.0),
-            );
-            if ui.button(lang.tr("set_cast_code")).clicked() {
-                let code = self.cast_code.trim().to_string();
-                out.push(Intent::Simulate(SimAction::SetCastCode(code)));
-            }
-        });
+        egui::Grid::new("sim-phone")
+            .num_columns(2)
+            .spacing([10.0, 6.0])
+            .show(ui, |ui| {
+                let label = ui.label(lang.tr("phone"));
+                ui.add(egui::TextEdit::singleline(&mut self.phone_nickname).desired_width(150.0))
+                    .labelled_by(label.id);
+                ui.end_row();
+                ui.label("");
+                if ui.button(lang.tr("phone_quick_cast")).clicked() {
+                    out.push(Intent::Simulate(SimAction::QuickCast {
+                        nickname: self.phone_nickname.clone(),
+                    }));
+                }
+                ui.end_row();
+                let label = ui.label(lang.tr("cast_code"));
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.cast_code)
+                            .hint_text("000000")
+                            .char_limit(6)
+                            .desired_width(80.0),
+                    )
+                    .labelled_by(label.id);
+                    if ui.button(lang.tr("set_cast_code")).clicked() {
+                        let code = self.cast_code.trim().to_string();
+                        out.push(Intent::Simulate(SimAction::SetCastCode(code)));
+                    }
+                });
+                ui.end_row();
+            });
     }
 }

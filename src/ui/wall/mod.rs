@@ -1,4 +1,4 @@
-//! The source wall: screens & capture devices, then windows, each a live
+//! The source wall: screens, capture devices, then windows, each a live
 //! thumbnail with its title and app. One click (or Enter on the focused
 //! tile) asks the room to share it; the shared tile is marked with a live
 //! preview. Only visible tiles are laid out, painted and uploaded.
@@ -208,23 +208,18 @@ impl Wall {
         out: &mut Vec<Intent>,
     ) {
         let grid = Grid::for_width(ui.available_width());
-        let split = visible
-            .iter()
-            .position(|t| t.group() == 1)
-            .unwrap_or(visible.len());
-        let groups = [
-            (lang.tr("screens_devices"), &visible[..split]),
-            (lang.tr("windows"), &visible[split..]),
-        ];
+        let names = [lang.tr("screens_devices"), lang.tr("windows")];
         let mut rects = Vec::with_capacity(visible.len());
-        for (name, group) in groups {
+        for (g, name) in names.into_iter().enumerate() {
+            // Tiles are sorted by group, so each group is one run.
+            let group: Vec<&Tile> = visible.iter().copied().filter(|t| t.group() == g).collect();
             if group.is_empty() {
                 continue;
             }
             ui.label(egui::RichText::new(name).strong().color(style::MUTED));
             let size = vec2(grid.width, grid.height(group.len()));
             let (area, _) = ui.allocate_exact_size(size, Sense::hover());
-            for (i, tile) in group.iter().enumerate() {
+            for (i, tile) in group.into_iter().enumerate() {
                 let rect = grid.rect(area.min, i);
                 rects.push((tile.id.clone(), rect));
                 if self.tile_ui(ui, rect, tile, &grid, inputs, scroll_to_focus, lang) {

@@ -29,12 +29,20 @@ impl Tile {
         }
     }
 
-    /// 0: screens and capture devices, 1: windows.
-    pub fn group(&self) -> u8 {
+    /// Display order: screens (the desktop and monitors), capture
+    /// devices, windows.
+    fn order(&self) -> u8 {
         match self.kind {
-            SourceKind::Desktop | SourceKind::Monitor | SourceKind::CaptureDevice => 0,
-            SourceKind::Window => 1,
+            SourceKind::Desktop | SourceKind::Monitor => 0,
+            SourceKind::CaptureDevice => 1,
+            SourceKind::Window => 2,
         }
+    }
+
+    /// The wall's section: 0 screens & capture devices (one section, so a
+    /// lone desktop and a lone grabber share a row), 1 windows.
+    pub fn group(&self) -> usize {
+        usize::from(self.kind == SourceKind::Window)
     }
 
     /// True when `filter` (any case) is in the title, app or id.
@@ -75,7 +83,7 @@ impl Tile {
     }
 }
 
-/// The tiles a view offers, screens & capture devices first, then windows.
+/// The tiles a view offers: screens, then capture devices, then windows.
 /// Without the extension: the desktop (index 0) and `capture_device_list`.
 pub fn tiles_of(view: &RoomView, lang: Lang) -> Vec<Tile> {
     let mut tiles: Vec<Tile> = if view.extension == Extension::Present || !view.sources.is_empty() {
@@ -83,7 +91,7 @@ pub fn tiles_of(view: &RoomView, lang: Lang) -> Vec<Tile> {
     } else {
         device_tiles(view, lang)
     };
-    tiles.sort_by_key(Tile::group); // stable: keeps the engine's order inside a group
+    tiles.sort_by_key(Tile::order); // stable: keeps the engine's order inside a kind
     tiles
 }
 
