@@ -128,13 +128,19 @@ impl ShareCapture {
 
 /// Why a share ends when its source is gone, in the source's terms.
 pub(super) fn gone_reason(kind: SourceKind, title: &str) -> String {
+    format!("{SHARE_STOPPED_SOURCE_GONE}: {}", gone_words(kind, title))
+}
+
+/// What happened to a source that is gone, as a person would say it
+/// (`"Notes" was closed`): a tile's reason, and the end of a share's.
+pub(super) fn gone_words(kind: SourceKind, title: &str) -> String {
     let what = match kind {
         SourceKind::Window => "was closed",
         SourceKind::Monitor => "was disconnected",
         SourceKind::CaptureDevice => "was unplugged",
         SourceKind::Desktop => "is no longer available",
     };
-    format!("{SHARE_STOPPED_SOURCE_GONE}: {title:?} {what}")
+    format!("{title:?} {what}")
 }
 
 /// The thread's state across shares.

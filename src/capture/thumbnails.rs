@@ -3,7 +3,9 @@
 
 use super::scale::{Downscaler, frame_hash};
 use super::workers::Ctx;
+use super::{CaptureError, share};
 use crate::media::{Thumbnail, TileState};
+use crate::protocol::SourceInfo;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,7 +34,7 @@ pub(super) fn run(ctx: Ctx) {
                 Some(why) => ctx.thumbnails.set_unavailable(&s.id, why.clone()),
                 None => match backend.capture(&s.id) {
                     Ok(img) => refresh(&ctx, &mut scaler, &mut last, &s.id, img),
-                    Err(e) => ctx.thumbnails.set_unavailable(&s.id, e.to_string()),
+                    Err(e) => ctx.thumbnails.set_unavailable(&s.id, tile_reason(s, &e)),
                 },
             };
             if changed {
@@ -58,6 +60,16 @@ pub(super) fn run(ctx: Ctx) {
         if ctx.stopper.sleep(wait) {
             return;
         }
+    }
+}
+
+/// A failed grab in the tile's words: a source that vanished between the
+/// catalog listing it and this grab says so in its own terms ("was
+/// closed"), not as an internal id, until the next listing drops it.
+fn tile_reason(source: &SourceInfo, error: &CaptureError) -> String {
+    match error {
+        CaptureError::Gone(_) => share::gone_words(source.kind, &source.title),
+        other => other.to_string(),
     }
 }
 
