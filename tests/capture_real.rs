@@ -8,9 +8,8 @@
 //! - the thumbnailer on the X11 backend when a window is destroyed between
 //!   the catalog listing it and the thumbnailer grabbing it.
 //!
-//! (The engine's view of closed and renamed windows through
-//! `Capture::start(SourcesMode::Real, …)` needs `DISPLAY` in this process's
-//! environment, so it has a binary of its own: `capture_real_engine.rs`.)
+//! (`capture_real_served.rs` drives `roomshare serve --sources real` over
+//! WebSockets: the engine's view of shared, closed and renamed windows.)
 //!
 //! Every test starts its own X server and kills exactly what it started.
 //! Nothing sleeps before an assert: every wait polls under a deadline.
