@@ -122,7 +122,7 @@ impl Default for CaptureOptions {
 pub enum SourcesMode {
     /// Real capture where a display exists, synthetic otherwise.
     Auto,
-    /// Real capture (xcap) only.
+    /// Real capture only: the X11 backend, the ScreenCast portal on Wayland, xcap elsewhere.
     Real,
     /// Animated test patterns.
     Synthetic,

@@ -4,7 +4,9 @@
 use super::Backend;
 use super::scale::{Downscaler, masked_frame_hash};
 use super::workers::Ctx;
+use super::{CaptureError, share};
 use crate::media::{Thumbnail, TileState};
+use crate::protocol::SourceInfo;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,7 +46,7 @@ pub(super) fn run(ctx: Ctx) {
                         let hash = fingerprint(backend.as_mut(), &s.id, &img);
                         refresh(&ctx, &mut scaler, &mut last, &s.id, img, hash)
                     }
-                    Err(e) => ctx.thumbnails.set_unavailable(&s.id, e.to_string()),
+                    Err(e) => ctx.thumbnails.set_unavailable(&s.id, tile_reason(s, &e)),
                 },
             };
             if changed {
@@ -78,6 +80,16 @@ fn fingerprint(backend: &mut dyn Backend, id: &str, img: &image::RgbaImage) -> u
     let (w, h) = img.dimensions();
     let own = backend.own_regions(id, (w, h));
     masked_frame_hash(w, h, img.as_raw(), &own)
+}
+
+/// A failed grab in the tile's words: a source that vanished between the
+/// catalog listing it and this grab says so in its own terms ("was
+/// closed"), not as an internal id, until the next listing drops it.
+fn tile_reason(source: &SourceInfo, error: &CaptureError) -> String {
+    match error {
+        CaptureError::Gone(_) => share::gone_words(source.kind, &source.title),
+        other => other.to_string(),
+    }
 }
 
 /// Store the tile for a fresh capture; true if what the tile shows changed.
