@@ -647,4 +647,23 @@ fn own_drawing_does_not_change_the_desktop_but_others_do() {
     );
     let (_, masked2, _) = fingerprint(&mut b);
     assert_ne!(masked2, masked1, "another window's drawing was masked out");
+
+    // A window source (grabbed from its redirected frame): unchanged until
+    // it draws, then changed; its thumbnail must not go stale.
+    let id = X11Backend::window_id(other);
+    // (Its first grab redirects it, which the server may count as drawing.)
+    wait_until(
+        "a grab of the window with no damage after it",
+        Duration::from_secs(10),
+        || {
+            b.capture(&id).expect("grab the other window");
+            b.unchanged(&id)
+        },
+    );
+    repaint(&x, other, [220, 30, 30], other_at);
+    wait_until(
+        "drawing in the window to count",
+        Duration::from_secs(10),
+        || !b.unchanged(&id),
+    );
 }
