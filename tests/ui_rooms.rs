@@ -120,6 +120,7 @@ fn console(rt: &tokio::runtime::Runtime, rooms_toml: &Path) -> Harness<'static, 
         runtime: rt.handle().clone(),
         embedded: None,
         on_change,
+        showing_embedded: Default::default(),
     };
     // The single-room view starts on a fixed, empty room; opening a room
     // from the list replaces it with a real link.
@@ -456,6 +457,7 @@ fn fixed_console(
         runtime: rt.handle().clone(),
         embedded: None,
         on_change: Arc::new(|| {}),
+        showing_embedded: Default::default(),
     };
     let start = Arc::new(Fixture::new(RoomView::empty("none".into(), false)));
     Harness::builder().with_size(size).build_eframe(move |cc| {
