@@ -667,3 +667,85 @@ fn own_drawing_does_not_change_the_desktop_but_others_do() {
         || !b.unchanged(&id),
     );
 }
+
+/// The Rooms view over 20 live demo rooms (`serve --rooms-demo`, real
+/// sockets): once every room is known it draws nothing but its "changed …
+/// ago" clock — one frame per 10 s tick while rooms changed in the last
+/// minute, one a minute after — however many rooms changed at slightly
+/// different moments. So 5 idle seconds hold at most one frame.
+#[test]
+fn idle_rooms_view_draws_only_its_clock() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let x = x_server();
+    let home = tempfile::tempdir().expect("temp home");
+    let rooms_toml = home.path().join("rooms.toml");
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_roomshare"));
+    demo.args([
+        "serve",
+        "--rooms-demo",
+        "20",
+        "--port-base",
+        "0",
+        "--rooms-out",
+    ])
+    .arg(&rooms_toml)
+    .env("NO_COLOR", "1");
+    let mut server = Proc::spawn("roomshare serve --rooms-demo 20", demo, false);
+    wait_until("the demo's rooms file", Duration::from_secs(20), || {
+        std::fs::read_to_string(&rooms_toml).is_ok_and(|t| t.matches("[[room]]").count() == 20)
+    });
+    assert!(server.alive(), "the demo rooms exited");
+    let path = rooms_toml.to_str().expect("utf-8 path");
+    let mut console = roomshare(
+        "roomshare (rooms view)",
+        &x.display,
+        home.path(),
+        &["--rooms", path, "--sources", "synthetic", "--stats"],
+    );
+    let deadline = Instant::now() + SETTLE_DEADLINE;
+    let known_at = loop {
+        let lines = console.lines();
+        let known = lines
+            .iter()
+            .find(|(_, l)| l.contains("rooms view: 20 rooms, 20 known"));
+        if let Some((at, _)) = known {
+            break *at;
+        }
+        assert!(
+            console.alive(),
+            "{}",
+            report(&console, "the console exited")
+        );
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            report(&console, "the 20 rooms were not all known")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let counts = loop {
+        let seconds: Vec<u64> = frame_seconds(&console)
+            .into_iter()
+            .filter(|&(at, _)| at > known_at + FIRST_CYCLE)
+            .map(|(_, n)| n)
+            .collect();
+        if seconds.len() >= IDLE_SECONDS {
+            break seconds[..IDLE_SECONDS].to_vec();
+        }
+        assert!(
+            console.alive(),
+            "{}",
+            report(&console, "the console exited")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        counts.iter().sum::<u64>() <= 1,
+        "{}",
+        report(
+            &console,
+            &format!("the Rooms view kept drawing: frames per second {counts:?}")
+        )
+    );
+    eprintln!("rooms view: frames per idle second {counts:?}");
+}

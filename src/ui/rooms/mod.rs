@@ -48,6 +48,9 @@ pub struct RoomsView {
     /// True while the view is on screen: the fleet's changes wake the
     /// console only then (the single-room view does not show them).
     shown: Arc<AtomicBool>,
+    clock: text::AgoClock,
+    /// (rooms, rooms known) last logged (end-to-end tests wait for it).
+    logged: Option<(usize, usize)>,
 }
 
 /// What the view asks of the console.
@@ -109,6 +112,8 @@ impl RoomsView {
             message: None,
             focus_filter: false,
             shown: Arc::new(AtomicBool::new(false)),
+            clock: text::AgoClock::default(),
+            logged: None,
         }
     }
 
@@ -136,6 +141,7 @@ impl RoomsView {
     pub fn ui(&mut self, ui: &mut egui::Ui, keys: RoomKeys, lang: Lang) -> RoomsOutput {
         let now = Instant::now();
         let rooms = self.desk.rooms();
+        self.log_known(&rooms);
         self.selected.retain(|n| rooms.iter().any(|r| &r.name == n));
         let lines = filter::lines(&rooms, &self.query);
         let shown: Vec<usize> = room_indices(&lines);
@@ -143,6 +149,8 @@ impl RoomsView {
         let reveal = self.keys(keys, &rooms, &shown, &mut out);
         self.toolbar(ui, &rooms, &shown, lang);
         self.action_bar(ui, &rooms, &shown, lang);
+        let visible: Vec<&RoomStatus> = shown.iter().map(|&i| &rooms[i]).collect();
+        let (ago_tick, next_tick) = self.clock.tick(&visible, now);
         let data = table::TableData {
             rooms: &rooms,
             lines: &lines,
@@ -151,13 +159,29 @@ impl RoomsView {
             reveal_cursor: reveal,
             sort: self.query.sort,
             now,
+            ago_tick,
         };
         let input = table::ui(ui, &data, lang);
         self.table_input(input, &rooms, &shown, &mut out);
-        self.dialogs(ui.ctx(), &rooms, lang);
-        let visible: Vec<&RoomStatus> = shown.iter().map(|&i| &rooms[i]).collect();
-        out.wake_in = text::next_change(&visible, now);
+        self.dialogs(ui.ctx(), lang);
+        out.wake_in = [next_tick, text::next_countdown(&visible, now)]
+            .into_iter()
+            .flatten()
+            .min();
         out
+    }
+
+    /// Say how many rooms have answered or failed for good: `rooms view:
+    /// 20 rooms, 20 known` (end-to-end tests wait for this line).
+    fn log_known(&mut self, rooms: &[RoomStatus]) {
+        let known = rooms
+            .iter()
+            .filter(|r| r.meeting.is_some() || filter::has_problem(r))
+            .count();
+        if self.logged != Some((rooms.len(), known)) {
+            self.logged = Some((rooms.len(), known));
+            tracing::info!(target: "roomshare::ui", "rooms view: {} rooms, {known} known", rooms.len());
+        }
     }
 
     fn cursor_index(&self, rooms: &[RoomStatus]) -> Option<usize> {
@@ -389,7 +413,7 @@ impl RoomsView {
         self.cursor = Some(name);
     }
 
-    fn dialogs(&mut self, ctx: &egui::Context, rooms: &[RoomStatus], lang: Lang) {
+    fn dialogs(&mut self, ctx: &egui::Context, lang: Lang) {
         if let Some(pending) = &self.pending {
             match actions::confirm(ctx, pending, lang) {
                 Answer::Waiting => {}
@@ -411,7 +435,6 @@ impl RoomsView {
                 self.cursor = Some(name);
             }
         }
-        let _ = rooms;
     }
 
     fn carry_out(&mut self, pending: Option<Pending>, lang: Lang) {

@@ -49,6 +49,8 @@ pub struct TableData<'a> {
     pub reveal_cursor: bool,
     pub sort: SortBy,
     pub now: Instant,
+    /// The "changed … ago" column's clock ([`text::AgoClock`]).
+    pub ago_tick: Instant,
 }
 
 pub fn ui(ui: &mut egui::Ui, data: &TableData<'_>, lang: Lang) -> TableInput {
@@ -198,7 +200,7 @@ fn room_row(
     if toggle.changed() {
         input.toggled = Some(index);
     }
-    let texts = row_texts(room, ui.visuals().strong_text_color(), data.now, lang);
+    let texts = row_texts(room, ui.visuals().strong_text_color(), data, lang);
     for (cell, (text, color)) in cells[1..].iter().zip(texts) {
         let label = egui::Label::new(RichText::new(text).color(color))
             .selectable(false)
@@ -246,13 +248,14 @@ fn paint_background(
 fn row_texts(
     room: &RoomStatus,
     strong: Color32,
-    now: Instant,
+    data: &TableData<'_>,
     lang: Lang,
 ) -> [(String, Color32); 8] {
     let cast_code = room.cast_code.clone().unwrap_or_else(|| "—".into());
-    let changed = room
-        .changed_at
-        .map_or_else(|| "—".into(), |t| text::ago(now - t, lang));
+    let changed = room.changed_at.map_or_else(
+        || "—".into(),
+        |t| text::ago(data.ago_tick.saturating_duration_since(t), lang),
+    );
     let last = room.last_call.as_ref().map_or_else(
         || ("".into(), style::MUTED),
         |c| {
@@ -266,7 +269,7 @@ fn row_texts(
     );
     [
         (room.name.clone(), strong),
-        text::link(room, lang, now),
+        text::link(room, lang, data.now),
         text::meeting(room, lang),
         text::sharing(room, lang),
         (cast_code, strong),

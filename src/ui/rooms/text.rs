@@ -128,28 +128,59 @@ pub fn ago(elapsed: Duration, lang: Lang) -> String {
     }
 }
 
-/// How long until [`ago`] shows another text for `elapsed`.
-pub fn ago_changes_in(elapsed: Duration) -> Duration {
-    let s = elapsed.as_secs_f64();
-    let step = match s {
-        s if s < 60.0 => 10.0,
-        s if s < 3600.0 => 60.0,
-        s if s < 86400.0 => 3600.0,
-        _ => 86400.0,
-    };
-    Duration::from_secs_f64(step - s % step)
+/// How coarse [`ago`] is for `elapsed`: its text changes at most this often.
+pub fn ago_step(elapsed: Duration) -> Duration {
+    Duration::from_secs(match elapsed.as_secs() {
+        0..60 => 10,
+        60..3600 => 60,
+        3600..86400 => 3600,
+        _ => 86400,
+    })
 }
 
-/// The soonest moment any shown room's text changes by itself.
-pub fn next_change(rooms: &[&RoomStatus], now: Instant) -> Option<Duration> {
+/// The "changed … ago" column's clock. Every row reads the same tick,
+/// aligned to `epoch` and as fine as the finest row needs ([`ago_step`]),
+/// so 200 rooms that changed at slightly different moments update in one
+/// frame every 10 s (then every minute), not in one frame each.
+#[derive(Debug, Clone, Copy)]
+pub struct AgoClock {
+    epoch: Instant,
+}
+
+impl Default for AgoClock {
+    fn default() -> Self {
+        AgoClock {
+            epoch: Instant::now(),
+        }
+    }
+}
+
+impl AgoClock {
+    /// The tick to show at `now`, and when the next one comes.
+    pub fn tick(&self, rooms: &[&RoomStatus], now: Instant) -> (Instant, Option<Duration>) {
+        let step = rooms
+            .iter()
+            .filter_map(|r| {
+                r.changed_at
+                    .map(|t| ago_step(now.saturating_duration_since(t)))
+            })
+            .min();
+        let Some(step) = step else {
+            return (now, None);
+        };
+        let since = now.saturating_duration_since(self.epoch).as_secs_f64();
+        let steps = (since / step.as_secs_f64()).floor();
+        let tick = self.epoch + step.mul_f64(steps);
+        (tick, Some((tick + step).saturating_duration_since(now)))
+    }
+}
+
+/// The soonest moment a shown room's link text changes by itself (a
+/// reconnect countdown).
+pub fn next_countdown(rooms: &[&RoomStatus], now: Instant) -> Option<Duration> {
     rooms
         .iter()
-        .flat_map(|r| {
-            let countdown = crate::ui::header::next_tick(&r.conn, now);
-            let ago = r.changed_at.map(|t| ago_changes_in(now - t));
-            [countdown, ago]
-        })
-        .flatten()
+        .filter_map(|r| crate::ui::header::next_tick(&r.conn, now))
         .min()
 }
 
@@ -164,8 +195,26 @@ mod tests {
         assert_eq!(ago(s(27), Lang::En), "20 s ago");
         assert_eq!(ago(s(125), Lang::En), "2 min ago");
         assert_eq!(ago(s(7300), Lang::Zh), "2 小时前");
-        assert_eq!(ago_changes_in(s(27)), s(3));
-        assert_eq!(ago_changes_in(s(125)), s(55));
-        assert_eq!(ago_changes_in(Duration::ZERO), s(10));
+        assert_eq!(ago_step(s(27)), s(10));
+        assert_eq!(ago_step(s(125)), s(60));
+    }
+
+    #[test]
+    fn one_tick_for_every_row() {
+        let clock = AgoClock::default();
+        let now = clock.epoch + Duration::from_secs(95);
+        let mut a = crate::ui::rooms::fixture_room("A", "", "");
+        let mut b = a.clone();
+        a.changed_at = Some(clock.epoch + Duration::from_millis(80_300));
+        b.changed_at = Some(clock.epoch + Duration::from_millis(80_900));
+        // Both changed under a minute ago: 10 s ticks, aligned to the epoch.
+        let (tick, next) = clock.tick(&[&a, &b], now);
+        assert_eq!(tick, clock.epoch + Duration::from_secs(90));
+        assert_eq!(next, Some(Duration::from_secs(5)));
+        // Only rooms that changed long ago: a minute's tick.
+        b.changed_at = Some(clock.epoch);
+        let (tick, next) = clock.tick(&[&b], now);
+        assert_eq!(tick, clock.epoch + Duration::from_secs(60));
+        assert_eq!(next, Some(Duration::from_secs(25)));
     }
 }
