@@ -5,6 +5,7 @@
 # windows beside it. Two modes per binary:
 #   embedded  roomshare --sources real (real X11 capture), in a meeting, nothing shared
 #   remote    roomshare --url … against `roomshare serve --no-capture` (no thumbnails), in a meeting
+#   rooms     roomshare --rooms FILE (the Rooms view) over ROOMS demo rooms (`serve --rooms-demo`, default 200)
 #
 #   scripts/idle-cpu.sh [BINARY[=LABEL[=FLAGS]]]...   default: target/debug/roomshare
 #   EXTRA="--renderer wgpu" scripts/idle-cpu.sh       console flags for every binary
@@ -93,7 +94,16 @@ measure() { # BIN LABEL MODE FLAGS
     local common=(env -u WAYLAND_DISPLAY -u XDG_SESSION_TYPE DISPLAY="$display" HOME="$home"
         XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" XDG_RUNTIME_DIR="$home"
         ROOMSHARE_LOG=warn)
-    if [ "$mode" = embedded ]; then
+    if [ "$mode" = rooms ]; then
+        ROOMSHARE_LOG=warn "$bin" serve --rooms-demo "${ROOMS:-200}" --port-base 0 \
+            --rooms-out "$home/rooms.toml" >"$home/serve.log" 2>&1 &
+        pids+=($!)
+        for _ in $(seq 1 100); do [ -s "$home/rooms.toml" ] && break; sleep 0.2; done
+        # shellcheck disable=SC2086
+        "${common[@]}" "$bin" --rooms "$home/rooms.toml" --sources real $flags >"$home/console.log" 2>&1 &
+        console=$!
+        pids+=($console)
+    elif [ "$mode" = embedded ]; then
         # shellcheck disable=SC2086
         "${common[@]}" "$bin" --sources real --listen "127.0.0.1:$port" $flags >"$home/console.log" 2>&1 &
         console=$!
