@@ -275,7 +275,7 @@ impl Fleet {
                 runtime: runtime.clone(),
                 gate: Arc::new(Semaphore::new(options.max_connecting.max(1))),
                 options,
-                board: Arc::new(Board::new(on_change)),
+                board: Arc::new(Board::new(on_change, intervals)),
                 roster,
                 snapshot: Mutex::new(Arc::new(Vec::new())),
                 poller,

@@ -24,13 +24,16 @@ use tokio::task::AbortHandle;
 pub(super) struct Board {
     dirty: AtomicBool,
     on_change: Arc<dyn Fn() + Send + Sync>,
+    /// The fleet's poll intervals (for a room's first poll).
+    intervals: Intervals,
 }
 
 impl Board {
-    pub fn new(on_change: Arc<dyn Fn() + Send + Sync>) -> Board {
+    pub fn new(on_change: Arc<dyn Fn() + Send + Sync>, intervals: Intervals) -> Board {
         Board {
             dirty: AtomicBool::new(true),
             on_change,
+            intervals,
         }
     }
 
@@ -250,13 +253,14 @@ impl Slot {
         true
     }
 
-    /// Remote rooms are polled from now on; the in-process engine pushes
-    /// every change and is not.
+    /// Remote rooms are polled from one interval on (the connection's own
+    /// full read has just been sent); the in-process engine pushes every
+    /// change and is not polled.
     fn schedule_first_poll(&self) {
         if !self.target.is_embedded() {
             let mut poll = self.poll.lock();
             *poll = PollState::default();
-            poll.due = Some(Instant::now());
+            poll.due = Some(Instant::now() + self.board.intervals.silent);
         }
     }
 
