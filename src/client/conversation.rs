@@ -72,6 +72,9 @@ struct Reporter<'a> {
 
 impl Reporter<'_> {
     fn traffic(&self, direction: Direction, text: &str, rtt: Option<Duration>, background: bool) {
+        if !self.options.traffic {
+            return;
+        }
         let entry = TrafficEntry::of(direction, text, rtt, background);
         let _ = self.events.send(ClientEvent::Traffic(entry));
     }
@@ -99,7 +102,7 @@ pub(super) async fn run(
                 Some(gate) => gate.clone().acquire_owned().await.ok(),
                 None => None,
             };
-            open(&endpoint, options.connect_timeout).await
+            open(&endpoint, &options).await
         };
         let ended = match opened {
             Ok(conn) => {
@@ -216,13 +219,13 @@ async fn wait_for_user(rx: &mut mpsc::Receiver<Instruction>, error: ClientError)
     }
 }
 
-async fn open(endpoint: &Endpoint, timeout: Duration) -> Result<Conn, Ended> {
+async fn open(endpoint: &Endpoint, options: &ClientOptions) -> Result<Conn, Ended> {
     match endpoint {
         Endpoint::Embedded { engine, thumbnails } => Ok(Conn::Embedded(Box::new(Session::new(
             engine.clone(),
             thumbnails.clone(),
         )))),
-        Endpoint::Remote { url, password } => open_ws(url, password.as_deref(), timeout)
+        Endpoint::Remote { url, password } => open_ws(url, password.as_deref(), options)
             .await
             .map(Conn::Ws),
     }
@@ -231,8 +234,9 @@ async fn open(endpoint: &Endpoint, timeout: Duration) -> Result<Conn, Ended> {
 async fn open_ws(
     url: &str,
     password: Option<&str>,
-    timeout: Duration,
+    options: &ClientOptions,
 ) -> Result<Box<WsStream>, Ended> {
+    let timeout = options.connect_timeout;
     let mut request = url
         .into_client_request()
         .map_err(|e| Ended::Lost(format!("bad URL {url}: {e}")))?;
@@ -244,6 +248,7 @@ async fn open_ws(
             .insert("sec-websocket-protocol", value);
     }
     let config = WebSocketConfig::default()
+        .read_buffer_size(options.read_buffer)
         .max_message_size(Some(64 << 20))
         .max_frame_size(Some(64 << 20));
     let connecting = tokio_tungstenite::connect_async_with_config(request, Some(config), true);

@@ -4,7 +4,8 @@
 //! Each room has its own client (its own connection task) and its own
 //! task here, so a room that is slow, refuses the password or sends
 //! garbage holds up nothing but itself. It is kept light for hundreds of
-//! rooms: no traffic log (the client's traffic events are dropped unread),
+//! rooms: no traffic log (the client reports no traffic, and its event
+//! channel is small),
 //! no thumbnails, no source list (only `Share` and `Meeting` are
 //! subscribed to, not roomshare's `RoomShare` extension).
 
@@ -244,7 +245,7 @@ impl Slot {
                 }
                 self.update(|f| f.view.apply_event(&envelope));
             }
-            // The fleet keeps no traffic log.
+            // Off in the fleet's clients (`traffic: false`).
             Ok(ClientEvent::Traffic(_)) => {}
             // Missed events: read it all again.
             Err(RecvError::Lagged(_)) => self.spawn_refresh(client, true),
