@@ -85,6 +85,13 @@ key() { xdotool windowactivate --sync "$WIN" >/dev/null 2>&1 || true; xdotool ke
 call() { "$BIN" call --url "$URL" "$@" >/dev/null; }
 query() { "$BIN" query --url "$URL" "$@"; }
 shot() { sleep "${2:-1.5}"; import -window "$WIN" "$OUT/$1.png"; echo "wrote screenshots/$1.png"; }
+# The same state at another window size (the smallest laptop screen and a
+# large HiDPI one), then back to 1440x900.
+sized() { # name width height
+  xdotool windowsize --sync "$WIN" "$2" "$3" windowmove --sync "$WIN" 0 0 2>/dev/null || true
+  shot "$1" 2
+  xdotool windowsize --sync "$WIN" 1440 900 windowmove --sync "$WIN" 80 50 2>/dev/null || true
+}
 
 start_console --listen "127.0.0.1:$PORT" --sources real --cast-code 246810
 for _ in $(seq 100); do query Share CastCode >/dev/null 2>&1 && break; sleep 0.2; done
@@ -92,6 +99,15 @@ for _ in $(seq 100); do query Share CastCode >/dev/null 2>&1 && break; sleep 0.2
 # 1. Idle, in a meeting.
 call Meeting StartMeeting meeting_type=instant
 shot 01-idle-in-meeting 3
+sized 01-idle-in-meeting-1280x720 1280 720
+sized 01-idle-in-meeting-2560x1600 2560 1600
+
+# The connection dialog (Ctrl+L), at the small size.
+xdotool windowsize --sync "$WIN" 1280 720 windowmove --sync "$WIN" 0 0 2>/dev/null || true
+key ctrl+l
+shot 07-connection-dialog-1280x720
+key Escape
+xdotool windowsize --sync "$WIN" 1440 900 windowmove --sync "$WIN" 80 50 2>/dev/null || true
 
 if [ "$IDLE_CPU" = 1 ]; then
   sleep 2
@@ -148,5 +164,6 @@ sleep 0.5
 call RoomShare SimulateRemoteShare nickname='"王芳"' instance_id=1 role_type=1
 start_console --url "$URL"
 shot 06-remote-mode 7
+sized 06-remote-mode-1280x720 1280 720
 
 echo "done: $(find "$OUT" -maxdepth 1 -name "*.png" | wc -l) PNGs in screenshots/"

@@ -4,22 +4,31 @@
 //! `main`; background tasks wake the UI with `request_repaint` through the
 //! `on_change` callback.
 
-use crate::cli::ConsoleArgs;
+use crate::cli::{ConsoleArgs, Renderer};
 use crate::embedded::{Embedded, EmbeddedOptions};
 use crate::link::{Link, Target};
 use crate::server::ServerConfig;
-use crate::ui::{ChangeCounter, ConsoleApp, Driver, Services};
+use crate::ui::{ChangeCounter, ConsoleApp, Driver, FrameCounter, Services};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The log target of the frames-per-second line (`--stats`).
+pub const FRAMES_TARGET: &str = "roomshare::frames";
 
 /// Run the console until its window closes.
 pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
     let _guard = runtime.enter();
     let wake = Wake::default();
+    wake.showing_embedded
+        .store(args.url.is_none(), Ordering::Relaxed);
     // The embedded engine always runs (the dialog can switch back to it);
     // with --url the console starts on the remote room.
-    let embedded = match runtime.block_on(Embedded::start(embedded_options(&args), wake.callback()))
-    {
+    let embedded = match runtime.block_on(Embedded::start(
+        embedded_options(&args),
+        wake.embedded_callback(),
+    )) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("{e}");
@@ -41,9 +50,11 @@ pub fn run(args: ConsoleArgs, runtime: tokio::runtime::Runtime) -> ExitCode {
         runtime: runtime.handle().clone(),
         wake,
     };
+    let renderer = renderer_of(args.renderer);
+    tracing::info!(target: "roomshare::ui", "renderer: {renderer}");
     let result = eframe::run_native(
         "roomshare",
-        window_options(),
+        window_options(renderer),
         Box::new(move |cc| Ok(Box::new(start.console(cc)))),
     );
     runtime.block_on(embedded.shutdown());
@@ -68,11 +79,22 @@ fn embedded_options(args: &ConsoleArgs) -> EmbeddedOptions {
     }
 }
 
+/// The renderer to use. `auto` is glow: under software rendering (Mesa's
+/// llvmpipe / lavapipe: VMs, RDP and VNC sessions, machines without a GPU
+/// driver) a glow frame costs less CPU than a wgpu one, and on a GPU both
+/// are far below a millisecond (README, "Rendering").
+fn renderer_of(choice: Renderer) -> eframe::Renderer {
+    match choice {
+        Renderer::Auto | Renderer::Glow => eframe::Renderer::Glow,
+        Renderer::Wgpu => eframe::Renderer::Wgpu,
+    }
+}
+
 /// The application icon (`assets/`), built into the binary so the window
 /// has it wherever the binary is run from.
 const ICON_PNG: &[u8] = include_bytes!("../assets/icons/roomshare-256.png");
 
-fn window_options() -> eframe::NativeOptions {
+fn window_options(renderer: eframe::Renderer) -> eframe::NativeOptions {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("roomshare")
         .with_app_id("roomshare");
@@ -81,6 +103,7 @@ fn window_options() -> eframe::NativeOptions {
         Err(e) => tracing::warn!(target: "roomshare::ui", "the window icon could not be read: {e}"),
     }
     eframe::NativeOptions {
+        renderer,
         viewport: viewport
             .with_inner_size([1360.0, 860.0])
             .with_min_inner_size([720.0, 480.0]),
@@ -96,9 +119,24 @@ fn window_options() -> eframe::NativeOptions {
 struct Wake {
     ctx: Arc<OnceLock<egui::Context>>,
     changes: ChangeCounter,
+    /// The console shows the embedded room (kept by the console).
+    showing_embedded: Arc<AtomicBool>,
 }
 
 impl Wake {
+    /// For the embedded engine's capture: its thumbnails and source list
+    /// are on screen only while the console shows the embedded room.
+    fn embedded_callback(&self) -> Arc<dyn Fn() + Send + Sync> {
+        let wake = self.clone();
+        Arc::new(move || {
+            if wake.showing_embedded.load(Ordering::Relaxed)
+                && let Some(ctx) = wake.ctx.get()
+            {
+                ctx.request_repaint();
+            }
+        })
+    }
+
     fn callback(&self) -> Arc<dyn Fn() + Send + Sync> {
         let wake = self.clone();
         Arc::new(move || {
@@ -134,10 +172,37 @@ impl Start {
             runtime: self.runtime,
             embedded: Some(self.embedded),
             on_change,
+            showing_embedded: self.wake.showing_embedded.clone(),
         };
         let changes = Some(self.wake.changes);
         let mut app = ConsoleApp::new(&cc.egui_ctx, driver, settings, Some(services), changes);
         app.serving = self.serving;
+        if tracing::enabled!(target: FRAMES_TARGET, tracing::Level::DEBUG) {
+            spawn_frame_log(app.frame_counter());
+        }
         app
+    }
+}
+
+/// Log the frames drawn in each second, from a timer thread of its own (a
+/// repaint to count repaints would count itself): `frames: N` at debug
+/// level on [`FRAMES_TARGET`], every second, zeros included. The thread
+/// ends with the process.
+fn spawn_frame_log(frames: FrameCounter) {
+    let spawned = std::thread::Builder::new()
+        .name("frame-stats".into())
+        .spawn(move || {
+            let start = Instant::now();
+            let mut last = frames.get();
+            for second in 1u32.. {
+                let due = start + Duration::from_secs(u64::from(second));
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                let now = frames.get();
+                tracing::debug!(target: FRAMES_TARGET, "frames: {}", now - last);
+                last = now;
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(target: FRAMES_TARGET, "cannot start the frame counter: {e}");
     }
 }

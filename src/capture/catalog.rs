@@ -1,6 +1,7 @@
 //! The catalog thread: re-read the source list, diff it by stable id, and
 //! publish it to the engine when it changed.
 
+use super::share;
 use super::workers::{Ctx, LOG};
 use crate::protocol::SourceInfo;
 use std::time::Instant;
@@ -102,9 +103,26 @@ pub(super) fn run(ctx: Ctx) {
     }
 }
 
+/// The catalog can see a shared source vanish before the share capture
+/// does (a slow share rate, a device node gone before its stream says so):
+/// end the share in the source's own terms ("was unplugged"), as the share
+/// capture would, before the engine gets a list without it.
+fn stop_share_of_vanished(ctx: &Ctx, list: &[SourceInfo]) {
+    let own = ctx.engine.snapshot().borrow().own_share.clone();
+    if let Some(own) = own
+        && !list.iter().any(|s| s.id == own.source.id)
+    {
+        let reason = share::gone_reason(own.source.kind, &own.source.title);
+        let _ = ctx
+            .rt
+            .block_on(ctx.engine.share_failed(&own.source.id, &reason));
+    }
+}
+
 /// Hand a changed list to the thumbnailer and the engine; false when the
 /// engine is gone.
 fn publish(ctx: &Ctx, list: &[SourceInfo]) -> bool {
+    stop_share_of_vanished(ctx, list);
     *ctx.catalog.lock() = list.to_vec();
     let ids: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
     ctx.thumbnails.retain_ids(&ids);

@@ -60,6 +60,22 @@ pub trait Backend: Send + 'static {
     fn list(&mut self) -> Result<Vec<SourceInfo>, CaptureError>;
     /// A full-resolution picture of one source.
     fn capture(&mut self, source_id: &str) -> Result<image::RgbaImage, CaptureError>;
+    /// True only when the source surely shows what this backend's last
+    /// [`Backend::capture`] of it showed, so the thumbnailer need not
+    /// capture it again (the X11 backend knows this from the Damage
+    /// extension; for the desktop and monitors, drawing inside the
+    /// console's own windows does not count). False when unsure: the
+    /// default.
+    fn unchanged(&mut self, _source_id: &str) -> bool {
+        false
+    }
+    /// Where the console's own windows lie in `picture` (a capture of
+    /// `source_id` of that size): x, y, width, height in its pixels. Left
+    /// out when the thumbnailer compares pictures, so the console redrawing
+    /// itself does not count as a change of the desktop or a monitor.
+    fn own_regions(&mut self, _source_id: &str, _picture: (u32, u32)) -> Vec<[u32; 4]> {
+        Vec::new()
+    }
     /// The source is being shared: keep what makes repeated captures cheap
     /// (a capture device's stream) until [`Backend::release`].
     fn hold(&mut self, _source_id: &str) -> Result<(), CaptureError> {
@@ -106,7 +122,7 @@ impl Default for CaptureOptions {
 pub enum SourcesMode {
     /// Real capture where a display exists, synthetic otherwise.
     Auto,
-    /// Real capture (xcap) only.
+    /// Real capture only: the X11 backend, the ScreenCast portal on Wayland, xcap elsewhere.
     Real,
     /// Animated test patterns.
     Synthetic,

@@ -16,6 +16,9 @@ pub struct RealBackend {
     devices: Option<CaptureDevices>,
     /// The last device-listing problem, logged once.
     last_device_error: Option<String>,
+    /// Device sources this backend holds (the share session's): it reads
+    /// their every frame rather than a recent one another worker read.
+    holding: Vec<String>,
 }
 
 impl RealBackend {
@@ -24,6 +27,7 @@ impl RealBackend {
             screens,
             devices,
             last_device_error: None,
+            holding: Vec::new(),
         }
     }
 
@@ -114,24 +118,41 @@ impl Backend for RealBackend {
     }
 
     fn capture(&mut self, source_id: &str) -> Result<RgbaImage, CaptureError> {
+        let holding = self.holding.iter().any(|h| h == source_id);
         match self.device_of(source_id) {
-            Some((devices, _)) => devices
-                .capture(source_id)
-                .map_err(|e| e.to_capture_error(source_id)),
-            None => self.screens.capture(source_id),
+            Some((devices, _)) if holding => devices.capture_next(source_id),
+            Some((devices, _)) => devices.capture(source_id),
+            None => return self.screens.capture(source_id),
+        }
+        .map_err(|e| e.to_capture_error(source_id))
+    }
+
+    fn unchanged(&mut self, source_id: &str) -> bool {
+        self.device_of(source_id).is_none() && self.screens.unchanged(source_id)
+    }
+
+    fn own_regions(&mut self, source_id: &str, picture: (u32, u32)) -> Vec<[u32; 4]> {
+        match self.device_of(source_id) {
+            Some(_) => Vec::new(),
+            None => self.screens.own_regions(source_id, picture),
         }
     }
 
     fn hold(&mut self, source_id: &str) -> Result<(), CaptureError> {
         match self.device_of(source_id) {
-            Some((devices, device_id)) => devices
-                .hold(device_id)
-                .map_err(|e| e.to_capture_error(source_id)),
+            Some((devices, device_id)) => {
+                devices
+                    .hold(device_id)
+                    .map_err(|e| e.to_capture_error(source_id))?;
+                self.holding.push(source_id.to_string());
+                Ok(())
+            }
             None => self.screens.hold(source_id),
         }
     }
 
     fn release(&mut self, source_id: &str) {
+        self.holding.retain(|h| h != source_id);
         match self.device_of(source_id) {
             Some((devices, device_id)) => devices.release(device_id),
             None => self.screens.release(source_id),

@@ -90,9 +90,76 @@ pub fn frame_hash(width: u32, height: u32, rgba: &[u8]) -> u64 {
     twox_hash::XxHash3_64::oneshot_with_seed(seed, rgba)
 }
 
+/// Like [`frame_hash`], with the pixels inside `masks` (x, y, width,
+/// height in pixels of the picture) left out: the console's own windows on
+/// a desktop or monitor picture, so that the console redrawing itself does
+/// not make its desktop thumbnail "change".
+pub fn masked_frame_hash(width: u32, height: u32, rgba: &[u8], masks: &[[u32; 4]]) -> u64 {
+    use std::hash::Hasher as _;
+    let masks: Vec<[u32; 4]> = masks
+        .iter()
+        .filter(|m| m[2] > 0 && m[3] > 0 && m[0] < width && m[1] < height)
+        .copied()
+        .collect();
+    if masks.is_empty() {
+        return frame_hash(width, height, rgba);
+    }
+    let seed = u64::from(width) << 32 | u64::from(height);
+    let mut hasher = twox_hash::XxHash3_64::with_seed(seed);
+    let stride = width as usize * 4;
+    let mut cut: Vec<(u32, u32)> = Vec::with_capacity(masks.len());
+    for (y, row) in rgba.chunks_exact(stride).enumerate() {
+        let y = y as u32;
+        cut.clear();
+        cut.extend(
+            masks
+                .iter()
+                .filter(|m| y >= m[1] && y - m[1] < m[3])
+                .map(|m| (m[0], m[0].saturating_add(m[2]).min(width))),
+        );
+        cut.sort_unstable();
+        let mut x = 0u32;
+        for &(x0, x1) in &cut {
+            if x0 > x {
+                hasher.write(&row[x as usize * 4..x0 as usize * 4]);
+            }
+            x = x.max(x1);
+        }
+        if x < width {
+            hasher.write(&row[x as usize * 4..]);
+        }
+    }
+    hasher.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_hash_ignores_only_the_masked_pixels() {
+        let (w, h) = (64u32, 48u32);
+        let mut rgba = vec![7u8; (w * h * 4) as usize];
+        let mask = [[10, 5, 20, 10]];
+        let base = masked_frame_hash(w, h, &rgba, &mask);
+        // Inside the mask (x 10..30, y 5..15): no change.
+        for (x, y) in [(10, 5), (29, 14), (20, 10)] {
+            rgba[((y * w + x) * 4) as usize] ^= 0xff;
+        }
+        assert_eq!(masked_frame_hash(w, h, &rgba, &mask), base);
+        // Just outside it: a change.
+        for (x, y) in [(30, 5), (9, 14), (20, 15)] {
+            let mut other = rgba.clone();
+            other[((y * w + x) * 4) as usize] ^= 0xff;
+            assert_ne!(
+                masked_frame_hash(w, h, &other, &mask),
+                base,
+                "pixel {x},{y}"
+            );
+        }
+        // No mask: the plain hash.
+        assert_eq!(masked_frame_hash(w, h, &rgba, &[]), frame_hash(w, h, &rgba));
+    }
 
     #[test]
     fn fit_keeps_aspect() {

@@ -89,15 +89,8 @@ impl ShareCapture {
         self.source_id == own.source.id && self.fluency_first == own.fluency_first
     }
 
-    /// Why the share ends when its source is gone, in the source's terms.
     fn gone_reason(&self) -> String {
-        let what = match self.kind {
-            SourceKind::Window => "was closed",
-            SourceKind::Monitor => "was disconnected",
-            SourceKind::CaptureDevice => "was unplugged",
-            SourceKind::Desktop => "is no longer available",
-        };
-        format!("{SHARE_STOPPED_SOURCE_GONE}: {:?} {what}", self.title)
+        gone_reason(self.kind, &self.title)
     }
 
     /// The stats to tell the engine now, if they changed enough (a tenth of
@@ -131,6 +124,23 @@ impl ShareCapture {
         (self.failures >= FAIL_COUNT && first.elapsed() >= FAIL_SPAN)
             .then(|| format!("capturing {:?} keeps failing: {error}", self.title))
     }
+}
+
+/// Why a share ends when its source is gone, in the source's terms.
+pub(super) fn gone_reason(kind: SourceKind, title: &str) -> String {
+    format!("{SHARE_STOPPED_SOURCE_GONE}: {}", gone_words(kind, title))
+}
+
+/// What happened to a source that is gone, as a person would say it
+/// (`"Notes" was closed`): a tile's reason, and the end of a share's.
+pub(super) fn gone_words(kind: SourceKind, title: &str) -> String {
+    let what = match kind {
+        SourceKind::Window => "was closed",
+        SourceKind::Monitor => "was disconnected",
+        SourceKind::CaptureDevice => "was unplugged",
+        SourceKind::Desktop => "is no longer available",
+    };
+    format!("{title:?} {what}")
 }
 
 /// The thread's state across shares.

@@ -1,9 +1,12 @@
 //! The thumbnailer thread: capture each listed source about once per
 //! `thumbnail_interval`, one at a time, and downscale only what changed.
 
-use super::scale::{Downscaler, frame_hash};
+use super::Backend;
+use super::scale::{Downscaler, masked_frame_hash};
 use super::workers::Ctx;
+use super::{CaptureError, share};
 use crate::media::{Thumbnail, TileState};
+use crate::protocol::SourceInfo;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,9 +33,20 @@ pub(super) fn run(ctx: Ctx) {
             // tried: its tile says why.
             let changed = match &s.unavailable {
                 Some(why) => ctx.thumbnails.set_unavailable(&s.id, why.clone()),
+                // Nothing drawn into it since its tile was made (and the
+                // tile is still that picture): no capture at all.
+                None if last.contains_key(&s.id)
+                    && matches!(ctx.thumbnails.get(&s.id), TileState::Ready(_))
+                    && backend.unchanged(&s.id) =>
+                {
+                    false
+                }
                 None => match backend.capture(&s.id) {
-                    Ok(img) => refresh(&ctx, &mut scaler, &mut last, &s.id, img),
-                    Err(e) => ctx.thumbnails.set_unavailable(&s.id, e.to_string()),
+                    Ok(img) => {
+                        let hash = fingerprint(backend.as_mut(), &s.id, &img);
+                        refresh(&ctx, &mut scaler, &mut last, &s.id, img, hash)
+                    }
+                    Err(e) => ctx.thumbnails.set_unavailable(&s.id, tile_reason(s, &e)),
                 },
             };
             if changed {
@@ -61,6 +75,23 @@ pub(super) fn run(ctx: Ctx) {
     }
 }
 
+/// The picture's fingerprint, the console's own windows left out.
+fn fingerprint(backend: &mut dyn Backend, id: &str, img: &image::RgbaImage) -> u64 {
+    let (w, h) = img.dimensions();
+    let own = backend.own_regions(id, (w, h));
+    masked_frame_hash(w, h, img.as_raw(), &own)
+}
+
+/// A failed grab in the tile's words: a source that vanished between the
+/// catalog listing it and this grab says so in its own terms ("was
+/// closed"), not as an internal id, until the next listing drops it.
+fn tile_reason(source: &SourceInfo, error: &CaptureError) -> String {
+    match error {
+        CaptureError::Gone(_) => share::gone_words(source.kind, &source.title),
+        other => other.to_string(),
+    }
+}
+
 /// Store the tile for a fresh capture; true if what the tile shows changed.
 fn refresh(
     ctx: &Ctx,
@@ -68,9 +99,9 @@ fn refresh(
     last: &mut HashMap<String, Last>,
     id: &str,
     img: image::RgbaImage,
+    hash: u64,
 ) -> bool {
     let (w, h) = img.dimensions();
-    let hash = frame_hash(w, h, img.as_raw());
     match last.get(id) {
         // Same picture: no re-scaling, and the tile keeps its seq (the UI
         // does not re-upload).

@@ -148,6 +148,45 @@ impl XcapBackend {
     }
 }
 
+impl XcapBackend {
+    /// The monitor a desktop or monitor source shows.
+    fn monitor_of(source_id: &str) -> Option<xcap::Monitor> {
+        if source_id == DESKTOP_ID {
+            return XcapBackend::primary_monitor().ok();
+        }
+        let name = source_id.strip_prefix(MONITOR_PREFIX)?;
+        xcap::Monitor::all()
+            .ok()?
+            .into_iter()
+            .find(|m| m.name().ok().as_deref() == Some(name))
+    }
+}
+
+/// `window` (x, y, w, h) inside `monitor` (x, y, w, h), in the pixels of a
+/// `picture` of the monitor (which may be scaled: HiDPI).
+pub fn region_in(window: [i64; 4], monitor: [i64; 4], picture: (u32, u32)) -> Option<[u32; 4]> {
+    let [wx, wy, ww, wh] = window;
+    let [mx, my, mw, mh] = monitor;
+    if mw <= 0 || mh <= 0 {
+        return None;
+    }
+    let (x0, y0) = (wx.max(mx), wy.max(my));
+    let (x1, y1) = ((wx + ww).min(mx + mw), (wy + wh).min(my + mh));
+    if x1 <= x0 || y1 <= y0 {
+        return None;
+    }
+    let (sx, sy) = (
+        f64::from(picture.0) / mw as f64,
+        f64::from(picture.1) / mh as f64,
+    );
+    // Outward rounding: a scaled edge pixel belongs to the window.
+    let px = |v: i64, s: f64| (v as f64 * s).floor().max(0.0) as u32;
+    let pe = |v: i64, s: f64| (v as f64 * s).ceil().max(0.0) as u32;
+    let (a, b) = (px(x0 - mx, sx), px(y0 - my, sy));
+    let (c, d) = (pe(x1 - mx, sx), pe(y1 - my, sy));
+    Some([a, b, c.saturating_sub(a), d.saturating_sub(b)])
+}
+
 impl Backend for XcapBackend {
     fn name(&self) -> &'static str {
         if cfg!(all(target_os = "linux", not(target_env = "ohos"))) {
@@ -175,6 +214,36 @@ impl Backend for XcapBackend {
             }
         }
         Ok(out)
+    }
+
+    /// The console's own windows on the desktop or a monitor (xcap
+    /// captures the screen, the console included).
+    fn own_regions(&mut self, source_id: &str, picture: (u32, u32)) -> Vec<[u32; 4]> {
+        let Some(m) = XcapBackend::monitor_of(source_id) else {
+            return Vec::new();
+        };
+        let monitor = [
+            i64::from(m.x().unwrap_or(0)),
+            i64::from(m.y().unwrap_or(0)),
+            i64::from(m.width().unwrap_or(0)),
+            i64::from(m.height().unwrap_or(0)),
+        ];
+        let Ok(windows) = xcap::Window::all() else {
+            return Vec::new();
+        };
+        windows
+            .iter()
+            .filter(|w| w.pid().ok() == Some(self.own_pid) && !w.is_minimized().unwrap_or(false))
+            .filter_map(|w| {
+                let window = [
+                    i64::from(w.x().ok()?),
+                    i64::from(w.y().ok()?),
+                    i64::from(w.width().ok()?),
+                    i64::from(w.height().ok()?),
+                ];
+                region_in(window, monitor, picture)
+            })
+            .collect()
     }
 
     fn capture(&mut self, source_id: &str) -> Result<RgbaImage, CaptureError> {
@@ -209,5 +278,32 @@ impl Backend for XcapBackend {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::region_in;
+
+    #[test]
+    fn own_window_in_monitor_pixels() {
+        // A 800×600 window at 100,50 on a 1920×1080 monitor at 0,0.
+        let m = [0, 0, 1920, 1080];
+        assert_eq!(
+            region_in([100, 50, 800, 600], m, (1920, 1080)),
+            Some([100, 50, 800, 600])
+        );
+        // The same on a HiDPI picture (2×).
+        assert_eq!(
+            region_in([100, 50, 800, 600], m, (3840, 2160)),
+            Some([200, 100, 1600, 1200])
+        );
+        // On the second monitor, partly off it; and not on it at all.
+        let right = [1920, 0, 1280, 1024];
+        assert_eq!(
+            region_in([1800, 10, 400, 300], right, (1280, 1024)),
+            Some([0, 10, 280, 300])
+        );
+        assert_eq!(region_in([100, 50, 800, 600], right, (1280, 1024)), None);
     }
 }

@@ -45,8 +45,25 @@ pub struct ConsoleArgs {
     /// Also serve the embedded engine to other controllers on this address.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// How the window is drawn: glow (OpenGL) or wgpu; auto picks glow (also ROOMSHARE_RENDERER).
+    #[arg(long, value_enum, env = "ROOMSHARE_RENDERER", default_value = "auto")]
+    pub renderer: Renderer,
+    /// Log the frames drawn each second (`frames: N`, target roomshare::frames) without ROOMSHARE_LOG.
+    #[arg(long)]
+    pub stats: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// The console's renderer (eframe's two back ends).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renderer {
+    /// The cheaper one for this machine (see the README, "Rendering").
+    Auto,
+    /// OpenGL through glutin (egui_glow).
+    Glow,
+    /// wgpu (Vulkan, Metal, DX12 or GL).
+    Wgpu,
 }
 
 /// How the embedded engine starts.

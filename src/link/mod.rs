@@ -23,6 +23,7 @@ use crate::protocol::{MeetingAction, ShareAction, SimAction, normalise_url};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the console drives: a room to connect to and, for the embedded
 /// engine, the pictures its capture layer makes locally.
@@ -138,6 +139,9 @@ struct Shared {
     traffic: Mutex<VecDeque<TrafficEntry>>,
     notices: Mutex<Vec<Notice>>,
     on_change: Arc<dyn Fn() + Send + Sync>,
+    /// The UI shows background (polling) traffic: recording it must wake
+    /// the UI. Otherwise it is recorded silently.
+    wake_on_background: AtomicBool,
 }
 
 impl Shared {
@@ -173,12 +177,23 @@ impl Shared {
         (self.on_change)();
     }
 
+    /// Keep a traffic entry; wake the UI when what the pane shows changed
+    /// (a foreground entry came or went, or background traffic is shown).
     fn record(&self, entry: TrafficEntry) {
-        let mut traffic = self.traffic.lock();
-        if traffic.len() >= TRAFFIC_LIMIT {
-            traffic.pop_front();
+        let shown = !entry.background || self.wake_on_background.load(Ordering::Relaxed);
+        let evicted_shown = {
+            let mut traffic = self.traffic.lock();
+            let evicted = if traffic.len() >= TRAFFIC_LIMIT {
+                traffic.pop_front()
+            } else {
+                None
+            };
+            traffic.push_back(entry);
+            evicted.is_some_and(|e| !e.background)
+        };
+        if shown || evicted_shown {
+            (self.on_change)();
         }
-        traffic.push_back(entry);
     }
 }
 
@@ -214,6 +229,7 @@ impl Link {
             traffic: Mutex::new(VecDeque::new()),
             notices: Mutex::new(Vec::new()),
             on_change,
+            wake_on_background: AtomicBool::new(false),
         });
         let (client, events) = {
             let _entered = runtime.enter();
@@ -272,6 +288,14 @@ impl Link {
     /// The traffic log (newest last, bounded by [`TRAFFIC_LIMIT`]).
     pub fn traffic(&self) -> Vec<TrafficEntry> {
         self.shared.traffic.lock().iter().cloned().collect()
+    }
+
+    /// Whether background traffic (polling) is on screen: only then does
+    /// recording it wake the UI.
+    pub fn show_background_traffic(&self, shown: bool) {
+        self.shared
+            .wake_on_background
+            .store(shown, Ordering::Relaxed);
     }
 
     pub fn clear_traffic(&self) {

@@ -97,13 +97,8 @@ impl Worker {
         match event {
             Ok(ClientEvent::Connected) => self.spawn_refresh(Depth::Full),
             Ok(ClientEvent::Event(envelope)) => self.apply_event(&envelope),
-            Ok(ClientEvent::Traffic(entry)) => {
-                let background = entry.background;
-                self.shared.record((*entry).clone());
-                if !background {
-                    (self.shared.on_change)();
-                }
-            }
+            // Wakes the UI only when the pane shows it.
+            Ok(ClientEvent::Traffic(entry)) => self.shared.record((*entry).clone()),
             // Missed events: the view may be stale, so read it all again.
             Err(RecvError::Lagged(_)) => self.spawn_refresh(Depth::Full),
             Err(RecvError::Closed) => return false,

@@ -17,6 +17,8 @@ pub trait Driver: Send + Sync {
     fn take_notices(&self) -> Vec<Notice>;
     fn traffic(&self) -> Vec<TrafficEntry>;
     fn clear_traffic(&self);
+    /// Background (polling) traffic is on screen, so it must wake the UI.
+    fn show_background_traffic(&self, _shown: bool) {}
     fn thumbnails(&self) -> ThumbnailStore;
     fn preview(&self) -> Option<SharePreview>;
     fn reconnect(&self);
@@ -43,6 +45,9 @@ impl Driver for Link {
     }
     fn clear_traffic(&self) {
         Link::clear_traffic(self)
+    }
+    fn show_background_traffic(&self, shown: bool) {
+        Link::show_background_traffic(self, shown)
     }
     fn thumbnails(&self) -> ThumbnailStore {
         Link::thumbnails(self)

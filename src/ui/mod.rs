@@ -96,6 +96,20 @@ impl ChangeCounter {
     }
 }
 
+/// Frames drawn since the console started, readable from any thread (the
+/// `--stats` line is logged by a timer thread, never by a repaint).
+#[derive(Clone, Default)]
+pub struct FrameCounter(Arc<AtomicU64>);
+
+impl FrameCounter {
+    fn bump(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// What the app needs to start a new link from the connection dialog.
 pub struct Services {
     pub runtime: tokio::runtime::Handle,
@@ -103,6 +117,10 @@ pub struct Services {
     pub embedded: Option<Target>,
     /// Called by links when something changed (requests a repaint).
     pub on_change: Arc<dyn Fn() + Send + Sync>,
+    /// Set while the console shows the embedded room: the embedded
+    /// capture's news wakes the UI only then (a remote room's console does
+    /// not redraw for thumbnails it does not show).
+    pub showing_embedded: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Services {
@@ -120,6 +138,8 @@ pub struct ConsoleApp {
     seen_changes: u64,
     traffic_cache: Vec<TrafficEntry>,
     traffic_fetched: Option<Instant>,
+    /// What the driver was last told about background traffic on screen.
+    told_background: Option<bool>,
     pub wall: wall::Wall,
     traffic: traffic::TrafficPane,
     pub toasts: toasts::Toasts,
@@ -129,6 +149,8 @@ pub struct ConsoleApp {
     preview: textures::PreviewTexture,
     /// Frames drawn (for tests and benches).
     pub frames: u64,
+    /// The same count, for other threads.
+    frame_counter: FrameCounter,
     /// `ws://…` when this console also serves its engine (`--listen`).
     pub serving: Option<String>,
     /// The (tile count, window focused) last logged as "ready" (tests wait for it).
@@ -147,6 +169,11 @@ impl ConsoleApp {
         changes: Option<ChangeCounter>,
     ) -> ConsoleApp {
         style::apply(ctx);
+        // A steady text cursor: a blinking one redraws the whole window
+        // twice a second for as long as a field has the focus (the
+        // connection dialog, the filters), and under software rendering
+        // every frame costs.
+        ctx.all_styles_mut(|s| s.visuals.text_cursor.blink = false);
         fonts::install(ctx);
         ConsoleApp {
             settings,
@@ -156,6 +183,7 @@ impl ConsoleApp {
             seen_changes: u64::MAX,
             traffic_cache: Vec::new(),
             traffic_fetched: None,
+            told_background: None,
             wall: wall::Wall::default(),
             traffic: traffic::TrafficPane::default(),
             toasts: toasts::Toasts::default(),
@@ -164,6 +192,7 @@ impl ConsoleApp {
             connect: ConnectDialog::default(),
             preview: textures::PreviewTexture::default(),
             frames: 0,
+            frame_counter: FrameCounter::default(),
             serving: None,
             ready_logged: None,
         }
@@ -178,6 +207,11 @@ impl ConsoleApp {
 
     pub fn driver(&self) -> &Arc<dyn Driver> {
         &self.driver
+    }
+
+    /// The frames drawn so far, shared with other threads.
+    pub fn frame_counter(&self) -> FrameCounter {
+        self.frame_counter.clone()
     }
 
     fn apply(&mut self, ctx: &egui::Context, view: &RoomView, intents: Vec<Intent>) {
@@ -225,6 +259,7 @@ impl ConsoleApp {
             }
         };
         self.driver = services.start(target);
+        self.told_background = None;
         self.traffic_cache.clear();
         self.wall.pending = None;
         self.seen_changes = u64::MAX;
@@ -263,6 +298,15 @@ impl ConsoleApp {
         (keys, escape)
     }
 
+    /// Background polling wakes the UI only while the pane shows it.
+    fn tell_background_traffic(&mut self) {
+        let background = self.settings.show_traffic && self.settings.show_background_traffic;
+        if self.told_background != Some(background) {
+            self.driver.show_background_traffic(background);
+            self.told_background = Some(background);
+        }
+    }
+
     fn refresh_traffic(&mut self) {
         let now_changes = self.changes.as_ref().map(ChangeCounter::get);
         let stale = match now_changes {
@@ -285,15 +329,24 @@ impl ConsoleApp {
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.frames += 1;
+        self.frame_counter.bump();
+        // Why this frame was drawn (`ROOMSHARE_LOG=roomshare::frames=trace`):
+        // an idle console should not be drawing at all.
+        tracing::trace!(target: "roomshare::frames", "frame {}: {:?}", self.frames, ctx.repaint_causes());
         let now = Instant::now();
         let view = self.driver.view();
+        if let Some(s) = &self.services {
+            s.showing_embedded.store(view.embedded, Ordering::Relaxed);
+        }
         self.take_notices(&view);
         self.preview.update(&ctx, self.driver.preview().as_ref());
         let tiles = wall::tiles_of(&view, self.settings.lang);
-        let mut out = self.keyboard(&ctx, &tiles);
+        let remote_url = (!view.embedded).then_some(view.label.as_str());
+        let mut out = self.keyboard(&ctx, &tiles, remote_url);
         self.panels(ui, &view, &tiles, &mut out);
         let next_toast = self.overlays(&ctx, now, &mut out);
         self.apply(&ctx, &view, out);
+        self.tell_background_traffic();
         self.schedule_wake(&ctx, &view, now, next_toast);
     }
 
@@ -308,9 +361,18 @@ impl ConsoleApp {
     }
 
     /// This frame's keys: Escape stops, the rest moves on the wall.
-    fn keyboard(&mut self, ctx: &egui::Context, tiles: &[wall::Tile]) -> Vec<Intent> {
+    /// Ctrl+L (as a browser's address bar) opens the connection dialog.
+    fn keyboard(
+        &mut self,
+        ctx: &egui::Context,
+        tiles: &[wall::Tile],
+        view_label: Option<&str>,
+    ) -> Vec<Intent> {
         self.log_ready(ctx, tiles.len());
         let (keys, escape) = self.keys(ctx);
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::L)) {
+            self.open_connect(view_label);
+        }
         let mut out = Vec::new();
         if escape {
             out.push(Intent::Share(ShareAction::StopShare));
@@ -418,15 +480,15 @@ impl ConsoleApp {
         now: Instant,
         next_toast: Option<Duration>,
     ) {
+        // Nothing else: the link and capture wake the UI when what it shows
+        // changed (background traffic only while the pane shows it), and
+        // input wakes it by itself. A timer here would redraw an idle
+        // console, and every frame is costly under software rendering.
         let pending = self.wall.pending.as_ref();
-        let background_traffic = self.settings.show_traffic
-            && (self.settings.show_background_traffic || self.changes.is_none());
         let wake = [
             next_toast,
             header::next_tick(&view.conn, now),
             pending.map(|(_, at)| wall::PENDING_TIMEOUT.saturating_sub(at.elapsed())),
-            // Background polling does not wake the UI; show it once a second.
-            background_traffic.then_some(Duration::from_secs(1)),
         ]
         .into_iter()
         .flatten()
@@ -434,6 +496,16 @@ impl ConsoleApp {
         if let Some(d) = wake {
             ctx.request_repaint_after(d.max(Duration::from_millis(16)));
         }
+    }
+
+    /// Open the connection dialog, on the remote room's address if any.
+    /// Logged: the idle test waits for it.
+    fn open_connect(&mut self, remote_url: Option<&str>) {
+        if self.services.is_none() || self.connect.open {
+            return;
+        }
+        self.connect.open_with(remote_url.unwrap_or(""));
+        tracing::info!(target: "roomshare::ui", "connection dialog open");
     }
 
     fn toolbar(&mut self, ui: &mut egui::Ui, view: &RoomView) {
@@ -456,12 +528,7 @@ impl ConsoleApp {
                 )
                 .clicked()
             {
-                let url = if view.embedded {
-                    ""
-                } else {
-                    view.label.as_str()
-                };
-                self.connect.open_with(url);
+                self.open_connect((!view.embedded).then_some(view.label.as_str()));
             }
             ui.separator();
             ui.toggle_value(&mut self.settings.show_traffic, lang.tr("traffic"));

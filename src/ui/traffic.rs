@@ -70,7 +70,13 @@ impl TrafficPane {
             .iter()
             .filter(|e| self.shows(e, *show_background))
             .collect();
-        self.toolbar_ui(ui, &shown, entries.len(), show_background, lang, out);
+        // Hidden background frames are not counted either: polling then
+        // changes nothing on screen, and the console need not redraw for it.
+        let total = entries
+            .iter()
+            .filter(|e| *show_background || !e.background)
+            .count();
+        self.toolbar_ui(ui, &shown, total, show_background, lang, out);
         let detail_h = if self.selected.is_some() { 64.0 } else { 22.0 };
         let table_h = (ui.available_height() - detail_h).max(ROW_H * 2.0);
         egui::ScrollArea::vertical()

@@ -528,3 +528,45 @@ impl XClient {
         Some([p[2], p[1], p[0]])
     }
 }
+
+// ---- Helpers for the real-capture tests (tests/capture_real*.rs). ----
+
+/// Run `xrandr ARGS` against `display`; a missing `xrandr` is an error with
+/// the package to install, a failing one an error with its stderr.
+pub fn xrandr(display: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("xrandr")
+        .args(args)
+        .env("DISPLAY", display)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run xrandr (apt-get install x11-xserver-utils): {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "xrandr {args:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The RandR outputs `xrandr` reports as connected (Xvfb has one, "screen").
+pub fn connected_outputs(display: &str) -> Result<Vec<String>, String> {
+    Ok(xrandr(display, &[])?
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some("connected"))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect())
+}
+
+impl XClient {
+    /// Repaint a window in another solid colour (background and clear).
+    pub fn set_background(&self, win: u32, rgb: [u8; 3]) {
+        let [r, g, b] = rgb;
+        let pixel = u32::from(r) << 16 | u32::from(g) << 8 | u32::from(b);
+        let aux = x11rb::protocol::xproto::ChangeWindowAttributesAux::new().background_pixel(pixel);
+        let _ = self.conn.change_window_attributes(win, &aux);
+        let _ = self.conn.clear_area(false, win, 0, 0, 0, 0);
+        let _ = self.conn.flush();
+    }
+}

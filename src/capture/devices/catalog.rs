@@ -14,7 +14,10 @@
 //! that device reads from it, and a thumbnail of a held device reuses its
 //! latest picture instead of opening the device a second time (which would
 //! fail as busy). Clones share one state, so the thumbnailer's and the
-//! share session's copies see each other's held streams.
+//! share session's copies see each other's held streams. Opening a stream
+//! — for one grab or for a hold — is serialised per device, so a share
+//! that starts while the thumbnailer grabs that device waits for the grab
+//! instead of failing as "in use by another program".
 
 use super::{DeviceError, DeviceInfo, DeviceStream, DeviceSystem, choose_format, decode_frame};
 use crate::protocol::{SourceInfo, SourceKind};
@@ -66,6 +69,9 @@ struct State {
     /// The last capture's failure, by device id (cleared by a success).
     failures: HashMap<String, DeviceError>,
     held: HashMap<String, HeldSlot>,
+    /// Per device, held by whoever is opening a stream of it (and, for a
+    /// one-shot grab, until that stream is closed again).
+    openers: HashMap<String, Arc<Mutex<()>>>,
 }
 
 struct Inner {
@@ -78,8 +84,8 @@ struct Inner {
 /// session. Cheap to clone; clones share the devices and their streams.
 ///
 /// Locks: `state` is never held while waiting for a frame or taking another
-/// lock; a held slot's lock is taken before `system` or `state`, never
-/// after them, so the three cannot deadlock.
+/// lock; they are taken in the order held slot → opener → `system` /
+/// `state`, never the other way, so they cannot deadlock.
 #[derive(Clone)]
 pub struct CaptureDevices {
     inner: Arc<Inner>,
@@ -128,6 +134,7 @@ impl CaptureDevices {
         // Vanished devices: forget their failures and their held streams
         // (closed after the lock is released: stopping a stream is ioctls).
         state.failures.retain(|id, _| present(id));
+        state.openers.retain(|id, _| present(id));
         let gone: Vec<String> = state
             .held
             .keys()
@@ -159,15 +166,27 @@ impl CaptureDevices {
     }
 
     /// One decoded picture of source `source_id` (`device:<device_id>`):
-    /// from the held stream if the device is held, else open, grab, close.
+    /// from the held stream if the device is held (its latest picture if
+    /// recent enough), else open, grab, close.
     pub fn capture(&self, source_id: &str) -> Result<RgbaImage, DeviceError> {
+        self.capture_with(source_id, true)
+    }
+
+    /// Like [`CaptureDevices::capture`], but a held stream's *next* frame,
+    /// never a reused one: for the share session reading the device it
+    /// holds (a reused picture would be shown and counted as a new frame).
+    pub fn capture_next(&self, source_id: &str) -> Result<RgbaImage, DeviceError> {
+        self.capture_with(source_id, false)
+    }
+
+    fn capture_with(&self, source_id: &str, reuse: bool) -> Result<RgbaImage, DeviceError> {
         let device_id = source_id
             .strip_prefix(DEVICE_ID_PREFIX)
             .ok_or(DeviceError::Gone)?;
         let held = self.inner.state.lock().held.get(device_id).cloned();
         let result = match held {
-            Some(slot) => self.capture_held(device_id, &slot),
-            None => self.capture_once(device_id),
+            Some(slot) => self.capture_held(device_id, &slot, reuse),
+            None => self.capture_unheld(device_id),
         };
         self.record(device_id, &result);
         result
@@ -189,7 +208,12 @@ impl CaptureDevices {
         if held.stream.is_some() {
             return Ok(());
         }
-        let opened = self.inner.system.lock().open(device_id);
+        // Waits for a one-shot grab of this device to finish and close.
+        let opener = self.opener(device_id);
+        let opened = {
+            let _opening = opener.lock();
+            self.inner.system.lock().open(device_id)
+        };
         self.record(device_id, &opened);
         match opened {
             Ok(stream) => {
@@ -217,6 +241,32 @@ impl CaptureDevices {
         self.inner.state.lock().held.contains_key(device_id)
     }
 
+    /// The lock whoever opens a stream of `device_id` holds.
+    fn opener(&self, device_id: &str) -> Arc<Mutex<()>> {
+        let mut state = self.inner.state.lock();
+        state
+            .openers
+            .entry(device_id.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// A device not held when asked: one grab, unless a share took the
+    /// device while we waited for the opener (then its stream is read).
+    fn capture_unheld(&self, device_id: &str) -> Result<RgbaImage, DeviceError> {
+        let opener = self.opener(device_id);
+        let opening = opener.lock();
+        let held = self.inner.state.lock().held.get(device_id).cloned();
+        match held {
+            Some(slot) => {
+                drop(opening);
+                self.capture_held(device_id, &slot, true)
+            }
+            // The opener stays locked until the one-shot stream is closed.
+            None => self.capture_once(device_id),
+        }
+    }
+
     fn capture_once(&self, device_id: &str) -> Result<RgbaImage, DeviceError> {
         let mut stream = self.inner.system.lock().open(device_id)?;
         let policy = &self.inner.policy;
@@ -226,9 +276,15 @@ impl CaptureDevices {
         grab(stream.as_mut(), policy.corrupt_retries)
     }
 
-    fn capture_held(&self, device_id: &str, slot: &HeldSlot) -> Result<RgbaImage, DeviceError> {
+    fn capture_held(
+        &self,
+        device_id: &str,
+        slot: &HeldSlot,
+        reuse: bool,
+    ) -> Result<RgbaImage, DeviceError> {
         let mut held = slot.lock();
         if let Some((at, img)) = &held.latest
+            && reuse
             && at.elapsed() < self.inner.policy.reuse_held_frame
         {
             return Ok(img.clone());
@@ -236,7 +292,11 @@ impl CaptureDevices {
         let mut stream = match held.stream.take() {
             Some(s) => s,
             // The last read failed (and closed it): the device may be back.
-            None => self.inner.system.lock().open(device_id)?,
+            None => {
+                let opener = self.opener(device_id);
+                let _opening = opener.lock();
+                self.inner.system.lock().open(device_id)?
+            }
         };
         let result = grab(stream.as_mut(), self.inner.policy.corrupt_retries);
         match &result {

@@ -201,7 +201,7 @@ impl X11Backend {
 
     /// The WM's clients bottom to top (`_NET_CLIENT_LIST_STACKING`, else the
     /// mapping-ordered `_NET_CLIENT_LIST`).
-    fn client_list(&self) -> Result<Vec<Window>, XFail> {
+    pub(super) fn client_list(&self) -> Result<Vec<Window>, XFail> {
         for atom in [
             self.atoms._NET_CLIENT_LIST_STACKING,
             self.atoms._NET_CLIENT_LIST,

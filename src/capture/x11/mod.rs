@@ -8,12 +8,15 @@
 //! in an off-screen pixmap of its own, which we read instead.
 //!
 //! Layout: [`convert`] (pixels to RGBA), [`grab`] (SHM / core `GetImage`),
-//! [`list`] (sources), [`window`] (Composite redirects and window grabs).
+//! [`list`] (sources), [`window`] (Composite redirects and window grabs),
+//! [`damage`] (what changed since the last grab, so unchanged sources are
+//! not grabbed and the console's own drawing does not count).
 //!
 //! One connection per backend; every worker thread owns its own backend
 //! (see [`crate::capture`]), so nothing here is shared between threads.
 
 mod convert;
+mod damage;
 mod grab;
 mod list;
 mod window;
@@ -133,6 +136,8 @@ pub struct X11Backend {
     /// Monitor name atoms seen so far (atom names never change).
     atom_names: HashMap<Atom, String>,
     own_pid: u32,
+    /// Damage objects of the sources grabbed so far.
+    damage: damage::DamageTracker,
     /// The last listing problem, logged once rather than every second.
     last_warning: Option<String>,
 }
@@ -164,6 +169,7 @@ impl X11Backend {
         let atoms = intern_atoms(&conn).map_err(setup_error)?;
         let pixmap = conn.generate_id().map_err(|e| setup_error(e.to_string()))?;
         let grabber = Grabber::new(&conn, options.use_shm, root_bytes);
+        let damage = damage::DamageTracker::new(&conn);
         let backend = X11Backend {
             composite: window::composite_usable(&conn),
             randr_monitors: list::randr_monitors_usable(&conn),
@@ -176,6 +182,7 @@ impl X11Backend {
             redirected: HashMap::new(),
             atom_names: HashMap::new(),
             own_pid: std::process::id(),
+            damage,
             last_warning: None,
         };
         backend.log_setup();
@@ -185,12 +192,13 @@ impl X11Backend {
     fn log_setup(&self) {
         tracing::info!(
             target: "roomshare::capture",
-            "x11 on {}: grabs via {}{}, composite {}, randr monitors {}",
+            "x11 on {}: grabs via {}{}, composite {}, randr monitors {}, damage {}",
             self.display,
             self.grab_path(),
             self.grabber.fallback_reason().map(|r| format!(" ({r})")).unwrap_or_default(),
             self.composite,
             self.randr_monitors,
+            self.damage.usable(),
         );
     }
 
@@ -233,6 +241,7 @@ impl X11Backend {
             width: g.width,
             height: g.height,
         };
+        self.arm_damage(DESKTOP_ID, self.root);
         self.grabber.grab(&self.conn, self.root, rect)
     }
 
@@ -243,6 +252,7 @@ impl X11Backend {
         let rect = rect
             .clip_to(g.width, g.height)
             .ok_or_else(|| XFail::Failed(format!("monitor {name} lies outside the X screen")))?;
+        self.arm_damage(&X11Backend::monitor_id(name), self.root);
         self.grabber.grab(&self.conn, self.root, rect)
     }
 }
@@ -291,6 +301,19 @@ impl Backend for X11Backend {
         };
         result.map_err(|e| e.for_source(source_id))
     }
+
+    /// Nothing was drawn into the source since this backend last grabbed
+    /// it (for the desktop and monitors: nothing outside the console's own
+    /// windows), by the Damage extension.
+    fn unchanged(&mut self, source_id: &str) -> bool {
+        self.drain_events();
+        self.damage_says_unchanged(source_id)
+    }
+
+    fn own_regions(&mut self, source_id: &str, _picture: (u32, u32)) -> Vec<[u32; 4]> {
+        self.drain_events();
+        self.own_regions_in(source_id)
+    }
 }
 
 impl Drop for X11Backend {
@@ -298,6 +321,7 @@ impl Drop for X11Backend {
         // The server frees all of a client's resources when it disconnects;
         // doing it here too keeps the order explicit and the log quiet.
         self.release_redirects();
+        self.damage.release(&self.conn);
         self.grabber.release(&self.conn);
         let _ = self.conn.flush();
     }

@@ -80,6 +80,7 @@ impl X11Backend {
     fn grab_through_frame(&mut self, client: Window) -> Result<RgbaImage, XFail> {
         let frame = self.frame_of(client)?;
         self.ensure_redirected(client, frame)?;
+        self.arm_damage(&X11Backend::window_id(client), frame);
         let rect = self.name_frame_pixmap(client, frame);
         let image = rect.and_then(|r| self.grabber.grab(&self.conn, self.pixmap, r));
         // Always free the name (harmless BadPixmap if naming failed), so the
@@ -90,7 +91,7 @@ impl X11Backend {
 
     /// The ancestor of `client` that is a child of the root: the WM's frame,
     /// or the window itself under a non-reparenting WM.
-    fn frame_of(&self, client: Window) -> Result<Window, XFail> {
+    pub(super) fn frame_of(&self, client: Window) -> Result<Window, XFail> {
         let mut w = client;
         for _ in 0..MAX_FRAME_DEPTH {
             let tree = self.conn.query_tree(w)?.reply()?;
