@@ -183,6 +183,30 @@ fn main() {
         args.rooms, args.rounds
     );
 
+    // Memory first, in a process that has not run a fleet yet.
+    let before = rss_kib();
+    let (first, fleet) = fleet_round(&rooms, runtime.handle());
+    let after = rss_kib();
+    report(
+        "fleet: first start in this process → every room known",
+        &[first],
+    );
+    println!(
+        "fleet memory: RSS {after} KiB, +{} KiB for {} rooms ({:.1} KiB per room)",
+        after.saturating_sub(before),
+        args.rooms,
+        after.saturating_sub(before) as f64 / args.rooms as f64
+    );
+    let cpu_before = cpu_time();
+    std::thread::sleep(args.idle);
+    let cpu = cpu_time().saturating_sub(cpu_before);
+    println!(
+        "fleet idle CPU over {:?} (polling within its budget): {:.2} % of a core",
+        args.idle,
+        cpu.as_secs_f64() / args.idle.as_secs_f64() * 100.0
+    );
+    drop(fleet);
+
     let mut times = Vec::new();
     for _ in 0..args.rounds {
         let (took, fleet) = fleet_round(&rooms, runtime.handle());
@@ -203,24 +227,6 @@ fn main() {
         &times,
     );
 
-    let before = rss_kib();
-    let (_, fleet) = fleet_round(&rooms, runtime.handle());
-    let after = rss_kib();
-    println!(
-        "fleet memory: RSS {after} KiB, +{} KiB for {} rooms ({:.1} KiB per room)",
-        after.saturating_sub(before),
-        args.rooms,
-        after.saturating_sub(before) as f64 / args.rooms as f64
-    );
-    let cpu_before = cpu_time();
-    std::thread::sleep(args.idle);
-    let cpu = cpu_time().saturating_sub(cpu_before);
-    println!(
-        "fleet idle CPU over {:?} (polling within its budget): {:.2} % of a core",
-        args.idle,
-        cpu.as_secs_f64() / args.idle.as_secs_f64() * 100.0
-    );
-    drop(fleet);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -62,6 +62,18 @@ pub struct ClientOptions {
     /// never open sockets all in the same instant — on the first start and
     /// on every reconnection alike.
     pub connect_gate: Option<Arc<tokio::sync::Semaphore>>,
+    /// Report every frame as [`ClientEvent::Traffic`] (the console's
+    /// traffic pane). Off for the fleet, which shows no traffic.
+    pub traffic: bool,
+    /// Slots of the event channel, allocated up front. The console's
+    /// traffic pane needs thousands to ride out bursts; a fleet room that
+    /// reads only pushed events needs few, and 4,096 slots per room were
+    /// most of a 200-room fleet's memory (~300 KiB a room).
+    pub event_capacity: usize,
+    /// The WebSocket read buffer, which tungstenite fills with zeros up
+    /// front (all of it is resident): its 128 KiB default suits thumbnails;
+    /// a fleet room, whose answers are a few hundred bytes, needs little.
+    pub read_buffer: usize,
 }
 
 impl Default for ClientOptions {
@@ -74,6 +86,9 @@ impl Default for ClientOptions {
             reconnect: true,
             subscriptions: vec![vec![]],
             connect_gate: None,
+            traffic: true,
+            event_capacity: 4096,
+            read_buffer: 128 * 1024,
         }
     }
 }
@@ -200,7 +215,7 @@ impl Client {
     ) -> (Client, broadcast::Receiver<ClientEvent>) {
         let (tx, rx) = mpsc::channel(256);
         let (state_tx, state) = watch::channel(ConnState::Connecting);
-        let (events, observer) = broadcast::channel(4096);
+        let (events, observer) = broadcast::channel(options.event_capacity.max(1));
         tokio::spawn(conversation::run(
             endpoint,
             options,

@@ -21,10 +21,13 @@ pub fn closed_port() -> SocketAddr {
 
 /// Accepts TCP connections and holds them open without a byte in reply;
 /// counts them, and the most that were open at once.
+///
+/// "Open" is judged at each accept, from what the kernel already knows: a
+/// client that gave up closed its socket before it let the next one
+/// connect, so that close is there to be read (no task racing the count).
 pub struct Silent {
     pub addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
-    open: Arc<AtomicUsize>,
     max_open: Arc<AtomicUsize>,
 }
 
@@ -34,20 +37,16 @@ impl Silent {
         let silent = Silent {
             addr: listener.local_addr().expect("addr"),
             accepted: Arc::default(),
-            open: Arc::default(),
             max_open: Arc::default(),
         };
-        let (accepted, open, max_open) = (
-            silent.accepted.clone(),
-            silent.open.clone(),
-            silent.max_open.clone(),
-        );
+        let (accepted, max_open) = (silent.accepted.clone(), silent.max_open.clone());
         tokio::spawn(async move {
+            let mut held: Vec<TcpStream> = Vec::new();
             while let Ok((stream, _)) = listener.accept().await {
+                held.retain(still_open);
+                held.push(stream);
                 accepted.fetch_add(1, Ordering::SeqCst);
-                let now = open.fetch_add(1, Ordering::SeqCst) + 1;
-                max_open.fetch_max(now, Ordering::SeqCst);
-                tokio::spawn(hold(stream, open.clone()));
+                max_open.fetch_max(held.len(), Ordering::SeqCst);
             }
         });
         silent
@@ -66,12 +65,17 @@ impl Silent {
     }
 }
 
-/// Read (and ignore) until the peer goes; then it no longer counts as open.
-async fn hold(mut stream: TcpStream, open: Arc<AtomicUsize>) {
-    use tokio::io::AsyncReadExt;
-    let mut buf = [0u8; 1024];
-    while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
-    open.fetch_sub(1, Ordering::SeqCst);
+/// Drain what the peer sent (its handshake request); false once it closed.
+fn still_open(stream: &TcpStream) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.try_read(&mut buf) {
+            Ok(0) => return false,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
+            Err(_) => return false,
+        }
+    }
 }
 
 /// A WebSocket server that answers every frame with text that is not JSON.

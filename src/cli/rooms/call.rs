@@ -1,7 +1,9 @@
 //! `roomshare rooms call [--group G] [--name N]… MODULE ACTION [key=value…]`:
 //! the same call to many rooms at once, one result line per room.
 
-use super::{SOME_UNANSWERED, Selected, Selection, print_json, timeout_of, visit_all, widths};
+use super::{
+    SOME_UNANSWERED, Selected, Selection, print_json, print_line, timeout_of, visit_all, widths,
+};
 use crate::cli::call::parse_key_values;
 use crate::link::fleet::{CallOutcome, Reach, call_once};
 use clap::Args;
@@ -92,7 +94,11 @@ pub async fn run(args: RoomsCallArgs) -> ExitCode {
         tally.count(&outcome);
         match args.json {
             true => print_json(&json_line(room, &outcome)),
-            false => println!("{:<name_width$}  {}", room.name, text_of(&outcome)),
+            false => print_line(&format!(
+                "{:<name_width$}  {}",
+                room.name,
+                text_of(&outcome)
+            )),
         }
     })
     .await;

@@ -1,6 +1,8 @@
 //! `roomshare rooms status`: visit every room once, one line per room.
 
-use super::{SOME_UNANSWERED, Selected, Selection, print_json, timeout_of, visit_all, widths};
+use super::{
+    SOME_UNANSWERED, Selected, Selection, print_json, print_line, timeout_of, visit_all, widths,
+};
 use crate::link::fleet::{Probe, Reach, probe};
 use clap::Args;
 use serde::Serialize;
@@ -64,7 +66,7 @@ pub async fn run(args: StatusArgs) -> ExitCode {
         }
         match args.json {
             true => print_json(&StatusLine::new(room, &probe)),
-            false => println!("{}", text_line(room, &probe, name_width, group_width)),
+            false => print_line(&text_line(room, &probe, name_width, group_width)),
         }
     })
     .await;

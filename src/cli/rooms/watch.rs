@@ -1,7 +1,7 @@
 //! `roomshare rooms watch`: follow every room live through the fleet (the
 //! same engine as the console's Rooms view) and print one line per change.
 
-use super::{Selection, print_json};
+use super::{Selection, print_json, print_line};
 use crate::cli::interrupted;
 use crate::client::ConnState;
 use crate::link::fleet::{Fleet, FleetOptions, RoomStatus};
@@ -85,7 +85,7 @@ fn print_if_changed(room: &RoomStatus, shown: &mut HashMap<String, String>, json
     shown.insert(room.name.clone(), key);
     match json {
         true => print_json(&json_line(room)),
-        false => println!("{}", text_line(room)),
+        false => print_line(&text_line(room)),
     }
 }
 

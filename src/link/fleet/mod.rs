@@ -174,6 +174,11 @@ impl FleetOptions {
     fn client(&self, gate: &Arc<Semaphore>) -> ClientOptions {
         ClientOptions {
             connect_gate: Some(gate.clone()),
+            traffic: false,
+            // Pushed events only, read at once; a lag means a full re-read.
+            event_capacity: 64,
+            // Answers are small; a bigger frame grows the buffer as needed.
+            read_buffer: 8 * 1024,
             request_timeout: self.request_timeout,
             connect_timeout: self.connect_timeout,
             backoff_min: self.backoff_min,
@@ -275,7 +280,7 @@ impl Fleet {
                 runtime: runtime.clone(),
                 gate: Arc::new(Semaphore::new(options.max_connecting.max(1))),
                 options,
-                board: Arc::new(Board::new(on_change)),
+                board: Arc::new(Board::new(on_change, intervals)),
                 roster,
                 snapshot: Mutex::new(Arc::new(Vec::new())),
                 poller,

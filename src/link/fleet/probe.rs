@@ -197,6 +197,10 @@ async fn connect(target: &Target, timeout: Duration) -> Result<Client, (Reach, S
         connect_timeout: inner,
         reconnect: false,
         subscriptions: vec![],
+        // Light, as the fleet's: hundreds of rooms are visited at once.
+        traffic: false,
+        event_capacity: 16,
+        read_buffer: 8 * 1024,
         ..ClientOptions::default()
     };
     let connecting = Client::connect(target.endpoint().clone(), options);

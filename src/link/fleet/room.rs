@@ -4,7 +4,8 @@
 //! Each room has its own client (its own connection task) and its own
 //! task here, so a room that is slow, refuses the password or sends
 //! garbage holds up nothing but itself. It is kept light for hundreds of
-//! rooms: no traffic log (the client's traffic events are dropped unread),
+//! rooms: no traffic log (the client reports no traffic, and its event
+//! channel is small),
 //! no thumbnails, no source list (only `Share` and `Meeting` are
 //! subscribed to, not roomshare's `RoomShare` extension).
 
@@ -24,13 +25,16 @@ use tokio::task::AbortHandle;
 pub(super) struct Board {
     dirty: AtomicBool,
     on_change: Arc<dyn Fn() + Send + Sync>,
+    /// The fleet's poll intervals (for a room's first poll).
+    intervals: Intervals,
 }
 
 impl Board {
-    pub fn new(on_change: Arc<dyn Fn() + Send + Sync>) -> Board {
+    pub fn new(on_change: Arc<dyn Fn() + Send + Sync>, intervals: Intervals) -> Board {
         Board {
             dirty: AtomicBool::new(true),
             on_change,
+            intervals,
         }
     }
 
@@ -241,7 +245,7 @@ impl Slot {
                 }
                 self.update(|f| f.view.apply_event(&envelope));
             }
-            // The fleet keeps no traffic log.
+            // Off in the fleet's clients (`traffic: false`).
             Ok(ClientEvent::Traffic(_)) => {}
             // Missed events: read it all again.
             Err(RecvError::Lagged(_)) => self.spawn_refresh(client, true),
@@ -250,13 +254,14 @@ impl Slot {
         true
     }
 
-    /// Remote rooms are polled from now on; the in-process engine pushes
-    /// every change and is not.
+    /// Remote rooms are polled from one interval on (the connection's own
+    /// full read has just been sent); the in-process engine pushes every
+    /// change and is not polled.
     fn schedule_first_poll(&self) {
         if !self.target.is_embedded() {
             let mut poll = self.poll.lock();
             *poll = PollState::default();
-            poll.due = Some(Instant::now());
+            poll.due = Some(Instant::now() + self.board.intervals.silent);
         }
     }
 
