@@ -61,7 +61,7 @@ pub fn confirm(ctx: &egui::Context, pending: &Pending, lang: Lang) -> Answer {
             });
         ui.add_space(8.0);
         ui.horizontal(|ui| {
-            let yes = egui::Button::new(RichText::new(&question.replace('?', "")).strong())
+            let yes = egui::Button::new(RichText::new(question.replace('?', "")).strong())
                 .fill(style::ACCENT.gamma_multiply(0.6));
             if ui.add(yes).clicked() {
                 answer = Answer::Yes;

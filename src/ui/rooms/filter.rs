@@ -148,7 +148,7 @@ fn natural_key(name: &str) -> Vec<(String, u64)> {
 pub fn lines(rooms: &[RoomStatus], query: &Query) -> Vec<Line> {
     let needle = query.text.trim().to_lowercase();
     let mut groups: Vec<&str> = rooms.iter().map(|r| r.group.as_str()).collect();
-    groups.sort_by(|a, b| (a.is_empty(), natural_key(a)).cmp(&(b.is_empty(), natural_key(b))));
+    groups.sort_by_key(|g| (g.is_empty(), natural_key(g)));
     groups.dedup();
     let mut out = Vec::new();
     for group in groups {
