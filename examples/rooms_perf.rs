@@ -12,7 +12,7 @@ use roomshare::link::fleet::RoomStatus;
 use roomshare::link::{ConnState, Extension, RoomView};
 use roomshare::media::{Frame, Thumbnail, TileState};
 use roomshare::protocol::{MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, SourceKind};
-use roomshare::ui::rooms::{FixedDesk, RoomsView, fixture_room};
+use roomshare::ui::rooms::{FixedDesk, RoomsView};
 use roomshare::ui::{ConsoleApp, Fixture, Page, Settings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,11 +26,8 @@ fn rooms(n: usize) -> Vec<RoomStatus> {
         .map(|i| {
             let name = format!("Room {i:03}");
             let group = format!("{}F", 1 + i / 20);
-            let mut r = fixture_room(
-                &name,
-                &group,
-                &format!("ws://10.0.{}.{}:6295/", i / 250, i % 250),
-            );
+            let url = format!("ws://10.0.{}.{}:6295/", i / 250, i % 250);
+            let mut r = RoomStatus::new(&name, &group, url, false);
             r.conn = if i % 10 == 9 {
                 ConnState::AuthFailed {
                     code: 16,

@@ -348,7 +348,7 @@ use roomshare::link::ConnState;
 use roomshare::link::fleet::{CallResult, FleetAction, RoomStatus};
 use roomshare::protocol::ShareAction;
 use roomshare::protocol::model::{MeetingInfo, ShareInfo, ShareUserInfo};
-use roomshare::ui::rooms::{FixedDesk, fixture_room};
+use roomshare::ui::rooms::FixedDesk;
 
 fn meeting(status: i64, title: &str) -> Option<MeetingInfo> {
     Some(MeetingInfo {
@@ -380,7 +380,7 @@ fn fixed_campus() -> Vec<RoomStatus> {
     let now = Instant::now();
     let ago = |s: u64| Some(now - Duration::from_secs(s));
     let up = |name: &str, group: &str, port: u16| {
-        let mut r = fixture_room(name, group, &format!("ws://10.0.12.{port}:6295/"));
+        let mut r = RoomStatus::new(name, group, format!("ws://10.0.12.{port}:6295/"), false);
         r.conn = ConnState::Connected;
         r.connects = 1;
         r.cast_code = Some(format!("{}", 481_000 + u32::from(port)));
@@ -400,7 +400,7 @@ fn fixed_campus() -> Vec<RoomStatus> {
     fuji.meeting = meeting(1, "Design review");
     fuji.share_info = shared_by("王芳", 6, true);
     rooms.push(fuji);
-    let mut k2 = fixture_room("K2", "12F", "ws://10.0.12.7:6295/");
+    let mut k2 = RoomStatus::new("K2", "12F", "ws://10.0.12.7:6295/".to_string(), false);
     k2.conn = ConnState::AuthFailed {
         code: 16,
         message: "Rooms CSAPI Password Error".into(),
@@ -425,7 +425,7 @@ fn fixed_campus() -> Vec<RoomStatus> {
         at: now,
     });
     rooms.push(atrium);
-    let mut board = fixture_room("Boardroom", "3F", "ws://10.0.3.21:6295/");
+    let mut board = RoomStatus::new("Boardroom", "3F", "ws://10.0.3.21:6295/".to_string(), false);
     board.conn = ConnState::Closed {
         reason: "the device closed the connection (1001 going away)".into(),
     };

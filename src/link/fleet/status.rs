@@ -39,7 +39,8 @@ pub struct RoomStatus {
 }
 
 impl RoomStatus {
-    pub(super) fn new(name: &str, group: &str, label: String, embedded: bool) -> RoomStatus {
+    /// A room before anything is known about it (also for fixtures).
+    pub fn new(name: &str, group: &str, label: String, embedded: bool) -> RoomStatus {
         RoomStatus {
             name: name.to_string(),
             group: group.to_string(),

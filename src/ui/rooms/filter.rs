@@ -177,7 +177,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     fn room(name: &str, group: &str) -> RoomStatus {
-        let mut r = crate::ui::rooms::fixture_room(name, group, &format!("ws://{name}"));
+        let mut r = RoomStatus::new(name, group, format!("ws://{name}"), false);
         r.conn = ConnState::Connected;
         r
     }

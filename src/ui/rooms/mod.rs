@@ -495,23 +495,3 @@ fn sort_key(by: SortBy) -> &'static str {
         SortBy::Changed => "sort_changed",
     }
 }
-
-/// A room as the view shows it before anything is known about it (for
-/// fixtures and tests).
-pub fn fixture_room(name: &str, group: &str, label: &str) -> RoomStatus {
-    RoomStatus {
-        name: name.into(),
-        group: group.into(),
-        label: label.into(),
-        embedded: false,
-        conn: crate::link::ConnState::Connecting,
-        meeting: None,
-        share_info: None,
-        cast_code: None,
-        share_guide_open: None,
-        changed_at: None,
-        error: None,
-        last_call: None,
-        connects: 0,
-    }
-}

@@ -203,7 +203,7 @@ mod tests {
     fn one_tick_for_every_row() {
         let clock = AgoClock::default();
         let now = clock.epoch + Duration::from_secs(95);
-        let mut a = crate::ui::rooms::fixture_room("A", "", "");
+        let mut a = RoomStatus::new("A", "", String::new(), false);
         let mut b = a.clone();
         a.changed_at = Some(clock.epoch + Duration::from_millis(80_300));
         b.changed_at = Some(clock.epoch + Duration::from_millis(80_900));
