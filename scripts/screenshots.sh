@@ -197,7 +197,7 @@ name = "Training room"
 group = "Floor 2"
 url = "ws://127.0.0.1:$(free_port)/"
 ROOMS
-kill "$CONSOLE_PID" 2>/dev/null || true
+kill "$CONSOLE_PID" 2>/dev/null || true; wait "$CONSOLE_PID" 2>/dev/null || true
 start_console --rooms "$WORK/rooms.toml" --sources synthetic
 shot 08-rooms 4
 
