@@ -251,7 +251,8 @@ impl RoomsView {
 
     /// Filter field, the show chips, the sort, and the rooms file.
     fn toolbar(&mut self, ui: &mut egui::Ui, rooms: &[RoomStatus], shown: &[usize], lang: Lang) {
-        ui.horizontal(|ui| {
+        // Wraps: the keys hint goes to its own line in a narrow window.
+        ui.horizontal_wrapped(|ui| {
             ui.heading(lang.tr("rooms"));
             ui.label(
                 RichText::new(format!("{} / {}", shown.len(), rooms.len())).color(style::MUTED),
@@ -285,6 +286,10 @@ impl RoomsView {
                 })
                 .response
                 .labelled_by(sort.id);
+            ui.separator();
+            let help = RichText::new(lang.tr("rooms_keys_help")).small();
+            // Whole, on the next line when it does not fit (never broken).
+            ui.add(egui::Label::new(help.color(style::MUTED)).extend());
         });
     }
 
