@@ -3,7 +3,8 @@
 //! The machine these tests were written on has no `/dev/video*` and cannot
 //! load a kernel module (no v4l2loopback), so a real device cannot exist
 //! here. Everything is therefore tested through the `DeviceSystem` trait
-//! with a fake system that replays frames from `tests/fixtures/v4l2/`.
+//! with a fake system that replays frames from `tests/fixtures/v4l2/`
+//! (`tests/support/fake_devices.rs`, shared with `capture_devices_engine`).
 //! Those fixtures are SYNTHESISED by `examples/make_v4l2_fixtures.rs` from
 //! a known colour-bar pattern, shaped like UVC frames; they were not
 //! recorded from a device. The one test that touches real hardware
@@ -11,303 +12,35 @@
 //! says so when it does not. The V4L2 code's pure parts (fourcc, format
 //! descriptions, errno mapping, by-id links) are tested at the end.
 
+#[path = "support/fake_devices.rs"]
+mod fake;
+
+use fake::{
+    CAPTURE_NODE, DRIVER_CAPS, FakeMachine, META_NODE, Step, bars_mismatch, c920, c920_metadata,
+    discrete, fixture, format, node, yuyv_grabber,
+};
 use roomshare::capture::CaptureError;
 use roomshare::capture::devices::decode::{decode_mjpeg, yuyv_to_rgba};
 use roomshare::capture::devices::node::caps;
 use roomshare::capture::devices::{
-    CaptureDevices, DeviceError, DeviceInfo, DevicePolicy, DeviceStream, DeviceSystem,
-    FormatChoice, FormatInfo, FourCc, FrameSizes, RawFrame, StreamFormat, choose_format,
-    decode_frame, dedupe_ids, is_video_capture_node, stable_device_id, with_default_huffman_tables,
+    DeviceError, DevicePolicy, DeviceSystem, FormatChoice, FourCc, FrameSizes, StreamFormat,
+    choose_format, decode_frame, is_video_capture_node, stable_device_id,
+    with_default_huffman_tables,
 };
 use roomshare::protocol::SourceKind;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-// ------------------------------------------------------------ fixtures
-
-/// The bars of the fixtures, left to right (see the generator).
-const BARS: [[u8; 3]; 8] = [
-    [255, 255, 255],
-    [255, 255, 0],
-    [0, 255, 255],
-    [0, 255, 0],
-    [255, 0, 255],
-    [255, 0, 0],
-    [0, 0, 255],
-    [0, 0, 0],
-];
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/v4l2")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 /// Every bar's centre is within `tol` of its colour.
-fn assert_bars(img: &image::RgbaImage, tol: i32) {
+fn assert_bars(img: &image::RgbaImage, tol: u8) {
     let (w, h) = img.dimensions();
-    for (i, want) in BARS.iter().enumerate() {
-        let x = (2 * i as u32 + 1) * w / 16;
-        for y in [h / 4, h / 2, 3 * h / 4] {
-            let got = img.get_pixel(x, y).0;
-            for c in 0..3 {
-                let d = (i32::from(got[c]) - i32::from(want[c])).abs();
-                assert!(
-                    d <= tol,
-                    "bar {i} at ({x},{y}): got {got:?}, want {want:?} ±{tol}"
-                );
-            }
-            assert_eq!(got[3], 255);
-        }
+    if let Some(why) = bars_mismatch(w, h, img.as_raw(), tol) {
+        panic!("{why}");
     }
 }
 
-fn discrete(width: u32, height: u32) -> FrameSizes {
-    FrameSizes::Discrete { width, height }
-}
-
-fn format(code: &str, sizes: Vec<FrameSizes>) -> FormatInfo {
-    FormatInfo {
-        fourcc: FourCc::parse(code).unwrap(),
-        description: code.to_string(),
-        sizes,
-    }
-}
-
-// ------------------------------------------------------------ the fake system
-
-/// One step of a replayed stream.
-#[derive(Clone)]
-enum Step {
-    Frame(Vec<u8>),
-    Fail(DeviceError),
-}
-
-/// A device node of the fake machine.
-#[derive(Clone)]
-struct Node {
-    path: String,
-    card: String,
-    bus_info: String,
-    by_id: Option<String>,
-    capabilities: u32,
-    device_caps: u32,
-    formats: Vec<FormatInfo>,
-    /// Replayed in order, from the start at each open, then repeated.
-    script: Vec<Step>,
-    /// Another program streams from it.
-    busy_elsewhere: bool,
-}
-
-const DRIVER_CAPS: u32 =
-    caps::VIDEO_CAPTURE | caps::META_CAPTURE | caps::STREAMING | caps::DEVICE_CAPS;
-const CAPTURE_NODE: u32 = caps::VIDEO_CAPTURE | caps::STREAMING;
-const META_NODE: u32 = caps::META_CAPTURE | caps::STREAMING;
-
-fn node(path: &str, card: &str, bus: &str, formats: Vec<FormatInfo>, script: Vec<Step>) -> Node {
-    Node {
-        path: path.into(),
-        card: card.into(),
-        bus_info: bus.into(),
-        by_id: None,
-        capabilities: DRIVER_CAPS,
-        device_caps: CAPTURE_NODE,
-        formats,
-        script,
-        busy_elsewhere: false,
-    }
-}
-
-/// A UVC camera: MJPEG and YUYV, replaying the MJPEG bars.
-fn camera(path: &str, by_id: &str, bus: &str) -> Node {
-    let formats = vec![
-        format("YUYV", vec![discrete(640, 480), discrete(1920, 1080)]),
-        format(
-            "MJPG",
-            vec![
-                discrete(320, 240),
-                discrete(1280, 720),
-                discrete(1920, 1080),
-            ],
-        ),
-    ];
-    let mut n = node(
-        path,
-        "HD Pro Webcam C920",
-        bus,
-        formats,
-        vec![Step::Frame(fixture("bars_320x240_nodht.mjpg"))],
-    );
-    n.by_id = Some(by_id.into());
-    n
-}
-
-/// The metadata node a UVC camera has next to its picture node.
-fn metadata_node(path: &str, by_id: &str, bus: &str) -> Node {
-    let mut n = node(path, "HD Pro Webcam C920", bus, vec![], vec![]);
-    n.by_id = Some(by_id.into());
-    n.device_caps = META_NODE;
-    n
-}
-
-/// An HDMI grabber that only offers YUYV (no by-id link).
-fn yuyv_grabber(path: &str, bus: &str) -> Node {
-    let formats = vec![format("YUYV", vec![discrete(160, 120)])];
-    node(
-        path,
-        "USB3 HDMI Capture",
-        bus,
-        formats,
-        vec![Step::Frame(fixture("bars_160x120.yuyv"))],
-    )
-}
-
-#[derive(Default)]
-struct World {
-    nodes: Vec<Node>,
-    /// Streams open per node path (V4L2: one streaming owner at a time).
-    streaming: Vec<String>,
-    opens: usize,
-}
-
-#[derive(Clone, Default)]
-struct FakeMachine(Arc<Mutex<World>>);
-
-impl FakeMachine {
-    fn new(nodes: Vec<Node>) -> FakeMachine {
-        let m = FakeMachine::default();
-        m.world().nodes = nodes;
-        m
-    }
-
-    fn world(&self) -> std::sync::MutexGuard<'_, World> {
-        self.0.lock().unwrap()
-    }
-
-    fn plug(&self, n: Node) {
-        self.world().nodes.push(n);
-    }
-
-    fn unplug(&self, path: &str) {
-        self.world().nodes.retain(|n| n.path != path);
-    }
-
-    fn devices(&self) -> CaptureDevices {
-        self.devices_with(DevicePolicy::default())
-    }
-
-    fn devices_with(&self, policy: DevicePolicy) -> CaptureDevices {
-        CaptureDevices::with_policy(Box::new(FakeSystem(self.clone())), policy)
-    }
-
-    fn opens(&self) -> usize {
-        self.world().opens
-    }
-}
-
-/// Lists like the V4L2 code: capture nodes only, stable ids, deduped.
-fn list_world(world: &World) -> Vec<(DeviceInfo, Node)> {
-    let capture: Vec<&Node> = world
-        .nodes
-        .iter()
-        .filter(|n| is_video_capture_node(n.capabilities, n.device_caps))
-        .collect();
-    let mut infos: Vec<DeviceInfo> = capture
-        .iter()
-        .map(|n| DeviceInfo {
-            device_id: stable_device_id(n.by_id.as_deref(), &n.bus_info, &n.path),
-            name: n.card.clone(),
-            path: n.path.clone(),
-            bus_info: n.bus_info.clone(),
-            formats: n.formats.clone(),
-        })
-        .collect();
-    dedupe_ids(&mut infos);
-    infos
-        .into_iter()
-        .zip(capture.into_iter().cloned())
-        .collect()
-}
-
-struct FakeSystem(FakeMachine);
-
-impl DeviceSystem for FakeSystem {
-    fn list(&mut self) -> Result<Vec<DeviceInfo>, DeviceError> {
-        Ok(list_world(&self.0.world())
-            .into_iter()
-            .map(|(i, _)| i)
-            .collect())
-    }
-
-    fn open(&mut self, device_id: &str) -> Result<Box<dyn DeviceStream>, DeviceError> {
-        let mut world = self.0.world();
-        let (info, node) = list_world(&world)
-            .into_iter()
-            .find(|(i, _)| i.device_id == device_id)
-            .ok_or(DeviceError::Gone)?;
-        if node.busy_elsewhere || world.streaming.contains(&node.path) {
-            return Err(DeviceError::Busy);
-        }
-        let choice = choose_format(&info.formats)?;
-        world.streaming.push(node.path.clone());
-        world.opens += 1;
-        Ok(Box::new(FakeStream {
-            machine: self.0.clone(),
-            path: node.path,
-            format: StreamFormat {
-                fourcc: choice.fourcc,
-                width: choice.width,
-                height: choice.height,
-                stride: 0,
-            },
-            script: node.script,
-            at: 0,
-        }))
-    }
-}
-
-struct FakeStream {
-    machine: FakeMachine,
-    path: String,
-    format: StreamFormat,
-    script: Vec<Step>,
-    at: usize,
-}
-
-impl DeviceStream for FakeStream {
-    fn format(&self) -> &StreamFormat {
-        &self.format
-    }
-
-    fn next_frame(&mut self) -> Result<RawFrame, DeviceError> {
-        if !self
-            .machine
-            .world()
-            .nodes
-            .iter()
-            .any(|n| n.path == self.path)
-        {
-            return Err(DeviceError::Gone); // ENODEV after an unplug
-        }
-        let step = self.script[self.at % self.script.len()].clone();
-        self.at += 1;
-        match step {
-            Step::Frame(data) => Ok(RawFrame {
-                data,
-                sequence: self.at as u32,
-            }),
-            Step::Fail(e) => Err(e),
-        }
-    }
-}
-
-impl Drop for FakeStream {
-    fn drop(&mut self) {
-        self.machine.world().streaming.retain(|p| *p != self.path);
-    }
-}
+/// The HDMI grabbers of these tests.
+const GRABBER: &str = "USB3 HDMI Capture";
 
 /// A policy without warm-up frames or retries: each capture reads exactly
 /// one frame, so a script's steps map one-to-one to captures.
@@ -323,13 +56,13 @@ const C920_ID: &str = "usb-046d_HD_Pro_Webcam_C920_A1B2C3D4-video-index0";
 
 fn room() -> FakeMachine {
     FakeMachine::new(vec![
-        camera("/dev/video0", C920_ID, "usb-0000:00:14.0-3"),
-        metadata_node(
+        c920("/dev/video0", C920_ID, "usb-0000:00:14.0-3"),
+        c920_metadata(
             "/dev/video1",
             "usb-046d_HD_Pro_Webcam_C920_A1B2C3D4-video-index1",
             "usb-0000:00:14.0-3",
         ),
-        yuyv_grabber("/dev/video2", "usb-0000:00:14.0-4"),
+        yuyv_grabber("/dev/video2", GRABBER, "usb-0000:00:14.0-4"),
     ])
 }
 
@@ -383,8 +116,8 @@ fn ids_fall_back_from_by_id_to_bus_info_to_path_and_stay_unique() {
     );
     // A grabber with two capture nodes on one port: both listed, distinct.
     let m = FakeMachine::new(vec![
-        yuyv_grabber("/dev/video4", "usb-0000:00:14.0-5"),
-        yuyv_grabber("/dev/video5", "usb-0000:00:14.0-5"),
+        yuyv_grabber("/dev/video4", GRABBER, "usb-0000:00:14.0-5"),
+        yuyv_grabber("/dev/video5", GRABBER, "usb-0000:00:14.0-5"),
     ]);
     let ids: Vec<String> = m
         .devices()
@@ -422,7 +155,7 @@ fn hotplug_shows_in_the_next_list() {
     let m = room();
     let devices = m.devices();
     assert_eq!(devices.list().unwrap().len(), 2);
-    m.plug(yuyv_grabber("/dev/video6", "usb-0000:00:14.0-6"));
+    m.plug(yuyv_grabber("/dev/video6", GRABBER, "usb-0000:00:14.0-6"));
     let ids: Vec<String> = devices.list().unwrap().into_iter().map(|s| s.id).collect();
     assert!(
         ids.contains(&"device:usb-0000:00:14.0-6".to_string()),
@@ -658,7 +391,7 @@ fn corrupt_mjpeg_frame_is_reported_and_the_next_good_frame_decodes() {
     );
 
     let good = fixture("bars_320x240_nodht.mjpg");
-    let mut cam = camera("/dev/video0", C920_ID, "usb-0000:00:14.0-3");
+    let mut cam = c920("/dev/video0", C920_ID, "usb-0000:00:14.0-3");
     cam.script = vec![Step::Frame(truncated), Step::Frame(good)];
     let m = FakeMachine::new(vec![cam]);
     let devices = m.devices_with(exact());
@@ -677,7 +410,7 @@ fn corrupt_mjpeg_frame_is_reported_and_the_next_good_frame_decodes() {
 
 #[test]
 fn a_capture_skips_a_few_corrupt_frames() {
-    let mut cam = camera("/dev/video0", C920_ID, "usb-0000:00:14.0-3");
+    let mut cam = c920("/dev/video0", C920_ID, "usb-0000:00:14.0-3");
     cam.script = vec![
         Step::Frame(fixture("truncated_320x240.mjpg")),
         Step::Frame(fixture("badtable_320x240.mjpg")),
@@ -695,7 +428,7 @@ fn a_capture_skips_a_few_corrupt_frames() {
 #[test]
 fn a_device_that_fails_mid_stream_reports_it_and_recovers() {
     let good = Step::Frame(fixture("bars_320x240_nodht.mjpg"));
-    let mut cam = camera("/dev/video0", C920_ID, "usb-0000:00:14.0-3");
+    let mut cam = c920("/dev/video0", C920_ID, "usb-0000:00:14.0-3");
     cam.script = vec![
         good.clone(),
         Step::Fail(DeviceError::Io("Input/output error (os error 5)".into())),
@@ -728,7 +461,7 @@ fn a_device_that_fails_mid_stream_reports_it_and_recovers() {
 
 #[test]
 fn a_grabber_without_signal_times_out() {
-    let mut grabber = yuyv_grabber("/dev/video2", "usb-0000:00:14.0-4");
+    let mut grabber = yuyv_grabber("/dev/video2", GRABBER, "usb-0000:00:14.0-4");
     grabber.script = vec![Step::Fail(DeviceError::Timeout)];
     let devices = FakeMachine::new(vec![grabber]).devices_with(exact());
     devices.list().unwrap();
@@ -766,7 +499,7 @@ fn unplugging_removes_the_device_and_its_stream_reports_gone() {
 
 #[test]
 fn a_busy_device_is_listed_with_its_reason() {
-    let mut grabber = yuyv_grabber("/dev/video2", "usb-0000:00:14.0-4");
+    let mut grabber = yuyv_grabber("/dev/video2", GRABBER, "usb-0000:00:14.0-4");
     grabber.busy_elsewhere = true;
     let devices = FakeMachine::new(vec![grabber]).devices();
     let sources = devices.list().unwrap();

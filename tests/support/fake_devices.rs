@@ -6,12 +6,16 @@
 //! delivers one frame per frame interval, it does not hand out frames as
 //! fast as they are asked for), and behaves like V4L2 where it matters:
 //! one streaming owner per node (a second open is `Busy`), `Gone` from the
-//! stream and from `open` once the node is unplugged, scripted failures.
+//! stream and from `open` once the node is unplugged, scripted failures,
+//! and only video capture nodes listed (a UVC camera's metadata node is
+//! skipped by its device caps, as the V4L2 code does).
 #![allow(dead_code)]
 
+use roomshare::capture::devices::node::caps;
 use roomshare::capture::devices::{
     CaptureDevices, DeviceError, DeviceInfo, DevicePolicy, DeviceStream, DeviceSystem, FormatInfo,
-    FourCc, FrameSizes, RawFrame, StreamFormat, choose_format, dedupe_ids, stable_device_id,
+    FourCc, FrameSizes, RawFrame, StreamFormat, choose_format, dedupe_ids, is_video_capture_node,
+    stable_device_id,
 };
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -78,13 +82,25 @@ pub enum Step {
     Fail(DeviceError),
 }
 
-/// A capture node of the fake machine.
+/// The driver's capabilities of a UVC camera: picture and metadata nodes.
+pub const DRIVER_CAPS: u32 =
+    caps::VIDEO_CAPTURE | caps::META_CAPTURE | caps::STREAMING | caps::DEVICE_CAPS;
+/// The device caps of a video capture node.
+pub const CAPTURE_NODE: u32 = caps::VIDEO_CAPTURE | caps::STREAMING;
+/// The device caps of a metadata node.
+pub const META_NODE: u32 = caps::META_CAPTURE | caps::STREAMING;
+
+/// A device node of the fake machine.
 #[derive(Clone, Debug)]
 pub struct Node {
     pub path: String,
     pub card: String,
     pub bus_info: String,
     pub by_id: Option<String>,
+    /// The driver's capabilities (`VIDIOC_QUERYCAP` `capabilities`).
+    pub capabilities: u32,
+    /// The node's own (`device_caps`): only video capture nodes are listed.
+    pub device_caps: u32,
     pub formats: Vec<FormatInfo>,
     /// Replayed in order from the start at each open, then repeated.
     pub script: Vec<Step>,
@@ -111,19 +127,24 @@ impl Node {
     }
 }
 
-/// A UVC camera named "HD Webcam" offering MJPEG 320×240 (and YUYV),
-/// replaying the colour bars without Huffman tables, as UVC sends them.
-pub fn webcam(path: &str, by_id: &str) -> Node {
+/// A video capture node offering `formats` and replaying `script`, with
+/// no by-id link (the bus info is its id), at 30 fps.
+pub fn node(
+    path: &str,
+    card: &str,
+    bus: &str,
+    formats: Vec<FormatInfo>,
+    script: Vec<Step>,
+) -> Node {
     Node {
         path: path.into(),
-        card: "HD Webcam".into(),
-        bus_info: "usb-0000:00:14.0-3".into(),
-        by_id: Some(by_id.into()),
-        formats: vec![
-            format("YUYV", vec![discrete(160, 120)]),
-            format("MJPG", vec![discrete(320, 240)]),
-        ],
-        script: vec![Step::Frame(fixture("bars_320x240_nodht.mjpg"))],
+        card: card.into(),
+        bus_info: bus.into(),
+        by_id: None,
+        capabilities: DRIVER_CAPS,
+        device_caps: CAPTURE_NODE,
+        formats,
+        script,
         fps: 30.0,
         busy_elsewhere: false,
         broken: None,
@@ -131,21 +152,71 @@ pub fn webcam(path: &str, by_id: &str) -> Node {
     }
 }
 
+/// A UVC camera named "HD Webcam" offering MJPEG 320×240 (and YUYV),
+/// replaying the colour bars without Huffman tables, as UVC sends them.
+pub fn webcam(path: &str, by_id: &str) -> Node {
+    let formats = vec![
+        format("YUYV", vec![discrete(160, 120)]),
+        format("MJPG", vec![discrete(320, 240)]),
+    ];
+    Node {
+        by_id: Some(by_id.into()),
+        ..node(
+            path,
+            "HD Webcam",
+            "usb-0000:00:14.0-3",
+            formats,
+            vec![Step::Frame(fixture("bars_320x240_nodht.mjpg"))],
+        )
+    }
+}
+
+/// A Logitech C920 on `bus`: MJPEG up to 1080p and YUYV, replaying the
+/// MJPEG bars (320×240, without Huffman tables).
+pub fn c920(path: &str, by_id: &str, bus: &str) -> Node {
+    let formats = vec![
+        format("YUYV", vec![discrete(640, 480), discrete(1920, 1080)]),
+        format(
+            "MJPG",
+            vec![
+                discrete(320, 240),
+                discrete(1280, 720),
+                discrete(1920, 1080),
+            ],
+        ),
+    ];
+    Node {
+        by_id: Some(by_id.into()),
+        ..node(
+            path,
+            "HD Pro Webcam C920",
+            bus,
+            formats,
+            vec![Step::Frame(fixture("bars_320x240_nodht.mjpg"))],
+        )
+    }
+}
+
+/// The metadata node a C920 has next to its picture node: never listed.
+pub fn c920_metadata(path: &str, by_id: &str, bus: &str) -> Node {
+    Node {
+        by_id: Some(by_id.into()),
+        device_caps: META_NODE,
+        ..node(path, "HD Pro Webcam C920", bus, vec![], vec![])
+    }
+}
+
 /// An HDMI grabber offering YUYV 160×120 only (no by-id link: the bus
 /// info is its id).
 pub fn yuyv_grabber(path: &str, card: &str, bus: &str) -> Node {
-    Node {
-        path: path.into(),
-        card: card.into(),
-        bus_info: bus.into(),
-        by_id: None,
-        formats: vec![format("YUYV", vec![discrete(160, 120)])],
-        script: vec![Step::Frame(fixture("bars_160x120.yuyv"))],
-        fps: 30.0,
-        busy_elsewhere: false,
-        broken: None,
-        hidden: false,
-    }
+    let formats = vec![format("YUYV", vec![discrete(160, 120)])];
+    node(
+        path,
+        card,
+        bus,
+        formats,
+        vec![Step::Frame(fixture("bars_160x120.yuyv"))],
+    )
 }
 
 /// A device that offers only formats roomshare does not decode.
@@ -210,6 +281,11 @@ impl FakeMachine {
         }
     }
 
+    /// Successful opens of any node so far.
+    pub fn opens(&self) -> usize {
+        self.world().opens.len()
+    }
+
     /// Successful opens of `path` so far.
     pub fn opens_of(&self, path: &str) -> usize {
         self.world().opens.iter().filter(|p| *p == path).count()
@@ -233,12 +309,15 @@ impl FakeMachine {
     }
 }
 
-/// Lists like the V4L2 code: stable ids, made unique.
+/// Lists like the V4L2 code: capture nodes only, stable ids, made unique.
 fn list_world(world: &World) -> Vec<(DeviceInfo, Node)> {
-    let mut infos: Vec<DeviceInfo> = world
+    let listed: Vec<&Node> = world
         .nodes
         .iter()
-        .filter(|n| !n.hidden)
+        .filter(|n| !n.hidden && is_video_capture_node(n.capabilities, n.device_caps))
+        .collect();
+    let mut infos: Vec<DeviceInfo> = listed
+        .iter()
         .map(|n| DeviceInfo {
             device_id: n.device_id(),
             name: n.card.clone(),
@@ -248,8 +327,7 @@ fn list_world(world: &World) -> Vec<(DeviceInfo, Node)> {
         })
         .collect();
     dedupe_ids(&mut infos);
-    let nodes = world.nodes.iter().filter(|n| !n.hidden).cloned();
-    infos.into_iter().zip(nodes).collect()
+    infos.into_iter().zip(listed.into_iter().cloned()).collect()
 }
 
 struct FakeSystem(FakeMachine);
