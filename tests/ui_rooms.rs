@@ -587,3 +587,40 @@ fn console_refuses_a_bad_rooms_file_before_it_starts() {
     );
     assert!(stderr.contains("duplicate"), "{stderr}");
 }
+
+/// Escape closes what is open over the Rooms view and sends nothing: the
+/// confirmation (no room is asked anything) and the toolbar's connection
+/// dialog (which opens over this view too).
+#[test]
+fn escape_closes_dialogs_and_sends_nothing() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let desk = Arc::new(FixedDesk::new(fixed_campus()));
+    let mut h = fixed_console(&rt, desk.clone(), egui::vec2(1360.0, 860.0));
+    h.run();
+    click(&mut h, "select Everest", egui::Role::CheckBox);
+    click(&mut h, "Stop share", egui::Role::Button);
+    assert!(
+        h.query_by_label("• Everest").is_some(),
+        "the confirmation is open"
+    );
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert!(h.query_by_label("• Everest").is_none(), "Escape closed it");
+    assert!(desk.calls.lock().is_empty(), "nothing was sent");
+    let selected = &h.state().rooms.as_ref().unwrap().selected;
+    assert_eq!(
+        selected.len(),
+        1,
+        "that Escape belonged to the dialog, not the selection"
+    );
+
+    click(&mut h, "Connect…", egui::Role::Button);
+    assert!(
+        h.query_by_label("Connect to a room").is_some(),
+        "the dialog opens here"
+    );
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert!(h.query_by_label("Connect to a room").is_none());
+    assert_eq!(h.state().page, Page::Rooms);
+}

@@ -65,18 +65,23 @@ impl ConnectDialog {
 
     /// Address and password; true when Enter was pressed in either.
     fn fields_ui(&mut self, ui: &mut egui::Ui, lang: Lang) -> bool {
-        ui.label(lang.tr("room_url"));
-        let url = ui.add(
-            egui::TextEdit::singleline(&mut self.url)
-                .hint_text("ws://10.0.0.5:6295")
-                .desired_width(f32::INFINITY),
-        );
-        ui.label(lang.tr("password"));
-        let pw = ui.add(
-            egui::TextEdit::singleline(&mut self.password)
-                .password(true)
-                .desired_width(f32::INFINITY),
-        );
+        // Each field named by its label, for screen readers (and tests).
+        let url_label = ui.label(lang.tr("room_url"));
+        let url = ui
+            .add(
+                egui::TextEdit::singleline(&mut self.url)
+                    .hint_text("ws://10.0.0.5:6295")
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(url_label.id);
+        let pw_label = ui.label(lang.tr("password"));
+        let pw = ui
+            .add(
+                egui::TextEdit::singleline(&mut self.password)
+                    .password(true)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(pw_label.id);
         let note = RichText::new(lang.tr("password_not_saved")).small();
         ui.label(note.color(style::WARN));
         (url.lost_focus() || pw.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Enter))

@@ -406,16 +406,23 @@ impl ConsoleApp {
         }
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui, &view));
         let lang = self.settings.lang;
-        let typing = ctx.egui_wants_keyboard_input();
-        let keys = rooms::RoomKeys::read(&ctx, typing);
         let Some(rooms) = &mut self.rooms else {
             return;
         };
+        // Keys go to an open dialog (Escape closes it), not to the table.
+        let busy = ctx.egui_wants_keyboard_input() || self.connect.open || rooms.dialog_open();
+        let keys = rooms::RoomKeys::read(&ctx, busy);
         let out = egui::CentralPanel::default()
             .show(ui, |ui| rooms.ui(ui, keys, lang))
             .inner;
-        let next_toast = self.toasts.expire(now);
-        self.toasts.ui(&ctx, lang);
+        // The connection dialog (the toolbar's Connect…) and the toasts.
+        let mut intents = Vec::new();
+        let next_toast = self.overlays(&ctx, now, &mut intents);
+        let connects = intents.iter().any(|i| matches!(i, Intent::Connect(_)));
+        self.apply(&ctx, &view, intents);
+        if connects {
+            self.page = Page::Room;
+        }
         if let Some(name) = &out.open {
             self.open_room(name);
             ctx.request_repaint();
