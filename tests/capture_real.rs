@@ -70,19 +70,6 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn spec(title: &str, rgb: [u8; 3], x: i16, y: i16, width: u16, height: u16) -> WindowSpec<'_> {
-    WindowSpec {
-        title,
-        rgb,
-        x,
-        y,
-        width,
-        height,
-        pid: None,
-        iconic: false,
-    }
-}
-
 /// Wait until openbox manages `wins` and shows them.
 fn managed(x: &XClient, wins: &[u32]) {
     x.wait_managed(wins, DEADLINE);
@@ -228,9 +215,11 @@ fn assert_mostly(img: &image::RgbaImage, rgb: [u8; 3], what: &str) {
 #[test]
 fn snap_of_a_covered_window_is_its_own_colour() {
     let e = env(1280, 1024);
-    let red = e.x.window(&spec("Covered Red", RED, 100, 100, 400, 300));
+    let red =
+        e.x.window(&WindowSpec::solid("Covered Red", RED, 100, 100, 400, 300));
     managed(&e.x, &[red]);
-    let blue = e.x.window(&spec("Cover Blue", BLUE, 150, 150, 400, 300));
+    let blue =
+        e.x.window(&WindowSpec::solid("Cover Blue", BLUE, 150, 150, 400, 300));
     managed(&e.x, &[red, blue]);
     // Proof that red really is covered: the screen shows blue inside it.
     let (rx, ry) = e.x.root_origin(red).expect("red's origin");
@@ -266,7 +255,8 @@ fn snap_of_a_covered_window_is_its_own_colour() {
 #[test]
 fn a_window_half_off_the_right_edge_is_listed_and_snapped_whole() {
     let e = env(1280, 1024);
-    let green = e.x.window(&spec("Half Off", GREEN, 100, 200, 600, 300));
+    let green =
+        e.x.window(&WindowSpec::solid("Half Off", GREEN, 100, 200, 600, 300));
     managed(&e.x, &[green]);
     // openbox keeps new windows on screen; a client's own move request may
     // take it past the edge.
@@ -476,9 +466,12 @@ fn assert_tile_follows(e: &Env, capture: &Capture, win: u32, colours: &[[u8; 3]]
 #[test]
 fn a_window_destroyed_between_listing_and_grab_is_handled_and_other_tiles_refresh() {
     let e = env(1280, 1024);
-    let keeper = e.x.window(&spec("Keeper", BLUE, 40, 40, 300, 200));
-    let doomed = e.x.window(&spec("Doomed", RED, 400, 40, 300, 200));
-    let other = e.x.window(&spec("Other", GREEN, 760, 40, 300, 200));
+    let keeper =
+        e.x.window(&WindowSpec::solid("Keeper", BLUE, 40, 40, 300, 200));
+    let doomed =
+        e.x.window(&WindowSpec::solid("Doomed", RED, 400, 40, 300, 200));
+    let other =
+        e.x.window(&WindowSpec::solid("Other", GREEN, 760, 40, 300, 200));
     managed(&e.x, &[keeper, doomed, other]);
 
     let rt = tokio::runtime::Builder::new_multi_thread()

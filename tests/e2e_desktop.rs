@@ -23,20 +23,11 @@ use x11::{WindowSpec, XClient, XServer};
 /// one at a time.
 static ONE_DISPLAY_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// A missing tool is a failure, never a silent pass.
 fn require_tools() {
     for tool in ["Xvfb", "openbox", "xdotool"] {
         assert!(
-            have(tool),
+            x11::have_tool(tool),
             "{tool} is not installed: run scripts/deps.sh (apt-get install xvfb openbox xdotool)"
         );
     }

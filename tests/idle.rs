@@ -41,15 +41,6 @@ const SETTLE_DEADLINE: Duration = Duration::from_secs(40);
 /// After `ready`: one full catalog + thumbnail cycle (1 s each) and margin.
 const FIRST_CYCLE: Duration = Duration::from_secs(2);
 
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 fn require_tools() {
     for (tool, package) in [
         ("Xvfb", "xvfb"),
@@ -57,7 +48,7 @@ fn require_tools() {
         ("python3", "python3"),
     ] {
         assert!(
-            have(tool),
+            x11::have_tool(tool),
             "{tool} is not installed: run scripts/deps.sh (apt-get install {package})"
         );
     }
@@ -373,7 +364,7 @@ fn idle_embedded_console_with_real_capture_draws_nothing() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let x = x_server();
     assert!(
-        have("xdotool"),
+        x11::have_tool("xdotool"),
         "xdotool is not installed: run scripts/deps.sh"
     );
     let _tk = tk_windows(&x.display);
@@ -503,7 +494,7 @@ fn idle_connection_dialog_draws_nothing() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let x = x_server();
     assert!(
-        have("xdotool"),
+        x11::have_tool("xdotool"),
         "xdotool is not installed: run scripts/deps.sh"
     );
     let _tk = tk_windows(&x.display);

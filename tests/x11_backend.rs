@@ -66,19 +66,6 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn spec(title: &str, rgb: [u8; 3], x: i16, y: i16, width: u16, height: u16) -> WindowSpec<'_> {
-    WindowSpec {
-        title,
-        rgb,
-        x,
-        y,
-        width,
-        height,
-        pid: None,
-        iconic: false,
-    }
-}
-
 /// Wait until openbox manages `wins` (asking again to map those it missed:
 /// see `XClient::remap`) and those not minimised are viewable.
 fn managed(x: &XClient, wins: &[u32], iconic: &[u32]) {
@@ -134,9 +121,11 @@ fn assert_mostly(img: &image::RgbaImage, rgb: [u8; 3], what: &str) {
 #[test]
 fn a_covered_window_is_captured_with_its_own_pixels() {
     let e = env(1280, 1024);
-    let red = e.x.window(&spec("Covered Red", RED, 100, 100, 400, 300));
+    let red =
+        e.x.window(&WindowSpec::solid("Covered Red", RED, 100, 100, 400, 300));
     managed(&e.x, &[red], &[]);
-    let blue = e.x.window(&spec("Cover Blue", BLUE, 150, 150, 400, 300));
+    let blue =
+        e.x.window(&WindowSpec::solid("Cover Blue", BLUE, 150, 150, 400, 300));
     managed(&e.x, &[red, blue], &[]);
     // Proof that red really is covered: the screen shows blue inside it.
     let (rx, ry) = e.x.root_origin(red).expect("red origin");
@@ -161,7 +150,8 @@ fn a_covered_window_is_captured_with_its_own_pixels() {
 #[test]
 fn a_window_half_off_the_right_edge_is_listed_and_captured_whole() {
     let e = env(1280, 1024);
-    let green = e.x.window(&spec("Half Off", GREEN, 100, 200, 600, 300));
+    let green =
+        e.x.window(&WindowSpec::solid("Half Off", GREEN, 100, 200, 600, 300));
     managed(&e.x, &[green], &[]);
     // Openbox keeps new windows on screen; a client's own move request may
     // take it past the edge.
@@ -250,7 +240,8 @@ fn two_randr_monitors_are_listed_and_each_captures_its_half() {
 #[test]
 fn the_desktop_is_the_whole_root_window() {
     let e = env(1280, 1024);
-    let red = e.x.window(&spec("Desktop Red", RED, 200, 150, 300, 200));
+    let red =
+        e.x.window(&WindowSpec::solid("Desktop Red", RED, 200, 150, 300, 200));
     managed(&e.x, &[red], &[]);
     let mut b = e.backend();
     let all = b.list_detailed().expect("list");
@@ -269,7 +260,8 @@ fn the_desktop_is_the_whole_root_window() {
 #[test]
 fn a_closed_window_leaves_the_list_and_is_gone() {
     let e = env(1280, 1024);
-    let red = e.x.window(&spec("Soon Closed", RED, 100, 100, 300, 200));
+    let red =
+        e.x.window(&WindowSpec::solid("Soon Closed", RED, 100, 100, 300, 200));
     managed(&e.x, &[red], &[]);
     let mut b = e.backend();
     wait_listing(&mut b, "the window listed", &id(red), |s| s.is_some());
@@ -294,7 +286,8 @@ fn a_closed_window_leaves_the_list_and_is_gone() {
 #[test]
 fn a_renamed_window_shows_its_new_title() {
     let e = env(1280, 1024);
-    let win = e.x.window(&spec("Old Title", GREEN, 100, 100, 300, 200));
+    let win =
+        e.x.window(&WindowSpec::solid("Old Title", GREEN, 100, 100, 300, 200));
     managed(&e.x, &[win], &[]);
     let mut b = e.backend();
     wait_listing(&mut b, "the old title", &id(win), |s| {
@@ -314,10 +307,16 @@ fn a_minimised_window_is_listed_with_a_reason_not_an_error() {
     let e = env(1280, 1024);
     let iconic = e.x.window(&WindowSpec {
         iconic: true,
-        ..spec("Born Minimised", RED, 100, 100, 300, 200)
+        ..WindowSpec::solid("Born Minimised", RED, 100, 100, 300, 200)
     });
-    let normal =
-        e.x.window(&spec("Minimised Later", BLUE, 500, 100, 300, 200));
+    let normal = e.x.window(&WindowSpec::solid(
+        "Minimised Later",
+        BLUE,
+        500,
+        100,
+        300,
+        200,
+    ));
     managed(&e.x, &[iconic, normal], &[iconic]);
     let mut b = e.backend();
     wait_listing(&mut b, "the iconic window flagged", &id(iconic), |s| {
@@ -371,11 +370,24 @@ fn a_minimised_window_is_listed_with_a_reason_not_an_error() {
 #[test]
 fn a_window_destroyed_between_listing_and_grab_is_gone() {
     let e = env(1280, 1024);
-    let seen =
-        e.x.window(&spec("Captured Then Destroyed", RED, 50, 50, 300, 200));
-    let unseen =
-        e.x.window(&spec("Destroyed Unseen", GREEN, 400, 50, 300, 200));
-    let keeper = e.x.window(&spec("Keeper", BLUE, 750, 50, 300, 200));
+    let seen = e.x.window(&WindowSpec::solid(
+        "Captured Then Destroyed",
+        RED,
+        50,
+        50,
+        300,
+        200,
+    ));
+    let unseen = e.x.window(&WindowSpec::solid(
+        "Destroyed Unseen",
+        GREEN,
+        400,
+        50,
+        300,
+        200,
+    ));
+    let keeper =
+        e.x.window(&WindowSpec::solid("Keeper", BLUE, 750, 50, 300, 200));
     managed(&e.x, &[seen, unseen, keeper], &[]);
     let mut b = e.backend();
     let all = b.list().expect("list");
@@ -407,7 +419,8 @@ fn a_window_destroyed_between_listing_and_grab_is_gone() {
 #[test]
 fn a_resized_window_is_captured_at_its_new_size() {
     let e = env(1280, 1024);
-    let win = e.x.window(&spec("Resized", GREEN, 100, 100, 300, 200));
+    let win =
+        e.x.window(&WindowSpec::solid("Resized", GREEN, 100, 100, 300, 200));
     managed(&e.x, &[win], &[]);
     let mut b = e.backend();
     assert_eq!(
@@ -427,8 +440,16 @@ fn a_resized_window_is_captured_at_its_new_size() {
 #[test]
 fn shm_and_core_getimage_give_the_same_pixels() {
     let e = env(1280, 1024);
-    let win = e.x.pattern_window(&spec("Pattern", RED, 120, 80, 333, 211));
-    let cover = e.x.window(&spec("Pattern Cover", BLUE, 200, 150, 200, 200));
+    let win =
+        e.x.pattern_window(&WindowSpec::solid("Pattern", RED, 120, 80, 333, 211));
+    let cover = e.x.window(&WindowSpec::solid(
+        "Pattern Cover",
+        BLUE,
+        200,
+        150,
+        200,
+        200,
+    ));
     managed(&e.x, &[win, cover], &[]);
     let mut shm = e.backend();
     let mut core = e.core_backend();
@@ -474,12 +495,13 @@ fn shm_and_core_getimage_give_the_same_pixels() {
 #[test]
 fn listing_is_front_to_back_without_tiny_or_own_windows() {
     let e = env(1280, 1024);
-    let spec_at = |title, x| spec(title, GREEN, x, 300, 200, 150);
+    let spec_at = |title, x| WindowSpec::solid(title, GREEN, x, 300, 200, 150);
     let first = e.x.window(&spec_at("First Mapped", 20));
     managed(&e.x, &[first], &[]);
     let second = e.x.window(&spec_at("Second Mapped", 300));
     managed(&e.x, &[first, second], &[]);
-    let tiny = e.x.window(&spec("Tiny", RED, 600, 300, 30, 30));
+    let tiny =
+        e.x.window(&WindowSpec::solid("Tiny", RED, 600, 300, 30, 30));
     let own = e.x.window(&WindowSpec {
         pid: Some(std::process::id()),
         ..spec_at("Our Own", 800)

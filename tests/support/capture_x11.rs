@@ -169,6 +169,33 @@ pub struct WindowSpec<'a> {
     pub iconic: bool,
 }
 
+impl<'a> WindowSpec<'a> {
+    /// A plain solid-colour, normal window (no pid, not minimised).
+    pub fn solid(title: &'a str, rgb: [u8; 3], x: i16, y: i16, width: u16, height: u16) -> Self {
+        WindowSpec {
+            title,
+            rgb,
+            x,
+            y,
+            width,
+            height,
+            pid: None,
+            iconic: false,
+        }
+    }
+}
+
+/// Whether `tool` is on the PATH (tests assert it: a missing tool is a
+/// failure, never a silent pass).
+pub fn have_tool(tool: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// A client connection that owns test windows.
 pub struct XClient {
     pub conn: RustConnection,
