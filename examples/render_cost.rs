@@ -17,7 +17,7 @@ use roomshare::client::ConnState;
 use roomshare::link::{Extension, RoomView};
 use roomshare::media::{Frame, Thumbnail, TileState};
 use roomshare::protocol::{MeetingInfo, ShareInfo, SourceInfo, SourceKind};
-use roomshare::ui::{ConsoleApp, Fixture, Settings};
+use roomshare::ui::{ConsoleApp, FixedRoomDesk, Settings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,7 @@ fn frame(w: u32, h: u32, seed: u8) -> Arc<Frame> {
 }
 
 /// The desktop and `tiles - 1` windows, each with a 320×180 thumbnail.
-fn wall_of(tiles: u32) -> Fixture {
+fn wall_of(tiles: u32) -> FixedRoomDesk {
     let mut sources = vec![SourceInfo {
         id: "desktop".into(),
         kind: SourceKind::Desktop,
@@ -73,7 +73,7 @@ fn wall_of(tiles: u32) -> Fixture {
         generation: Some(1),
         ..RoomView::empty("embedded".into(), true)
     };
-    let fixture = Fixture::new(view);
+    let fixture = FixedRoomDesk::new(view);
     for (i, s) in sources.iter().enumerate() {
         fixture.thumbnails.set(
             &s.id,

@@ -5,15 +5,15 @@
 //!
 //!     cargo run --release --example rooms_perf
 //!
-//! The rooms are fixed ([`FixedDesk`]): this measures drawing, not the
+//! The rooms are fixed ([`FixedRoomsDesk`]): this measures drawing, not the
 //! network (`examples/fleet_bench.rs` measures the live fleet).
 
 use roomshare::link::fleet::RoomStatus;
 use roomshare::link::{ConnState, Extension, RoomView};
 use roomshare::media::{Frame, Thumbnail, TileState};
 use roomshare::protocol::{MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, SourceKind};
-use roomshare::ui::rooms::{FixedDesk, RoomsView};
-use roomshare::ui::{ConsoleApp, Fixture, Page, Settings};
+use roomshare::ui::rooms::{FixedRoomsDesk, RoomsView};
+use roomshare::ui::{ConsoleApp, FixedRoomDesk, Page, Settings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,7 +57,7 @@ fn rooms(n: usize) -> Vec<RoomStatus> {
         .collect()
 }
 
-fn sixty_tiles() -> Fixture {
+fn sixty_tiles() -> FixedRoomDesk {
     let sources: Vec<SourceInfo> = (0..60)
         .map(|i| SourceInfo {
             id: format!("win-{i}"),
@@ -79,7 +79,7 @@ fn sixty_tiles() -> Fixture {
         generation: Some(1),
         ..RoomView::empty("embedded".into(), true)
     };
-    let fixture = Fixture::new(view);
+    let fixture = FixedRoomDesk::new(view);
     for (i, s) in sources.iter().enumerate() {
         let rgba = vec![i as u8; 320 * 180 * 4];
         let frame = Arc::new(Frame {
@@ -121,9 +121,9 @@ fn frame_times(mut app: ConsoleApp, ctx: &egui::Context) -> (f64, f64) {
 
 fn rooms_console(n: usize) -> (ConsoleApp, egui::Context) {
     let ctx = egui::Context::default();
-    let start = Arc::new(Fixture::new(RoomView::empty("none".into(), false)));
+    let start = Arc::new(FixedRoomDesk::new(RoomView::empty("none".into(), false)));
     let app = ConsoleApp::new(&ctx, start, Settings::default(), None, None);
-    let desk = Arc::new(FixedDesk::new(rooms(n)));
+    let desk = Arc::new(FixedRoomsDesk::new(rooms(n)));
     (app.with_rooms(RoomsView::new(desk), Page::Rooms), ctx)
 }
 

@@ -17,7 +17,7 @@ use roomshare::protocol::{
     StartShare,
 };
 use roomshare::server::{Server, ServerConfig};
-use roomshare::ui::{ConsoleApp, Fixture, Settings};
+use roomshare::ui::{ConsoleApp, FixedRoomDesk, Settings};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -100,7 +100,7 @@ fn frame_times(label: &str, size: egui::Vec2, changed_per_frame: usize) {
         }),
         ..RoomView::empty("embedded".into(), true)
     };
-    let fixture = Fixture::new(view);
+    let fixture = FixedRoomDesk::new(view);
     for (i, s) in sources.iter().enumerate() {
         fixture.thumbnails.set(
             &s.id,
@@ -156,7 +156,7 @@ fn frame_times(label: &str, size: egui::Vec2, changed_per_frame: usize) {
         percentile(&times, 0.99),
         size.x,
         size.y,
-        app.wall.textures.uploads
+        app.room.wall.textures.uploads
     );
 }
 

@@ -10,7 +10,7 @@ use crate::link::fleet::{self, Fleet, FleetOptions, RoomsFile};
 use crate::link::{Link, Target};
 use crate::server::ServerConfig;
 use crate::ui::rooms::{FleetDesk, RoomsView};
-use crate::ui::{ChangeCounter, ConsoleApp, Driver, FrameCounter, Page, Services};
+use crate::ui::{ChangeCounter, ConsoleApp, FrameCounter, Page, RoomDesk, Services, Settings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -196,8 +196,8 @@ impl Start {
         let _ = self.wake.ctx.set(cc.egui_ctx.clone());
         let on_change = self.wake.callback();
         let link = Link::start(self.target, &self.runtime, on_change.clone());
-        let driver: Arc<dyn Driver> = Arc::new(link);
-        let mut settings = ConsoleApp::load_settings(cc.storage);
+        let desk: Arc<dyn RoomDesk> = Arc::new(link);
+        let mut settings = Settings::load(cc.storage);
         if let Some(url) = &self.remote_url {
             settings.remember_room(url);
         }
@@ -208,8 +208,8 @@ impl Start {
             showing_embedded: self.wake.showing_embedded.clone(),
         };
         let changes = Some(self.wake.changes);
-        let mut app = ConsoleApp::new(&cc.egui_ctx, driver, settings, Some(services), changes);
-        app.serving = self.serving;
+        let app = ConsoleApp::new(&cc.egui_ctx, desk, settings, Some(services), changes)
+            .serving(self.serving);
         if tracing::enabled!(target: FRAMES_TARGET, tracing::Level::DEBUG) {
             spawn_frame_log(app.frame_counter());
         }

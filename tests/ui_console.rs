@@ -18,7 +18,7 @@ use roomshare::protocol::{
     StartShare,
 };
 use roomshare::server::{Server, ServerConfig};
-use roomshare::ui::{ConsoleApp, Driver, Fixture, Settings};
+use roomshare::ui::{ConsoleApp, FixedRoomDesk, RoomDesk, Settings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,7 +39,7 @@ fn fast_room() -> RoomConfig {
     }
 }
 
-fn harness_for(driver: Arc<dyn Driver>) -> Harness<'static, ConsoleApp> {
+fn harness_for(driver: Arc<dyn RoomDesk>) -> Harness<'static, ConsoleApp> {
     Harness::builder()
         .with_size(egui::vec2(1360.0, 860.0))
         .build_eframe(move |cc| {
@@ -66,7 +66,7 @@ fn step_until(
             Instant::now() < deadline,
             "timed out waiting for {what}; toasts: {:?}; view: {:?}",
             harness.state().toasts.items,
-            harness.state().driver().view()
+            harness.state().room.desk().view()
         );
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -400,8 +400,8 @@ fn base_view() -> RoomView {
     }
 }
 
-fn fixture(view: RoomView) -> Fixture {
-    let f = Fixture::new(view);
+fn fixture(view: RoomView) -> FixedRoomDesk {
+    let f = FixedRoomDesk::new(view);
     for (i, s) in sources().iter().enumerate() {
         let state = if s.id == "win-mail" {
             TileState::Unavailable("the window is minimised".into())
@@ -428,7 +428,7 @@ fn sharer(nickname: &str, role_type: i64, instance_id: i64, whiteboard: bool) ->
     }
 }
 
-fn snapshot(name: &str, f: Fixture, settle: impl FnOnce(&mut Harness<'_, ConsoleApp>)) {
+fn snapshot(name: &str, f: FixedRoomDesk, settle: impl FnOnce(&mut Harness<'_, ConsoleApp>)) {
     pin_renderer();
     let mut h = harness_for(Arc::new(f));
     h.run_ok();
@@ -565,7 +565,7 @@ fn thumbnails_upload_once_per_seq() {
     let store = f.thumbnails.clone();
     let mut h = harness_for(Arc::new(f));
     h.run_ok();
-    let first = h.state().wall.textures.uploads;
+    let first = h.state().room.wall.textures.uploads;
     assert!(
         first >= 5,
         "one texture per visible live source, got {first}"
@@ -574,7 +574,7 @@ fn thumbnails_upload_once_per_seq() {
         h.step();
     }
     assert_eq!(
-        h.state().wall.textures.uploads,
+        h.state().room.wall.textures.uploads,
         first,
         "no upload without a new seq"
     );
@@ -587,7 +587,7 @@ fn thumbnails_upload_once_per_seq() {
         }),
     );
     h.step();
-    assert_eq!(h.state().wall.textures.uploads, first + 1);
+    assert_eq!(h.state().room.wall.textures.uploads, first + 1);
 }
 
 #[test]

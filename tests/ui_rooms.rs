@@ -12,7 +12,7 @@ use egui_kittest::kittest::{NodeT, Queryable, by};
 use roomshare::link::RoomView;
 use roomshare::link::fleet::{Fleet, FleetOptions, RoomsFile};
 use roomshare::ui::rooms::{FleetDesk, RoomsView};
-use roomshare::ui::{ConsoleApp, Fixture, Page, Services, Settings};
+use roomshare::ui::{ConsoleApp, FixedRoomDesk, Page, Services, Settings};
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -124,7 +124,7 @@ fn console(rt: &tokio::runtime::Runtime, rooms_toml: &Path) -> Harness<'static, 
     };
     // The single-room view starts on a fixed, empty room; opening a room
     // from the list replaces it with a real link.
-    let start = Arc::new(Fixture::new(RoomView::empty("none".into(), false)));
+    let start = Arc::new(FixedRoomDesk::new(RoomView::empty("none".into(), false)));
     Harness::builder()
         .with_size(egui::vec2(1800.0, 900.0))
         .build_eframe(move |cc| {
@@ -273,7 +273,7 @@ fn rooms_view_shows_every_room_and_acts_on_exactly_the_selected_ones() {
     h.run();
     assert_eq!(h.state().page, Page::Room);
     step_until(&mut h, "Everest's own link", |h| {
-        let view = h.state().driver().view();
+        let view = h.state().room.desk().view();
         view.label == campus.everest.url() && view.cast_code.as_deref() == Some(CAST_CODE)
     });
     h.key_press(egui::Key::Escape);
@@ -348,7 +348,7 @@ use roomshare::link::ConnState;
 use roomshare::link::fleet::{CallResult, FleetAction, RoomStatus};
 use roomshare::protocol::ShareAction;
 use roomshare::protocol::model::{MeetingInfo, ShareInfo, ShareUserInfo};
-use roomshare::ui::rooms::FixedDesk;
+use roomshare::ui::rooms::FixedRoomsDesk;
 
 fn meeting(status: i64, title: &str) -> Option<MeetingInfo> {
     Some(MeetingInfo {
@@ -450,7 +450,7 @@ fn fixed_campus() -> Vec<RoomStatus> {
 
 fn fixed_console(
     rt: &tokio::runtime::Runtime,
-    desk: Arc<FixedDesk>,
+    desk: Arc<FixedRoomsDesk>,
     size: egui::Vec2,
 ) -> Harness<'static, ConsoleApp> {
     let services = Services {
@@ -459,7 +459,7 @@ fn fixed_console(
         on_change: Arc::new(|| {}),
         showing_embedded: Default::default(),
     };
-    let start = Arc::new(Fixture::new(RoomView::empty("none".into(), false)));
+    let start = Arc::new(FixedRoomDesk::new(RoomView::empty("none".into(), false)));
     Harness::builder().with_size(size).build_eframe(move |cc| {
         let app = ConsoleApp::new(
             &cc.egui_ctx,
@@ -475,7 +475,7 @@ fn fixed_console(
 #[test]
 fn keyboard_moves_selects_and_acts_on_exactly_those_rooms() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let desk = Arc::new(FixedDesk::new(fixed_campus()));
+    let desk = Arc::new(FixedRoomsDesk::new(fixed_campus()));
     let mut h = fixed_console(&rt, desk.clone(), egui::vec2(1360.0, 860.0));
     h.run();
     // Rooms read in groups by natural name order: 3F (Atrium, Boardroom,
@@ -548,13 +548,13 @@ fn keyboard_moves_selects_and_acts_on_exactly_those_rooms() {
     h.key_press(egui::Key::Enter);
     h.run();
     assert_eq!(h.state().page, Page::Room);
-    assert_eq!(h.state().driver().view().label, "ws://10.0.12.30:6295/");
+    assert_eq!(h.state().room.desk().view().label, "ws://10.0.12.30:6295/");
 }
 
 #[test]
 fn snapshot_rooms_view() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let desk = Arc::new(FixedDesk::new(fixed_campus()));
+    let desk = Arc::new(FixedRoomsDesk::new(fixed_campus()));
     let mut h = fixed_console(&rt, desk, egui::vec2(1360.0, 860.0));
     h.run();
     click(&mut h, "select Everest", egui::Role::CheckBox);
@@ -594,7 +594,7 @@ fn console_refuses_a_bad_rooms_file_before_it_starts() {
 #[test]
 fn escape_closes_dialogs_and_sends_nothing() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let desk = Arc::new(FixedDesk::new(fixed_campus()));
+    let desk = Arc::new(FixedRoomsDesk::new(fixed_campus()));
     let mut h = fixed_console(&rt, desk.clone(), egui::vec2(1360.0, 860.0));
     h.run();
     click(&mut h, "select Everest", egui::Role::CheckBox);

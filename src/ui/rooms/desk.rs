@@ -99,21 +99,21 @@ impl RoomsDesk for FleetDesk {
 /// Fixed rooms that never change, recording what they were asked: for
 /// snapshot tests of specific states and for frame-time benchmarks.
 #[derive(Default)]
-pub struct FixedDesk {
+pub struct FixedRoomsDesk {
     pub rooms: Arc<Vec<RoomStatus>>,
     pub calls: Mutex<Vec<(Vec<String>, FleetAction)>>,
 }
 
-impl FixedDesk {
-    pub fn new(rooms: Vec<RoomStatus>) -> FixedDesk {
-        FixedDesk {
+impl FixedRoomsDesk {
+    pub fn new(rooms: Vec<RoomStatus>) -> FixedRoomsDesk {
+        FixedRoomsDesk {
             rooms: Arc::new(rooms),
             calls: Mutex::default(),
         }
     }
 }
 
-impl RoomsDesk for FixedDesk {
+impl RoomsDesk for FixedRoomsDesk {
     fn rooms(&self) -> Arc<Vec<RoomStatus>> {
         self.rooms.clone()
     }

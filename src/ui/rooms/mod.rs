@@ -15,10 +15,11 @@ pub mod filter;
 pub mod table;
 pub mod text;
 
-pub use desk::{FixedDesk, FleetDesk, RoomsDesk};
+pub use desk::{FixedRoomsDesk, FleetDesk, RoomsDesk};
 
 use crate::link::fleet::{FleetAction, RoomStatus};
 use crate::ui::i18n::Lang;
+use crate::ui::keys::Keys;
 use crate::ui::style;
 use actions::{Answer, Batch, Pending};
 use editor::RoomEditor;
@@ -62,42 +63,6 @@ pub struct RoomsOutput {
     pub wake_in: Option<Duration>,
 }
 
-/// Keys for the view, read by the console when no text field has focus.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RoomKeys {
-    pub up: usize,
-    pub down: usize,
-    pub home: bool,
-    pub end: bool,
-    pub space: bool,
-    pub enter: bool,
-    pub escape: bool,
-    pub select_all: bool,
-    pub focus_filter: bool,
-}
-
-impl RoomKeys {
-    pub fn read(ctx: &egui::Context, typing: bool) -> RoomKeys {
-        use egui::{Key, Modifiers};
-        let mut k = RoomKeys::default();
-        ctx.input_mut(|i| {
-            k.focus_filter = i.consume_key(Modifiers::COMMAND, Key::F);
-            if typing {
-                return;
-            }
-            k.select_all = i.consume_key(Modifiers::COMMAND, Key::A);
-            k.up = i.count_and_consume_key(Modifiers::NONE, Key::ArrowUp);
-            k.down = i.count_and_consume_key(Modifiers::NONE, Key::ArrowDown);
-            k.home = i.consume_key(Modifiers::NONE, Key::Home);
-            k.end = i.consume_key(Modifiers::NONE, Key::End);
-            k.space = i.consume_key(Modifiers::NONE, Key::Space);
-            k.enter = i.consume_key(Modifiers::NONE, Key::Enter);
-            k.escape = i.consume_key(Modifiers::NONE, Key::Escape);
-        });
-        k
-    }
-}
-
 impl RoomsView {
     pub fn new(desk: Arc<dyn RoomsDesk>) -> RoomsView {
         RoomsView {
@@ -138,7 +103,7 @@ impl RoomsView {
     }
 
     /// Draw the view into the central area.
-    pub fn ui(&mut self, ui: &mut egui::Ui, keys: RoomKeys, lang: Lang) -> RoomsOutput {
+    pub fn ui(&mut self, ui: &mut egui::Ui, keys: Keys, lang: Lang) -> RoomsOutput {
         let now = Instant::now();
         let rooms = self.desk.rooms();
         self.log_known(&rooms);
@@ -207,7 +172,7 @@ impl RoomsView {
     /// Keyboard: returns true when the cursor moved (scroll to it).
     fn keys(
         &mut self,
-        keys: RoomKeys,
+        keys: Keys,
         rooms: &[RoomStatus],
         shown: &[usize],
         out: &mut RoomsOutput,

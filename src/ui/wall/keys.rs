@@ -4,33 +4,8 @@
 use super::Wall;
 use super::tiles::Tile;
 use crate::ui::Intent;
+use crate::ui::keys::Keys;
 use egui::Rect;
-
-/// Keys the wall reacts to this frame.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Keys {
-    /// Presses of each arrow this frame.
-    pub left: usize,
-    pub right: usize,
-    pub up: usize,
-    pub down: usize,
-    pub enter: bool,
-    pub focus_filter: bool,
-    /// Home / End: the first / last tile.
-    pub home: bool,
-    pub end: bool,
-}
-
-impl Keys {
-    pub fn moves(&self) -> usize {
-        self.left
-            + self.right
-            + self.up
-            + self.down
-            + usize::from(self.home)
-            + usize::from(self.end)
-    }
-}
 
 #[derive(Clone, Copy)]
 enum Step {

@@ -7,7 +7,6 @@ mod keys;
 mod tile;
 mod tiles;
 
-pub use keys::Keys;
 pub use tile::one_line;
 pub use tiles::{Tile, tiles_of};
 

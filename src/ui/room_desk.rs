@@ -1,6 +1,8 @@
-//! What the panels drive: the [`Link`] in the real console, or a fixed
-//! [`Fixture`] for snapshot tests and benchmarks of specific states. The UI
-//! never knows which; it reads a snapshot and sends commands.
+//! What the room page drives ([`RoomDesk`]): the [`Link`] in the real
+//! console, or a [`FixedRoomDesk`] for snapshot tests and benchmarks of
+//! specific states. The UI never knows which; it reads a snapshot and sends
+//! commands. (The Rooms view's counterpart: `rooms::RoomsDesk`, with
+//! `FleetDesk` and `FixedRoomsDesk`.)
 
 use crate::link::{Link, Notice, RoomView, TrafficEntry};
 use crate::media::{PreviewSlot, SharePreview, ThumbnailStore};
@@ -8,8 +10,8 @@ use crate::protocol::{MeetingAction, ShareAction, SimAction};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
-/// The UI's view of a room. Every method returns at once.
-pub trait Driver: Send + Sync {
+/// The room page's side of one room. Every method returns at once.
+pub trait RoomDesk: Send + Sync {
     fn view(&self) -> Arc<RoomView>;
     fn share(&self, action: ShareAction);
     fn meeting(&self, action: MeetingAction);
@@ -24,7 +26,7 @@ pub trait Driver: Send + Sync {
     fn reconnect(&self);
 }
 
-impl Driver for Link {
+impl RoomDesk for Link {
     fn view(&self) -> Arc<RoomView> {
         Link::view(self)
     }
@@ -60,7 +62,7 @@ impl Driver for Link {
     }
 }
 
-/// Something a fixture was asked to do.
+/// Something a [`FixedRoomDesk`] was asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Sent {
     Share(ShareAction),
@@ -74,7 +76,7 @@ pub enum Sent {
 /// was asked to do. For snapshot tests of specific states and for
 /// frame-time benchmarks.
 #[derive(Clone)]
-pub struct Fixture {
+pub struct FixedRoomDesk {
     pub view: Arc<RoomView>,
     pub notices: Arc<Mutex<Vec<Notice>>>,
     pub traffic: Arc<Mutex<Vec<TrafficEntry>>>,
@@ -83,9 +85,9 @@ pub struct Fixture {
     pub sent: Arc<Mutex<Vec<Sent>>>,
 }
 
-impl Fixture {
-    pub fn new(view: RoomView) -> Fixture {
-        Fixture {
+impl FixedRoomDesk {
+    pub fn new(view: RoomView) -> FixedRoomDesk {
+        FixedRoomDesk {
             view: Arc::new(view),
             notices: Default::default(),
             traffic: Default::default(),
@@ -108,7 +110,7 @@ impl Fixture {
     }
 }
 
-impl Driver for Fixture {
+impl RoomDesk for FixedRoomDesk {
     fn view(&self) -> Arc<RoomView> {
         self.view.clone()
     }
