@@ -148,7 +148,7 @@ impl eframe::App for Bench {
         if self.adapter.is_none() {
             self.adapter = Some(Bench::adapter(frame));
         }
-        self.app.frame_ui(ui);
+        self.app.repaint(ui);
         self.drawn += 1;
         let ctx = ui.ctx().clone();
         match self.phase {

@@ -107,7 +107,7 @@ fn frame_times(mut app: ConsoleApp, ctx: &egui::Context) -> (f64, f64) {
     let mut times = Vec::new();
     for n in 0..FRAMES + 50 {
         let t0 = Instant::now();
-        let mut out = ctx.run_ui(input(), |ui| app.frame_ui(ui));
+        let mut out = ctx.run_ui(input(), |ui| app.repaint(ui));
         let _ = ctx.tessellate(out.shapes, out.pixels_per_point);
         // No renderer here to take the texture uploads.
         out.textures_delta.clear();

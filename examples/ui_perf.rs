@@ -141,7 +141,7 @@ fn frame_times(label: &str, size: egui::Vec2, changed_per_frame: usize) {
             }
         }
         let t0 = Instant::now();
-        let out = ctx.run_ui(input(), |ui| app.frame_ui(ui));
+        let out = ctx.run_ui(input(), |ui| app.repaint(ui));
         let _prims = ctx.tessellate(out.shapes, out.pixels_per_point);
         let dt = t0.elapsed().as_secs_f64() * 1000.0;
         if n >= 100 {

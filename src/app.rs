@@ -10,7 +10,7 @@ use crate::link::fleet::{self, Fleet, FleetOptions, RoomsFile};
 use crate::link::{Link, Target};
 use crate::server::ServerConfig;
 use crate::ui::rooms::{FleetDesk, RoomsView};
-use crate::ui::{ChangeCounter, ConsoleApp, FrameCounter, Page, RoomDesk, Services, Settings};
+use crate::ui::{ChangeCounter, ConsoleApp, Page, RepaintCounter, RoomDesk, Services, Settings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -211,7 +211,7 @@ impl Start {
         let app = ConsoleApp::new(&cc.egui_ctx, desk, settings, Some(services), changes)
             .serving(self.serving);
         if tracing::enabled!(target: FRAMES_TARGET, tracing::Level::DEBUG) {
-            spawn_frame_log(app.frame_counter());
+            spawn_frame_log(app.repaint_counter());
         }
         let Some(file) = self.rooms_file else {
             return app;
@@ -258,20 +258,20 @@ fn with_fleet(
     app.with_rooms(RoomsView::new(desk).with_shown_flag(shown), page)
 }
 
-/// Log the frames drawn in each second, from a timer thread of its own (a
-/// repaint to count repaints would count itself): `frames: N` at debug
+/// Log the repaints (UI frames drawn) in each second, from a timer thread
+/// of its own (a repaint to count repaints would count itself): `frames: N` at debug
 /// level on [`FRAMES_TARGET`], every second, zeros included. The thread
 /// ends with the process.
-fn spawn_frame_log(frames: FrameCounter) {
+fn spawn_frame_log(repaints: RepaintCounter) {
     let spawned = std::thread::Builder::new()
         .name("frame-stats".into())
         .spawn(move || {
             let start = Instant::now();
-            let mut last = frames.get();
+            let mut last = repaints.get();
             for second in 1u32.. {
                 let due = start + Duration::from_secs(u64::from(second));
                 std::thread::sleep(due.saturating_duration_since(Instant::now()));
-                let now = frames.get();
+                let now = repaints.get();
                 tracing::debug!(target: FRAMES_TARGET, "frames: {}", now - last);
                 last = now;
             }

@@ -101,7 +101,7 @@ impl Console {
     }
 
     /// The last `ready: N tiles, window focused: B` line the console logged
-    /// (src/ui/mod.rs, `ConsoleApp::frame_ui`).
+    /// (src/ui/console.rs, `ConsoleApp::repaint`).
     fn ready(&self) -> Option<(usize, bool)> {
         let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         log.iter().rev().find_map(|line| {

@@ -6,7 +6,7 @@ use crate::link::{Link, RoomView, Target};
 use crate::ui::connect::{ConnectDialog, ConnectTo};
 use crate::ui::keys::{KeyUse, Keys};
 use crate::ui::{
-    ChangeCounter, FrameCounter, Intent, Page, RoomDesk, RoomPage, Services, Settings, fonts,
+    ChangeCounter, Intent, Page, RepaintCounter, RoomDesk, RoomPage, Services, Settings, fonts,
     rooms, style, toasts, toolbar,
 };
 use std::sync::Arc;
@@ -26,9 +26,9 @@ pub struct ConsoleApp {
     connect: ConnectDialog,
     pub toasts: toasts::Toasts,
     /// Repaints so far (for tests and benches).
-    pub frames: u64,
+    pub repaints: u64,
     /// The same count, for other threads.
-    frame_counter: FrameCounter,
+    repaint_counter: RepaintCounter,
 }
 
 impl ConsoleApp {
@@ -57,8 +57,8 @@ impl ConsoleApp {
             page: Page::Room,
             connect: ConnectDialog::default(),
             toasts: toasts::Toasts::default(),
-            frames: 0,
-            frame_counter: FrameCounter::default(),
+            repaints: 0,
+            repaint_counter: RepaintCounter::default(),
         }
     }
 
@@ -81,17 +81,17 @@ impl ConsoleApp {
     }
 
     /// The repaints so far, shared with other threads.
-    pub fn frame_counter(&self) -> FrameCounter {
-        self.frame_counter.clone()
+    pub fn repaint_counter(&self) -> RepaintCounter {
+        self.repaint_counter.clone()
     }
 
-    /// Draw one frame into `ui` (the whole window).
-    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
-        self.frames += 1;
-        self.frame_counter.bump();
+    /// Draw one repaint (a UI frame) into `ui`: the whole window.
+    pub fn repaint(&mut self, ui: &mut egui::Ui) {
+        self.repaints += 1;
+        self.repaint_counter.bump();
         // Why this frame was drawn (`ROOMSHARE_LOG=roomshare::frames=trace`):
         // an idle console should not be drawing at all.
-        tracing::trace!(target: "roomshare::frames", "frame {}: {:?}", self.frames, ui.ctx().repaint_causes());
+        tracing::trace!(target: "roomshare::frames", "frame {}: {:?}", self.repaints, ui.ctx().repaint_causes());
         if let Some(rooms) = &self.rooms {
             rooms.set_shown(self.page == Page::Rooms);
         }
@@ -268,7 +268,7 @@ impl ConsoleApp {
 
 impl eframe::App for ConsoleApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        self.frame_ui(ui);
+        self.repaint(ui);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -30,7 +30,7 @@ pub use console::ConsoleApp;
 pub use i18n::Lang;
 pub use room_desk::{FixedRoomDesk, RoomDesk, Sent};
 pub use room_page::RoomPage;
-pub use settings::{ChangeCounter, FrameCounter, Settings};
+pub use settings::{ChangeCounter, RepaintCounter, Settings};
 
 use crate::link::{Notice, Target};
 use crate::protocol::{MeetingAction, ShareAction, ShareTarget, SimAction};

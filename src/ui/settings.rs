@@ -1,5 +1,5 @@
 //! What the console remembers between runs ([`Settings`]) and the two
-//! counters other threads share with it ([`ChangeCounter`], [`FrameCounter`]).
+//! counters other threads share with it ([`ChangeCounter`], [`RepaintCounter`]).
 
 use crate::ui::i18n::Lang;
 use crate::ui::share_card::ShareOptions;
@@ -70,9 +70,9 @@ impl ChangeCounter {
 /// thread (the `--stats` line is logged by a timer thread, never by a
 /// repaint).
 #[derive(Clone, Default)]
-pub struct FrameCounter(Arc<AtomicU64>);
+pub struct RepaintCounter(Arc<AtomicU64>);
 
-impl FrameCounter {
+impl RepaintCounter {
     pub(crate) fn bump(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
