@@ -49,6 +49,12 @@ pub(super) trait Room: Send + Sync + 'static {
     /// Look at the view.
     fn read<T>(&self, f: impl FnOnce(&RoomView) -> T) -> T;
 
+    /// A read's answers came: fold them in (`failed`: why some read
+    /// failed, `None` when all worked).
+    fn answered(&self, fold: impl FnOnce(&mut RoomView), _failed: Option<String>) {
+        self.update(fold);
+    }
+
     /// The connection state moved.
     fn show_conn(&self, conn: ConnState) {
         self.update(|v| v.conn = conn);
@@ -163,21 +169,26 @@ impl<R: Room> Follow<R> {
             true => c.fetch_background::<ShareGuideAnswer>().await.ok(),
             false => None,
         };
-        self.room.update(|v| {
-            let mut errors = Vec::new();
-            match share {
-                Ok(a) => v.apply_share(a.share),
-                Err(e) => errors.push(format!("Query Share: {e}")),
+        let mut errors = Vec::new();
+        if let Err(e) = &share {
+            errors.push(format!("Query Share: {e}"));
+        }
+        if let Err(e) = &meeting {
+            errors.push(format!("Query Meeting/MeetingInfo: {e}"));
+        }
+        let failed = (!errors.is_empty()).then(|| errors.join("; "));
+        let fold = |v: &mut RoomView| {
+            if let Ok(a) = share {
+                v.apply_share(a.share);
             }
-            match meeting {
-                Ok(a) => v.meeting = Some(a.meeting_info),
-                Err(e) => errors.push(format!("Query Meeting/MeetingInfo: {e}")),
+            if let Ok(a) = meeting {
+                v.meeting = Some(a.meeting_info);
             }
             if let Some(g) = guide {
                 v.share_guide_open = Some(g.share_guide_open);
             }
-            v.read_error = (!errors.is_empty()).then(|| errors.join("; "));
-        });
+        };
+        self.room.answered(fold, failed);
         let known = || self.room.read(|v| v.extension == Extension::Present);
         if R::EXTENSION && (depth == Depth::Full || known()) {
             self.read_extension().await;

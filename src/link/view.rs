@@ -42,9 +42,6 @@ pub struct RoomView {
     pub share_session: Option<ShareSession>,
     /// A reason the last share stopped by itself (source vanished).
     pub last_stop_reason: Option<String>,
-    /// Why the last read of the share or meeting state failed; `None`
-    /// when it worked.
-    pub read_error: Option<String>,
 }
 
 impl RoomView {
@@ -64,7 +61,6 @@ impl RoomView {
             generation: None,
             share_session: None,
             last_stop_reason: None,
-            read_error: None,
         }
     }
 

@@ -76,6 +76,8 @@ struct Known {
     status: RoomStatus,
     /// The link's last error (kept while it reconnects).
     conn_error: Option<String>,
+    /// Why the last read of the share or meeting state failed.
+    read_error: Option<String>,
 }
 
 /// One room the fleet follows: what it is, what is known about it, and
@@ -99,6 +101,14 @@ impl Room for FollowedRoom {
 
     fn read<T>(&self, f: impl FnOnce(&RoomView) -> T) -> T {
         f(&self.known.lock().status.view)
+    }
+
+    /// A read that failed is the row's error while connected.
+    fn answered(&self, fold: impl FnOnce(&mut RoomView), failed: Option<String>) {
+        self.change(|k| {
+            fold(&mut k.status.view);
+            k.read_error = failed;
+        });
     }
 
     /// Not connected: not polled. The link's error is kept until the
@@ -151,6 +161,7 @@ impl FollowedRoom {
             known: Mutex::new(Known {
                 status,
                 conn_error: None,
+                read_error: None,
             }),
             target,
             client: Mutex::new(None),
@@ -209,7 +220,7 @@ impl FollowedRoom {
             f(&mut known);
             let k = &mut *known;
             k.status.error = match k.status.is_connected() {
-                true => k.status.read_error.clone(),
+                true => k.read_error.clone(),
                 false => k.conn_error.clone(),
             };
             if !k.status.same_state(&before) {
