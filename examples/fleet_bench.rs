@@ -12,7 +12,7 @@
 //! CPU are the fleet's alone.
 
 use roomshare::link::Target;
-use roomshare::link::fleet::{Fleet, FleetOptions, FleetRoom, RoomStatus, RoomsFile};
+use roomshare::link::fleet::{Fleet, FleetOptions, NamedTarget, RoomStatus, RoomsFile};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -94,7 +94,7 @@ fn known(room: &RoomStatus) -> bool {
 
 /// Start a fleet and wait (polling its snapshot each millisecond) until
 /// every room is known; the time it took.
-fn fleet_round(rooms: &[FleetRoom], runtime: &tokio::runtime::Handle) -> (Duration, Fleet) {
+fn fleet_round(rooms: &[NamedTarget], runtime: &tokio::runtime::Handle) -> (Duration, Fleet) {
     let started = Instant::now();
     let fleet = Fleet::start(
         rooms.to_vec(),
@@ -169,10 +169,10 @@ fn main() {
     let file = dir.join("rooms.toml");
     let _server = serve(args.rooms, &file);
     let loaded = RoomsFile::load(&file).expect("demo rooms file");
-    let rooms: Vec<FleetRoom> = loaded
+    let rooms: Vec<NamedTarget> = loaded
         .entries()
         .iter()
-        .map(|e| FleetRoom::new(&e.name, &e.group, Target::remote(&e.url, None)))
+        .map(|e| NamedTarget::new(&e.name, &e.group, Target::remote(&e.url, None)))
         .collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -9,7 +9,7 @@ use roomshare::client::ConnState;
 use roomshare::embedded::{DemoOptions, DemoRooms, Embedded, EmbeddedOptions};
 use roomshare::engine::EngineHandle;
 use roomshare::link::fleet::{
-    self, Fleet, FleetOptions, FleetRoom, PasswordSource, RoomEntry, RoomStatus, RoomsFile,
+    self, Fleet, FleetOptions, NamedTarget, PasswordSource, RoomEntry, RoomStatus, RoomsFile,
 };
 use roomshare::link::{NO_ANSWER, Target};
 use roomshare::protocol::model::terminal_name;
@@ -46,7 +46,7 @@ fn options() -> FleetOptions {
     }
 }
 
-fn start(rooms: Vec<FleetRoom>, options: FleetOptions) -> Fleet {
+fn start(rooms: Vec<NamedTarget>, options: FleetOptions) -> Fleet {
     Fleet::start(
         rooms,
         &tokio::runtime::Handle::current(),
@@ -55,8 +55,8 @@ fn start(rooms: Vec<FleetRoom>, options: FleetOptions) -> Fleet {
     )
 }
 
-fn room(name: &str, group: &str, url: &str, password: Option<&str>) -> FleetRoom {
-    FleetRoom::new(
+fn room(name: &str, group: &str, url: &str, password: Option<&str>) -> NamedTarget {
+    NamedTarget::new(
         name,
         group,
         Target::remote(url, password.map(str::to_string)),
@@ -138,7 +138,7 @@ async fn every_room_shows_its_truth_and_bad_rooms_delay_no_one() {
     let silent = Silent::start().await;
     let garbage = format!("ws://{}/", garbage().await);
     let closed = format!("ws://{}/", closed_port());
-    let mut rooms: Vec<FleetRoom> = demo
+    let mut rooms: Vec<NamedTarget> = demo
         .rooms
         .iter()
         .map(|r| room(&r.name, &r.group, &r.url(), Some(PASSWORD)))
@@ -261,7 +261,7 @@ async fn a_call_reaches_exactly_the_named_rooms() {
     for r in &demo.rooms {
         start_meeting(&r.engine).await;
     }
-    let mut rooms: Vec<FleetRoom> = demo
+    let mut rooms: Vec<NamedTarget> = demo
         .rooms
         .iter()
         .map(|r| room(&r.name, &r.group, &r.url(), None))
@@ -297,10 +297,10 @@ async fn a_call_reaches_exactly_the_named_rooms() {
     tokio::time::timeout(DEADLINE, four)
         .await
         .expect("the other rooms answered without waiting for the silent one");
-    results.sort_by(|x, y| x.name.cmp(&y.name));
+    results.sort_by(|x, y| x.0.cmp(&y.0));
     let codes: Vec<(&str, Option<i64>)> = results
         .iter()
-        .map(|r| (r.name.as_str(), r.result.code))
+        .map(|(name, outcome)| (name.as_str(), outcome.code))
         .collect();
     assert_eq!(
         codes,
@@ -311,7 +311,7 @@ async fn a_call_reaches_exactly_the_named_rooms() {
             ("Nowhere", Some(NO_ANSWER)),
         ]
     );
-    assert!(results[3].result.summary().contains("no room named"));
+    assert!(results[3].1.summary().contains("no room named"));
     let sharing: Vec<bool> = demo
         .rooms
         .iter()
@@ -334,7 +334,7 @@ async fn a_call_reaches_exactly_the_named_rooms() {
     // A refusal comes back with its code and meaning.
     let names = ["Demo 001".to_string()];
     let result = fleet.call(&names, ShareAction::StopShare).all().await;
-    let r = &result[0].result;
+    let r = &result[0].1;
     assert!(r.code.is_some_and(|c| c > 0), "{r:?}");
     assert!(r.meaning().is_some() && r.summary().starts_with(&r.code.unwrap().to_string()));
 }

@@ -345,7 +345,7 @@ fn rooms_view_shows_every_room_and_acts_on_exactly_the_selected_ones() {
 // Fixed rooms (no network): the keyboard, and how the view looks.
 
 use roomshare::link::ConnState;
-use roomshare::link::fleet::{CallResult, FleetAction, RoomStatus};
+use roomshare::link::fleet::{CallOutcome, FleetAction, Reach, RoomStatus};
 use roomshare::protocol::ShareAction;
 use roomshare::protocol::model::{MeetingInfo, ShareInfo, ShareUserInfo};
 use roomshare::ui::rooms::FixedRoomsDesk;
@@ -418,8 +418,9 @@ fn fixed_campus() -> Vec<RoomStatus> {
     rooms.push(makalu);
     let mut atrium = up("Atrium", "3F", 20);
     atrium.meeting = meeting(1, "All hands");
-    atrium.last_call = Some(CallResult {
+    atrium.last_call = Some(CallOutcome {
         action: FleetAction::Share(ShareAction::StopShare),
+        reach: Reach::Connected,
         code: Some(17),
         message: "nothing is being shared".into(),
         at: now,
@@ -438,8 +439,9 @@ fn fixed_campus() -> Vec<RoomStatus> {
     let mut lobby = up("Lobby screen", "", 40);
     lobby.meeting = meeting(1, "Visitor loop");
     lobby.share_info = shared_by("Reception PC", 1, false);
-    lobby.last_call = Some(CallResult {
+    lobby.last_call = Some(CallOutcome {
         action: FleetAction::Share(ShareAction::OpenShareGuide),
+        reach: Reach::Connected,
         code: Some(0),
         message: String::new(),
         at: now,

@@ -257,15 +257,6 @@ impl Client {
         self.send(method, params, false).await
     }
 
-    /// Like [`Client::request`], marked as background traffic.
-    pub async fn request_background(
-        &self,
-        method: &str,
-        params: Value,
-    ) -> Result<RpcResult, ClientError> {
-        self.send(method, params, true).await
-    }
-
     async fn send(
         &self,
         method: &str,

@@ -1,15 +1,37 @@
-//! One interface for the UI over "embedded engine" and "remote connection".
-//! The UI reads a [`RoomView`] snapshot and sends commands; it never blocks
-//! and never knows which of the two it drives. Both go through the same
-//! client, so the traffic pane shows the same frames.
+//! One interface for the UI over "embedded engine" and "remote connection",
+//! for one room ([`Link`]) or many ([`fleet`]). The UI reads a snapshot and
+//! sends commands; it never blocks and never knows which kind of room it
+//! drives. Both go through the same client, so the traffic pane shows the
+//! same frames.
 //!
-//! The view is kept current by a background task ([`worker`]): typed
-//! answers and pushed events fold into it ([`view`]); remote rooms, which
-//! may not push, are also polled; their thumbnails are fetched
-//! ([`thumbnails`]) when the peer is another roomshare engine. Many rooms at
-//! once: [`fleet`].
+//! # Words
+//!
+//! - A *room* is a meeting-room device (Tencent Meeting Rooms, or another
+//!   roomshare engine) or the embedded engine in this process.
+//! - A room's *view* ([`RoomView`]) is everything the console shows about
+//!   one room; typed answers and pushed events fold into it, in one place
+//!   ([`view`]).
+//! - A *status* ([`fleet::RoomStatus`]) is one row of the Rooms view: a
+//!   room's view plus what the fleet adds (name, group, the last call,
+//!   when it changed). A command-line visit's [`fleet::Probe`] is a view
+//!   too, with how far the visit got.
+//! - A call's *outcome* ([`fleet::CallOutcome`]) is one room's answer to
+//!   one action ([`fleet::FleetAction`]); a [`fleet::Tally`] counts a
+//!   batch of them.
+//! - To *follow* a room is to keep its view current: the one loop in
+//!   [`follow`], used by the single-room link ([`worker`]) and by every
+//!   fleet room. It connects, subscribes, folds events, reads the room
+//!   again after a (re)connection or missed events, and polls a room that
+//!   may not push its share state (never the embedded engine).
+//! - A *picture* is captured pixels ([`crate::media`]); a *wire frame* is
+//!   one WebSocket text message (a [`TrafficEntry`]); a *repaint* is one
+//!   UI frame (what `on_change` asks for).
+//!
+//! Remote rooms' thumbnails are fetched ([`thumbnails`]) when the peer is
+//! another roomshare engine.
 
 pub mod fleet;
+mod follow;
 mod thumbnails;
 mod view;
 mod worker;
@@ -20,6 +42,7 @@ pub use view::{Extension, RoomView};
 use crate::client::{Client, ClientOptions, Endpoint};
 use crate::media::{PreviewSlot, SharePreview, ThumbnailStore};
 use crate::protocol::{MeetingAction, ShareAction, SimAction, normalise_url};
+use fleet::FleetAction;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -206,7 +229,6 @@ pub struct Link {
     runtime: tokio::runtime::Handle,
     thumbnails: ThumbnailStore,
     preview: Option<PreviewSlot>,
-    embedded: bool,
 }
 
 impl Link {
@@ -239,15 +261,18 @@ impl Link {
             };
             Client::start_observed(target.endpoint, options)
         };
-        let worker = worker::Worker::new(client.clone(), shared.clone(), embedded);
-        runtime.spawn(worker.run(events, thumbnails.clone()));
+        runtime.spawn(worker::run(
+            shared.clone(),
+            client.clone(),
+            events,
+            thumbnails.clone(),
+        ));
         Link {
             shared,
             client,
             runtime: runtime.clone(),
             thumbnails,
             preview,
-            embedded,
         }
     }
 
@@ -258,26 +283,22 @@ impl Link {
 
     /// Send a Call/Share. Its outcome arrives as a view change or a notice.
     pub fn share(&self, action: ShareAction) {
-        let params = action.to_params();
-        self.call("Call/Share", params, Subject::Share(action));
+        self.call(Subject::Share(action.clone()), action.into());
     }
 
     /// Send a Call/Meeting.
     pub fn meeting(&self, action: MeetingAction) {
-        let params = action.to_params();
-        self.call("Call/Meeting", params, Subject::Meeting(action));
+        self.call(Subject::Meeting(action.clone()), action.into());
     }
 
     /// Send a room-simulator action (embedded engines and roomshare peers).
     pub fn simulate(&self, action: SimAction) {
-        let params = action.to_params();
-        self.call("Call/RoomShare", params, Subject::Simulate(action));
+        self.call(Subject::Simulate(action.clone()), action.into());
     }
 
-    fn call(&self, method: &'static str, params: serde_json::Value, subject: Subject) {
-        let worker = worker::Worker::new(self.client.clone(), self.shared.clone(), self.embedded);
-        self.runtime
-            .spawn(async move { worker.call(method, params, subject).await });
+    fn call(&self, subject: Subject, action: FleetAction) {
+        let call = worker::call(self.shared.clone(), self.client.clone(), action, subject);
+        self.runtime.spawn(call);
     }
 
     /// Notices since the last call.

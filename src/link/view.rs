@@ -1,10 +1,15 @@
-//! [`RoomView`]: everything the console shows about a room, and how typed
-//! answers and events fold into it.
+//! [`RoomView`]: everything the console shows about a room, how typed
+//! answers and events fold into it (the one fold, for the single-room
+//! console, every fleet room and the command line's visits), and how it
+//! reads in words.
 
 use crate::client::ConnState;
 use crate::protocol::answers::{ShareNode, ShareSession, SourcesAnswer};
-use crate::protocol::model::{MeetingInfo, ShareInfo, SourceInfo};
+use crate::protocol::model::{
+    MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, meeting_status_name, terminal_name,
+};
 use crate::protocol::{Event, EventEnvelope};
+use std::time::{Duration, Instant};
 
 /// Whether the peer speaks roomshare's `RoomShare` extension (sources and
 /// thumbnails). Real devices do not.
@@ -102,6 +107,91 @@ impl RoomView {
                 self.meeting = Some(a.meeting_info.clone());
             }
             Event::Other { .. } => {}
+        }
+    }
+}
+
+/// Reading the view: what the console and the command line say about a
+/// room, whichever shape holds it ([`crate::link::fleet::RoomStatus`] and
+/// [`crate::link::fleet::Probe`] read as their view).
+impl RoomView {
+    pub fn is_connected(&self) -> bool {
+        self.conn == ConnState::Connected
+    }
+
+    pub fn is_sharing(&self) -> Option<bool> {
+        self.share_info.as_ref().map(|s| s.is_sharing)
+    }
+
+    /// Who shares (the sharer's nickname), while someone does.
+    pub fn sharer(&self) -> Option<&str> {
+        self.sharer_info().map(|u| u.nickname.as_str())
+    }
+
+    /// The sharer, while someone shares (all the device says about them).
+    pub fn sharer_info(&self) -> Option<&ShareUserInfo> {
+        let info = self.share_info.as_ref().filter(|s| s.is_sharing)?;
+        info.share_user_info.as_ref()
+    }
+
+    /// The sharer's terminal in words ("Rooms", "Windows", …).
+    pub fn sharer_terminal(&self) -> Option<&'static str> {
+        self.sharer_info().map(|u| terminal_name(u.instance_id))
+    }
+
+    /// What is shared: "screen" or "whiteboard".
+    pub fn share_kind(&self) -> Option<&'static str> {
+        self.sharer_info().map(|u| match u.screen_share_type {
+            1 => "whiteboard",
+            _ => "screen",
+        })
+    }
+
+    /// The quick cast state: 0 not started, 1 preparing, 2 sharing.
+    pub fn quick_casting_state(&self) -> Option<i64> {
+        self.share_info.as_ref().map(|s| s.quick_casting_state)
+    }
+
+    /// The meeting's title, when in one and it has one.
+    pub fn meeting_title(&self) -> Option<&str> {
+        let m = self.meeting.as_ref()?;
+        (!m.meeting_title.is_empty()).then_some(m.meeting_title.as_str())
+    }
+
+    pub fn meeting_status(&self) -> Option<i64> {
+        self.meeting.as_ref().map(|m| m.meeting_status)
+    }
+
+    /// `In meeting (1)`, or `None` when unknown.
+    pub fn meeting_text(&self) -> Option<String> {
+        self.meeting_status()
+            .map(|s| format!("{} ({s})", meeting_status_name(s)))
+    }
+
+    /// While reconnecting: how long until the next attempt.
+    pub fn reconnect_in(&self) -> Option<Duration> {
+        match &self.conn {
+            ConnState::Reconnecting { retry_at, .. } => {
+                Some(retry_at.saturating_duration_since(Instant::now()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The device refused the password (no retry until asked).
+    pub fn is_auth_failed(&self) -> bool {
+        matches!(self.conn, ConnState::AuthFailed { .. })
+    }
+
+    /// The link, a word for scripts: `connecting`, `connected`,
+    /// `reconnecting`, `auth_failed`, `closed`.
+    pub fn state_word(&self) -> &'static str {
+        match self.conn {
+            ConnState::Connecting => "connecting",
+            ConnState::Connected => "connected",
+            ConnState::Reconnecting { .. } => "reconnecting",
+            ConnState::AuthFailed { .. } => "auth_failed",
+            ConnState::Closed { .. } => "closed",
         }
     }
 }

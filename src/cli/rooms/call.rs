@@ -2,10 +2,10 @@
 //! the same call to many rooms at once, one result line per room.
 
 use super::{
-    SOME_UNANSWERED, Selected, Selection, print_json, print_line, timeout_of, visit_all, widths,
+    SOME_UNANSWERED, SelectedRoom, Selection, print_json, print_line, timeout_of, visit_all, widths,
 };
 use crate::cli::call::parse_key_values;
-use crate::link::fleet::{CallOutcome, Reach, call_once};
+use crate::link::fleet::{CallOutcome, FleetAction, Reach, Tally, call_once};
 use clap::Args;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -36,62 +36,46 @@ pub struct RoomsCallArgs {
 #[derive(Serialize)]
 struct CallLine<'a> {
     name: &'a str,
-    group: Option<String>,
+    group: Option<&'a str>,
     url: &'a str,
     state: &'static str,
     /// The device's code (0 = done); null without an answer.
     error_code: Option<i64>,
-    error: Option<&'a str>,
+    error: Option<String>,
 }
 
-/// How the rooms answered, for the exit code: 3 when some did not
-/// answer, else 1 when some refused, else 0.
-#[derive(Default)]
-struct Tally {
-    unanswered: usize,
-    refused: usize,
-}
-
-impl Tally {
-    fn count(&mut self, outcome: &CallOutcome) {
-        match (outcome.reach, outcome.code) {
-            (Reach::Connected, Some(0)) => {}
-            (Reach::Connected, Some(_)) => self.refused += 1,
-            _ => self.unanswered += 1,
-        }
+/// How the rooms answered, as an exit code: 3 when some did not answer,
+/// else 1 when some refused, else 0.
+fn exit_code(tally: &Tally, total: usize) -> ExitCode {
+    if tally.unanswered > 0 {
+        eprintln!("{} of {total} rooms did not answer", tally.unanswered);
+        return ExitCode::from(SOME_UNANSWERED);
     }
-
-    fn exit_code(&self, total: usize) -> ExitCode {
-        if self.unanswered > 0 {
-            eprintln!("{} of {total} rooms did not answer", self.unanswered);
-            return ExitCode::from(SOME_UNANSWERED);
-        }
-        if self.refused > 0 {
-            eprintln!("{} of {total} rooms refused", self.refused);
-            return ExitCode::from(1);
-        }
-        ExitCode::SUCCESS
+    if tally.refused > 0 {
+        eprintln!("{} of {total} rooms refused", tally.refused);
+        return ExitCode::from(1);
     }
+    ExitCode::SUCCESS
 }
 
 pub async fn run(args: RoomsCallArgs) -> ExitCode {
-    let params = match request_params(&args) {
-        Ok(p) => p,
+    let action = match request(&args) {
+        Ok(a) => a,
         Err(e) => return super::usage(&e),
     };
     let rooms = match args.selection.select(&args.names) {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let (method, timeout) = (format!("Call/{}", args.module), timeout_of(args.timeout));
+    let timeout = timeout_of(args.timeout);
     let (name_width, _) = widths(&rooms);
     let mut tally = Tally::default();
     let visit = |target| {
-        let (method, params) = (method.clone(), params.clone());
-        async move { call_once(&target, &method, params, timeout).await }
+        let action = action.clone();
+        async move { call_once(&target, action, timeout).await }
     };
     visit_all(&rooms, visit, |room, outcome: CallOutcome| {
-        tally.count(&outcome);
+        tally.count(Some(&outcome));
         match args.json {
             true => print_json(&json_line(room, &outcome)),
             false => print_line(&format!(
@@ -102,35 +86,38 @@ pub async fn run(args: RoomsCallArgs) -> ExitCode {
         }
     })
     .await;
-    tally.exit_code(rooms.len())
+    exit_code(&tally, rooms.len())
 }
 
-/// `{"action": ACTION, "action_params": {…}}` (no `action_params` when
-/// there are no inputs, as `roomshare call` sends it).
-fn request_params(args: &RoomsCallArgs) -> Result<Value, String> {
+/// `Call/MODULE` with `{"action": ACTION, "action_params": {…}}` (no
+/// `action_params` when there are no inputs, as `roomshare call` sends it).
+fn request(args: &RoomsCallArgs) -> Result<FleetAction, String> {
     let inputs = parse_key_values(&args.params)?;
     let mut params = Map::new();
     params.insert("action".into(), Value::String(args.action.clone()));
     if !inputs.is_empty() {
         params.insert("action_params".into(), Value::Object(inputs));
     }
-    Ok(Value::Object(params))
+    Ok(FleetAction::Request {
+        method: format!("Call/{}", args.module),
+        params: Value::Object(params),
+    })
 }
 
-fn json_line<'a>(room: &'a Selected, outcome: &'a CallOutcome) -> CallLine<'a> {
+fn json_line<'a>(room: &'a SelectedRoom, outcome: &'a CallOutcome) -> CallLine<'a> {
     CallLine {
         name: &room.name,
         group: room.group_or_null(),
         url: &room.url,
         state: outcome.reach.as_str(),
-        error_code: outcome.code,
-        error: outcome.error.as_deref(),
+        error_code: outcome.answer_code(),
+        error: outcome.error(),
     }
 }
 
 /// `done`, `error 17 Repeat Operation: …`, `unreachable: connection refused`.
 fn text_of(outcome: &CallOutcome) -> String {
-    match (outcome.reach, &outcome.error) {
+    match (outcome.reach, outcome.error()) {
         (_, None) => "done".to_string(),
         (Reach::Connected, Some(e)) => format!("error {e}"),
         (reach, Some(e)) => format!("{}: {e}", reach.as_str()),

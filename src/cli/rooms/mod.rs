@@ -12,8 +12,8 @@ mod call;
 mod status;
 mod watch;
 
-use crate::link::Target;
-use crate::link::fleet::{FleetRoom, RoomsFile};
+use crate::link::fleet::{NamedTarget, RoomsFile};
+use crate::link::{RoomView, Target};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::future::Future;
@@ -41,11 +41,11 @@ pub struct RoomsArgs {
 #[derive(Subcommand, Debug)]
 pub enum RoomsCommand {
     /// Visit every room once and print its state; exit 0 when every room answered, 3 otherwise.
-    Status(status::StatusArgs),
+    Status(StateArgs),
     /// The same call to many rooms: `roomshare rooms call --group 12F Share StopShare`.
     Call(call::RoomsCallArgs),
     /// Follow every room live; one line per change (Ctrl+C to stop).
-    Watch(watch::RoomsWatchArgs),
+    Watch(StateArgs),
 }
 
 pub async fn run(args: RoomsArgs) -> ExitCode {
@@ -67,8 +67,65 @@ pub struct Selection {
     pub group: Option<String>,
 }
 
+/// What `rooms status` and `rooms watch` take: which rooms, how long to
+/// wait, and how to print.
+#[derive(Args, Debug)]
+pub struct StateArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Seconds to wait for each room's handshake, and then for each answer.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// One JSON object per line (per room, or per change with watch): name, group, url, state, meeting_status, is_sharing, sharer, cast_code, error.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One room's state in `--json` (`rooms status` and `rooms watch`); keys
+/// the room could not answer are null.
+#[derive(Serialize)]
+struct StateLine<'a> {
+    name: &'a str,
+    group: Option<&'a str>,
+    url: &'a str,
+    /// `rooms status`: `connected`, `auth_failed`, `unreachable`,
+    /// `timeout`; `rooms watch`: `connecting`, `connected`,
+    /// `reconnecting`, `auth_failed`, `closed`.
+    state: &'static str,
+    meeting_status: Option<i64>,
+    is_sharing: Option<bool>,
+    sharer: Option<&'a str>,
+    cast_code: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+impl<'a> StateLine<'a> {
+    /// The room `name` (`url`: as the line shows it), in `state`, as its
+    /// view has it.
+    fn new(
+        name: &'a str,
+        group: Option<&'a str>,
+        url: &'a str,
+        state: &'static str,
+        view: &'a RoomView,
+        error: Option<&'a str>,
+    ) -> StateLine<'a> {
+        StateLine {
+            name,
+            group,
+            url,
+            state,
+            meeting_status: view.meeting_status(),
+            is_sharing: view.is_sharing(),
+            sharer: view.sharer(),
+            cast_code: view.cast_code.as_deref(),
+            error,
+        }
+    }
+}
+
 /// One room to visit: as the file gives it, with its password read.
-pub struct Selected {
+pub struct SelectedRoom {
     pub name: String,
     pub group: String,
     /// As written in the file.
@@ -80,7 +137,7 @@ impl Selection {
     /// Load the file and pick the rooms (of `--group`, and of `names` when
     /// any are given, in file order). Every refusal is printed and is exit
     /// code 2: a bad file starts nothing.
-    pub fn select(&self, names: &[String]) -> Result<Vec<Selected>, ExitCode> {
+    pub fn select(&self, names: &[String]) -> Result<Vec<SelectedRoom>, ExitCode> {
         let file = self.load()?;
         for name in names {
             if file.get(name).is_none() {
@@ -91,13 +148,13 @@ impl Selection {
             }
         }
         let targets = file.fleet_rooms().map_err(|e| usage(&e.to_string()))?;
-        let rooms: Vec<Selected> = file
+        let rooms: Vec<SelectedRoom> = file
             .entries()
             .iter()
             .zip(targets)
             .filter(|(e, _)| self.group.as_ref().is_none_or(|g| &e.group == g))
             .filter(|(e, _)| names.is_empty() || names.contains(&e.name))
-            .map(|(e, room)| Selected {
+            .map(|(e, room)| SelectedRoom {
                 name: e.name.clone(),
                 group: e.group.clone(),
                 url: e.url.clone(),
@@ -133,15 +190,20 @@ impl Selection {
     }
 }
 
-impl Selected {
-    fn fleet_room(&self) -> FleetRoom {
-        FleetRoom::new(&self.name, &self.group, self.target.clone())
+impl SelectedRoom {
+    fn named_target(&self) -> NamedTarget {
+        NamedTarget::new(&self.name, &self.group, self.target.clone())
     }
 
     /// The group for JSON: `null` when the room has none.
-    fn group_or_null(&self) -> Option<String> {
-        (!self.group.is_empty()).then(|| self.group.clone())
+    fn group_or_null(&self) -> Option<&str> {
+        group_or_null(&self.group)
     }
+}
+
+/// A group for JSON: `null` for none.
+fn group_or_null(group: &str) -> Option<&str> {
+    (!group.is_empty()).then_some(group)
 }
 
 fn usage(message: &str) -> ExitCode {
@@ -156,8 +218,11 @@ fn timeout_of(seconds: f64) -> Duration {
 
 /// Visit every room with `visit` (at most [`MAX_PARALLEL`] at once) and
 /// hand each outcome to `done` as soon as it is there.
-async fn visit_all<T, F, Fut>(rooms: &[Selected], visit: F, mut done: impl FnMut(&Selected, T))
-where
+async fn visit_all<T, F, Fut>(
+    rooms: &[SelectedRoom],
+    visit: F,
+    mut done: impl FnMut(&SelectedRoom, T),
+) where
     F: Fn(Target) -> Fut,
     Fut: Future<Output = T> + Send + 'static,
     T: Send + 'static,
@@ -198,8 +263,8 @@ fn print_line(line: &str) {
 
 /// The widest name and group, to line the text output up while lines
 /// are printed as they come.
-fn widths(rooms: &[Selected]) -> (usize, usize) {
-    let width = |f: fn(&Selected) -> usize| rooms.iter().map(f).max().unwrap_or(0);
+fn widths(rooms: &[SelectedRoom]) -> (usize, usize) {
+    let width = |f: fn(&SelectedRoom) -> usize| rooms.iter().map(f).max().unwrap_or(0);
     (
         width(|r| r.name.chars().count()),
         width(|r| r.group.chars().count()),

@@ -1,57 +1,13 @@
 //! `roomshare rooms status`: visit every room once, one line per room.
 
 use super::{
-    SOME_UNANSWERED, Selected, Selection, print_json, print_line, timeout_of, visit_all, widths,
+    SOME_UNANSWERED, SelectedRoom, StateArgs, StateLine, print_json, print_line, timeout_of,
+    visit_all, widths,
 };
 use crate::link::fleet::{Probe, Reach, probe};
-use clap::Args;
-use serde::Serialize;
 use std::process::ExitCode;
 
-#[derive(Args, Debug)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub selection: Selection,
-    /// Seconds to wait for each room's handshake, and then for each answer.
-    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
-    pub timeout: f64,
-    /// One JSON object per line: name, group, url, state, meeting_status, is_sharing, sharer, cast_code, error.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// One room in `--json`; keys the room could not answer are null.
-#[derive(Serialize)]
-struct StatusLine<'a> {
-    name: &'a str,
-    group: Option<String>,
-    url: &'a str,
-    /// `connected`, `auth_failed`, `unreachable`, `timeout`.
-    state: &'static str,
-    meeting_status: Option<i64>,
-    is_sharing: Option<bool>,
-    sharer: Option<&'a str>,
-    cast_code: Option<&'a str>,
-    error: Option<&'a str>,
-}
-
-impl<'a> StatusLine<'a> {
-    fn new(room: &'a Selected, probe: &'a Probe) -> StatusLine<'a> {
-        StatusLine {
-            name: &room.name,
-            group: room.group_or_null(),
-            url: &room.url,
-            state: probe.reach.as_str(),
-            meeting_status: probe.meeting_status,
-            is_sharing: probe.is_sharing(),
-            sharer: probe.sharer(),
-            cast_code: probe.cast_code.as_deref(),
-            error: probe.error.as_deref(),
-        }
-    }
-}
-
-pub async fn run(args: StatusArgs) -> ExitCode {
+pub async fn run(args: StateArgs) -> ExitCode {
     let rooms = match args.selection.select(&[]) {
         Ok(r) => r,
         Err(code) => return code,
@@ -65,7 +21,7 @@ pub async fn run(args: StatusArgs) -> ExitCode {
             unanswered += 1;
         }
         match args.json {
-            true => print_json(&StatusLine::new(room, &probe)),
+            true => print_json(&json_line(room, &probe)),
             false => print_line(&text_line(room, &probe, name_width, group_width)),
         }
     })
@@ -77,10 +33,16 @@ pub async fn run(args: StatusArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn json_line<'a>(room: &'a SelectedRoom, probe: &'a Probe) -> StateLine<'a> {
+    let state = probe.reach.as_str();
+    let (group, error) = (room.group_or_null(), probe.error.as_deref());
+    StateLine::new(&room.name, group, &room.url, state, probe, error)
+}
+
 /// `12F Everest  12F  connected    meeting 1  sharing: Alice  cast 246810`
-fn text_line(room: &Selected, probe: &Probe, name_width: usize, group_width: usize) -> String {
+fn text_line(room: &SelectedRoom, probe: &Probe, name_width: usize, group_width: usize) -> String {
     let meeting = probe
-        .meeting_status
+        .meeting_status()
         .map_or("-".to_string(), |s| s.to_string());
     let sharing = match (probe.is_sharing(), probe.sharer()) {
         (None, _) => "sharing -".to_string(),

@@ -1,44 +1,16 @@
 //! `roomshare rooms watch`: follow every room live through the fleet (the
 //! same engine as the console's Rooms view) and print one line per change.
 
-use super::{Selection, print_json, print_line};
+use super::{StateArgs, StateLine, group_or_null, print_json, print_line};
 use crate::cli::interrupted;
 use crate::client::ConnState;
 use crate::link::fleet::{Fleet, FleetOptions, RoomStatus};
-use clap::Args;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-#[derive(Args, Debug)]
-pub struct RoomsWatchArgs {
-    #[command(flatten)]
-    pub selection: Selection,
-    /// Seconds to wait for each handshake and each answer.
-    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
-    pub timeout: f64,
-    /// One JSON object per change: name, group, url, state (connecting, connected, reconnecting, auth_failed, closed), meeting_status, is_sharing, sharer, cast_code, error.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// A change in `--json`.
-#[derive(Serialize)]
-struct WatchLine<'a> {
-    name: &'a str,
-    group: Option<&'a str>,
-    url: &'a str,
-    state: &'static str,
-    meeting_status: Option<i64>,
-    is_sharing: Option<bool>,
-    sharer: Option<&'a str>,
-    cast_code: Option<&'a str>,
-    error: Option<&'a str>,
-}
-
-pub async fn run(args: RoomsWatchArgs) -> ExitCode {
+pub async fn run(args: StateArgs) -> ExitCode {
     let rooms = match args.selection.select(&[]) {
         Ok(r) => r,
         Err(code) => return code,
@@ -54,9 +26,9 @@ pub async fn run(args: RoomsWatchArgs) -> ExitCode {
         let wake = wake.clone();
         Arc::new(move || wake.notify_one())
     };
-    let fleet_rooms = rooms.iter().map(|r| r.fleet_room()).collect();
+    let named = rooms.iter().map(|r| r.named_target()).collect();
     let handle = tokio::runtime::Handle::current();
-    let fleet = Fleet::start(fleet_rooms, &handle, on_change, options);
+    let fleet = Fleet::start(named, &handle, on_change, options);
     let stop = interrupted();
     tokio::pin!(stop);
     eprintln!("watching {} rooms (Ctrl+C to stop)", rooms.len());
@@ -116,18 +88,16 @@ fn change_key(room: &RoomStatus) -> String {
     )
 }
 
-fn json_line(room: &RoomStatus) -> WatchLine<'_> {
-    WatchLine {
-        name: &room.name,
-        group: (!room.group.is_empty()).then_some(room.group.as_str()),
-        url: &room.label,
-        state: room.state_word(),
-        meeting_status: room.meeting_status(),
-        is_sharing: room.is_sharing(),
-        sharer: room.sharer(),
-        cast_code: room.cast_code.as_deref(),
-        error: room.error.as_deref(),
-    }
+fn json_line(room: &RoomStatus) -> StateLine<'_> {
+    let (group, error) = (group_or_null(&room.group), room.error.as_deref());
+    StateLine::new(
+        &room.name,
+        group,
+        &room.label,
+        room.state_word(),
+        room,
+        error,
+    )
 }
 
 /// `12:04:05 12F Everest [12F]: connected · In meeting (1) "Weekly" ·

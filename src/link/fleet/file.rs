@@ -287,12 +287,6 @@ impl RoomsFile {
         self.lines.get(i).map(|l| l.room)
     }
 
-    /// Read the file again from disk (after an outside edit).
-    pub fn reload(&mut self) -> Result<(), RoomsFileError> {
-        *self = RoomsFile::load_or_new(&self.path)?;
-        Ok(())
-    }
-
     pub(super) fn error(&self, reason: impl Into<String>) -> RoomsFileError {
         RoomsFileError {
             path: self.path.clone(),

@@ -25,7 +25,7 @@
 //! most once per change, shared as an `Arc` until the next), `on_change`
 //! wakes the UI, and every action returns at once; its per-room outcome
 //! appears in [`RoomStatus::last_call`] ("done", or the code and its
-//! meaning: [`CallResult::summary`]).
+//! meaning: [`CallOutcome::summary`]).
 //!
 //! ```no_run
 //! # fn wiring(runtime: &tokio::runtime::Handle, embedded: roomshare::link::Target,
@@ -63,6 +63,7 @@
 
 mod edit;
 mod file;
+mod outcome;
 mod poll;
 mod probe;
 mod room;
@@ -70,33 +71,35 @@ mod secrets;
 mod status;
 
 pub use file::{PasswordSource, RoomEntry, RoomsFile, RoomsFileError};
-pub use probe::{CallOutcome, Probe, Reach, call_once, probe};
-pub use status::{CallResult, FleetAction, RoomStatus};
+pub use outcome::{CallOutcome, Reach, Tally};
+pub use probe::{Probe, call_once, probe};
+pub use status::{FleetAction, RoomStatus};
 
 use crate::client::ClientOptions;
-use crate::link::{NO_ANSWER, Target};
+use crate::link::Target;
 use parking_lot::Mutex;
 use poll::Roster;
-use room::{Board, Intervals, Slot};
+use room::{Board, FollowedRoom, Intervals};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
 /// The name the embedded engine has in the list when no rooms file exists.
 pub const EMBEDDED_NAME: &str = "This computer";
 
-/// A room to follow: a name, a group, and how to reach it.
+/// A room to follow: how to reach it, and the name and group it is
+/// listed under.
 #[derive(Clone)]
-pub struct FleetRoom {
+pub struct NamedTarget {
     pub name: String,
     pub group: String,
     pub target: Target,
 }
 
-impl FleetRoom {
-    pub fn new(name: &str, group: &str, target: Target) -> FleetRoom {
-        FleetRoom {
+impl NamedTarget {
+    pub fn new(name: &str, group: &str, target: Target) -> NamedTarget {
+        NamedTarget {
             name: name.to_string(),
             group: group.to_string(),
             target,
@@ -106,12 +109,12 @@ impl FleetRoom {
 
 impl RoomsFile {
     /// Every room of the file with its password read now.
-    pub fn fleet_rooms(&self) -> Result<Vec<FleetRoom>, RoomsFileError> {
+    pub fn fleet_rooms(&self) -> Result<Vec<NamedTarget>, RoomsFileError> {
         self.entries()
             .iter()
             .map(|e| {
                 let password = self.resolve_password(e)?;
-                Ok(FleetRoom::new(
+                Ok(NamedTarget::new(
                     &e.name,
                     &e.group,
                     Target::remote(&e.url, password),
@@ -126,9 +129,9 @@ impl RoomsFile {
 pub fn starting_rooms(
     file: &RoomsFile,
     embedded: Option<Target>,
-) -> Result<Vec<FleetRoom>, RoomsFileError> {
+) -> Result<Vec<NamedTarget>, RoomsFileError> {
     match (file.exists(), embedded) {
-        (false, Some(target)) => Ok(vec![FleetRoom::new(EMBEDDED_NAME, "", target)]),
+        (false, Some(target)) => Ok(vec![NamedTarget::new(EMBEDDED_NAME, "", target)]),
         _ => file.fleet_rooms(),
     }
 }
@@ -191,17 +194,11 @@ impl FleetOptions {
     }
 }
 
-/// One room's result of a [`Fleet::call`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoomCallResult {
-    pub name: String,
-    pub result: CallResult,
-}
-
-/// The results of one [`Fleet::call`] as they arrive (the view can ignore
-/// it and read [`RoomStatus::last_call`] instead).
+/// The outcomes of one [`Fleet::call`] as they arrive, each with its
+/// room's name (the view can ignore it and read [`RoomStatus::last_call`]
+/// instead).
 pub struct CallBatch {
-    rx: mpsc::UnboundedReceiver<RoomCallResult>,
+    rx: mpsc::UnboundedReceiver<(String, CallOutcome)>,
     expected: usize,
 }
 
@@ -212,17 +209,12 @@ impl CallBatch {
     }
 
     /// The next result, in the order they are answered.
-    pub async fn next(&mut self) -> Option<RoomCallResult> {
+    pub async fn next(&mut self) -> Option<(String, CallOutcome)> {
         self.rx.recv().await
     }
 
-    /// The next result if one is there (from a UI frame).
-    pub fn try_next(&mut self) -> Option<RoomCallResult> {
-        self.rx.try_recv().ok()
-    }
-
     /// Every result.
-    pub async fn all(mut self) -> Vec<RoomCallResult> {
+    pub async fn all(mut self) -> Vec<(String, CallOutcome)> {
         let mut results = Vec::with_capacity(self.expected);
         while let Some(r) = self.next().await {
             results.push(r);
@@ -251,8 +243,8 @@ struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.poller.abort();
-        for slot in self.roster.lock().iter() {
-            slot.stop();
+        for room in self.roster.lock().iter() {
+            room.stop();
         }
     }
 }
@@ -262,7 +254,7 @@ impl Fleet {
     /// background task whenever a room's status changed (the UI passes
     /// `ctx.request_repaint`). Rooms with the same name: the first wins.
     pub fn start(
-        rooms: Vec<FleetRoom>,
+        rooms: Vec<NamedTarget>,
         runtime: &tokio::runtime::Handle,
         on_change: Arc<dyn Fn() + Send + Sync>,
         options: FleetOptions,
@@ -296,59 +288,43 @@ impl Fleet {
         let inner = &self.inner;
         let mut snapshot = inner.snapshot.lock();
         if inner.board.take_dirty() {
-            let slots = inner.roster.lock().clone();
-            *snapshot = Arc::new(slots.iter().map(|s| s.status()).collect());
+            let rooms = inner.roster.lock().clone();
+            *snapshot = Arc::new(rooms.iter().map(|f| f.status()).collect());
         }
         snapshot.clone()
     }
 
     /// One room's status.
     pub fn room(&self, name: &str) -> Option<RoomStatus> {
-        self.slot(name).map(|s| s.status())
-    }
-
-    /// The names of the rooms in `group`, in list order.
-    pub fn names_in_group(&self, group: &str) -> Vec<String> {
-        self.rooms()
-            .iter()
-            .filter(|r| r.group == group)
-            .map(|r| r.name.clone())
-            .collect()
+        self.followed(name).map(|f| f.status())
     }
 
     /// How to reach `name` (to open it in the single-room view).
     pub fn target(&self, name: &str) -> Option<Target> {
-        self.slot(name).map(|s| s.target.clone())
+        self.followed(name).map(|f| f.target.clone())
     }
 
     /// Send `action` to every room in `names` at once. Returns at once;
     /// each room's outcome lands in its [`RoomStatus::last_call`] and in
     /// the returned batch (one result per name; an unknown name gets
-    /// [`NO_ANSWER`] "no room named …").
+    /// [`NO_ANSWER`](crate::link::NO_ANSWER) "no room named …").
     pub fn call(&self, names: &[String], action: impl Into<FleetAction>) -> CallBatch {
         let action = action.into();
         let (tx, rx) = mpsc::unbounded_channel();
         // Actions may wait for a connection and then an answer.
         let timeout = self.inner.options.connect_timeout + self.inner.options.request_timeout;
         for name in names {
-            let Some(slot) = self.slot(name) else {
-                let result = CallResult {
-                    action: action.clone(),
-                    code: Some(NO_ANSWER),
-                    message: format!("no room named {name:?}"),
-                    at: Instant::now(),
-                };
-                let _ = tx.send(RoomCallResult {
-                    name: name.clone(),
-                    result,
-                });
+            let Some(room) = self.followed(name) else {
+                let why = format!("no room named {name:?}");
+                let outcome = CallOutcome::unanswered(action.clone(), Reach::Unreachable, why);
+                let _ = tx.send((name.clone(), outcome));
                 continue;
             };
             let (tx, action) = (tx.clone(), action.clone());
             self.inner.runtime.spawn(async move {
-                let name = slot.name.clone();
-                let result = slot.call(action, timeout).await;
-                let _ = tx.send(RoomCallResult { name, result });
+                let name = room.name.clone();
+                let outcome = room.call(action, timeout).await;
+                let _ = tx.send((name, outcome));
             });
         }
         CallBatch {
@@ -360,37 +336,38 @@ impl Fleet {
     /// Retry now in these rooms (after an auth failure, or to skip the
     /// backoff wait).
     pub fn reconnect(&self, names: &[String]) {
-        for slot in names.iter().filter_map(|n| self.slot(n)) {
-            slot.reconnect();
+        for room in names.iter().filter_map(|n| self.followed(n)) {
+            room.reconnect();
         }
     }
 
     /// Follow `rooms` from now on: rooms whose name and target are
     /// unchanged keep their connection (a new group is just shown); new
     /// or changed ones start; the others stop.
-    pub fn set_rooms(&self, rooms: Vec<FleetRoom>) {
+    pub fn set_rooms(&self, rooms: Vec<NamedTarget>) {
         let inner = &self.inner;
         let old = inner.roster.lock().clone();
-        let mut next: Vec<Arc<Slot>> = Vec::with_capacity(rooms.len());
+        let mut next: Vec<Arc<FollowedRoom>> = Vec::with_capacity(rooms.len());
         for room in rooms {
-            if next.iter().any(|s| s.name == room.name) {
+            if next.iter().any(|f| f.name == room.name) {
                 continue;
             }
             let kept = old
                 .iter()
-                .find(|s| s.name == room.name && s.target.same_room(&room.target));
-            let slot = match kept {
-                Some(slot) => {
-                    slot.set_group(&room.group);
-                    slot.clone()
+                .find(|f| f.name == room.name && f.target.same_room(&room.target));
+            let followed = match kept {
+                Some(followed) => {
+                    followed.set_group(&room.group);
+                    followed.clone()
                 }
                 None => {
-                    let slot = Slot::new(&room.name, &room.group, room.target, inner.board.clone());
-                    slot.start(&inner.runtime, inner.options.client(&inner.gate));
-                    slot
+                    let board = inner.board.clone();
+                    let followed = FollowedRoom::new(&room.name, &room.group, room.target, board);
+                    followed.start(&inner.runtime, inner.options.client(&inner.gate));
+                    followed
                 }
             };
-            next.push(slot);
+            next.push(followed);
         }
         for gone in old
             .iter()
@@ -430,8 +407,8 @@ impl Fleet {
         Ok(())
     }
 
-    fn slot(&self, name: &str) -> Option<Arc<Slot>> {
-        let slots = self.inner.roster.lock().clone();
-        slots.iter().find(|s| s.name == name).cloned()
+    fn followed(&self, name: &str) -> Option<Arc<FollowedRoom>> {
+        let rooms = self.inner.roster.lock().clone();
+        rooms.iter().find(|f| f.name == name).cloned()
     }
 }

@@ -9,7 +9,7 @@
 //! each is read about every `N / budget` seconds, never more often than
 //! its interval.
 
-use super::room::{Intervals, Slot};
+use super::room::{FollowedRoom, Intervals};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 const TICK: Duration = Duration::from_millis(100);
 
 /// The rooms, as the fleet has them now (replaced whole on edits).
-pub(super) type Roster = Arc<Mutex<Arc<Vec<Arc<Slot>>>>>;
+pub(super) type Roster = Arc<Mutex<Arc<Vec<Arc<FollowedRoom>>>>>;
 
 /// Poll `roster` forever (the fleet aborts this task when it ends).
 pub(super) async fn run(roster: Roster, budget: f64, intervals: Intervals) {
@@ -34,8 +34,8 @@ pub(super) async fn run(roster: Roster, budget: f64, intervals: Intervals) {
     loop {
         tick.tick().await;
         tokens = f64::min(tokens + per_tick, cap);
-        let slots = roster.lock().clone();
-        let started = take_turns(&slots, &mut cursor, tokens.floor() as usize, intervals);
+        let rooms = roster.lock().clone();
+        let started = take_turns(&rooms, &mut cursor, tokens.floor() as usize, intervals);
         tokens -= started as f64;
     }
 }
@@ -44,12 +44,12 @@ pub(super) async fn run(roster: Roster, budget: f64, intervals: Intervals) {
 /// many started. The cursor stops after the last room served, so the next
 /// tick begins with the room after it.
 fn take_turns(
-    slots: &[Arc<Slot>],
+    rooms: &[Arc<FollowedRoom>],
     cursor: &mut usize,
     allowed: usize,
     intervals: Intervals,
 ) -> usize {
-    let n = slots.len();
+    let n = rooms.len();
     if n == 0 || allowed == 0 {
         return 0;
     }
@@ -59,11 +59,11 @@ fn take_turns(
         if started == allowed {
             break;
         }
-        let slot = &slots[*cursor % n];
+        let room = &rooms[*cursor % n];
         *cursor = (*cursor + 1) % n;
-        if slot.take_due(now) {
+        if room.take_due(now) {
             started += 1;
-            tokio::spawn(slot.clone().poll(intervals));
+            tokio::spawn(room.clone().poll(intervals));
         }
     }
     started

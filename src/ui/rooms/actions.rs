@@ -2,7 +2,7 @@
 //! room before anything is sent, and the summary of the last batch as its
 //! answers come in (each room's own result is in its row).
 
-use crate::link::fleet::{FleetAction, RoomStatus};
+use crate::link::fleet::{FleetAction, RoomStatus, Tally};
 use crate::protocol::ShareAction;
 use crate::ui::i18n::Lang;
 use crate::ui::style;
@@ -35,19 +35,19 @@ pub enum Pending {
 
 /// What the confirmation dialog decided this frame.
 #[derive(Debug, PartialEq)]
-pub enum Answer {
+pub enum Decision {
     Waiting,
     Yes,
     No,
 }
 
 /// "Stop share in 3 rooms?" with every room named; Escape or Cancel says no.
-pub fn confirm(ctx: &egui::Context, pending: &Pending, lang: Lang) -> Answer {
+pub fn confirm(ctx: &egui::Context, pending: &Pending, lang: Lang) -> Decision {
     let (question, names) = match pending {
         Pending::Call { label, names, .. } => (question(lang.tr(label), names.len(), lang), names),
         Pending::Remove { names } => (remove_question(names.len(), lang), names),
     };
-    let mut answer = Answer::Waiting;
+    let mut answer = Decision::Waiting;
     let modal = egui::Modal::new(egui::Id::unique("roomshare-rooms-confirm")).show(ctx, |ui| {
         ui.set_width(440.0);
         ui.heading(&question);
@@ -64,15 +64,15 @@ pub fn confirm(ctx: &egui::Context, pending: &Pending, lang: Lang) -> Answer {
             let yes = egui::Button::new(RichText::new(question.replace('?', "")).strong())
                 .fill(style::ACCENT.gamma_multiply(0.6));
             if ui.add(yes).clicked() {
-                answer = Answer::Yes;
+                answer = Decision::Yes;
             }
             if ui.button(lang.tr("cancel")).clicked() {
-                answer = Answer::No;
+                answer = Decision::No;
             }
         });
     });
-    if answer == Answer::Waiting && modal.should_close() {
-        answer = Answer::No;
+    if answer == Decision::Waiting && modal.should_close() {
+        answer = Decision::No;
     }
     answer
 }
@@ -102,14 +102,6 @@ pub struct Batch {
     pub sent_at: Instant,
 }
 
-/// Counts of a batch's outcomes so far.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Tally {
-    pub done: usize,
-    pub failed: usize,
-    pub waiting: usize,
-}
-
 impl Batch {
     /// Read each room's last call (a newer action replaces it: then that
     /// room no longer counts for this batch).
@@ -121,11 +113,7 @@ impl Batch {
                 .find(|r| &r.name == name)
                 .and_then(|r| r.last_call.as_ref())
                 .filter(|c| c.action == self.action && c.at >= self.sent_at);
-            match call {
-                Some(c) if c.is_done() => t.done += 1,
-                Some(c) if !c.is_pending() => t.failed += 1,
-                _ => t.waiting += 1,
-            }
+            t.count(call);
         }
         t
     }
@@ -138,14 +126,18 @@ impl Batch {
         let text = match lang {
             Lang::En => format!(
                 "{action} → {n} rooms: {} done · {} failed · {} waiting",
-                t.done, t.failed, t.waiting
+                t.done,
+                t.failed(),
+                t.waiting
             ),
             Lang::Zh => format!(
                 "{action} → {n} 间：{} 完成 · {} 失败 · {} 等待中",
-                t.done, t.failed, t.waiting
+                t.done,
+                t.failed(),
+                t.waiting
             ),
         };
-        let color = match (t.failed, t.waiting) {
+        let color = match (t.failed(), t.waiting) {
             (0, 0) => style::OK,
             (0, _) => style::WARN,
             _ => style::ERR,

@@ -21,7 +21,7 @@ use crate::link::fleet::{FleetAction, RoomStatus};
 use crate::ui::i18n::Lang;
 use crate::ui::keys::Keys;
 use crate::ui::style;
-use actions::{Answer, Batch, Pending};
+use actions::{Batch, Decision, Pending};
 use editor::RoomEditor;
 use egui::RichText;
 use filter::{Line, Query, Show, SortBy};
@@ -386,9 +386,9 @@ impl RoomsView {
     fn dialogs(&mut self, ctx: &egui::Context, lang: Lang) {
         if let Some(pending) = &self.pending {
             match actions::confirm(ctx, pending, lang) {
-                Answer::Waiting => {}
-                Answer::No => self.pending = None,
-                Answer::Yes => {
+                Decision::Waiting => {}
+                Decision::No => self.pending = None,
+                Decision::Yes => {
                     let pending = self.pending.take();
                     self.carry_out(pending, lang);
                 }
