@@ -12,10 +12,10 @@ mod call;
 mod status;
 mod watch;
 
+use super::out::{print_json, print_line};
 use crate::link::Target;
 use crate::link::fleet::{FleetRoom, RoomsFile};
 use clap::{Args, Subcommand};
-use serde::Serialize;
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -177,23 +177,6 @@ where
             done(&rooms[i], outcome);
         }
     }
-}
-
-/// One JSON line on stdout.
-fn print_json(value: &impl Serialize) {
-    match serde_json::to_string(value) {
-        Ok(line) => print_line(&line),
-        Err(e) => eprintln!("cannot encode a line as JSON: {e}"),
-    }
-}
-
-/// One line on stdout, flushed at once (lines come as rooms answer). A
-/// closed pipe (`rooms status | head`) is not an error worth a panic, as
-/// `println!` would make it: the rest is simply not read.
-fn print_line(line: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 /// The widest name and group, to line the text output up while lines
