@@ -18,7 +18,7 @@ mod fake;
 
 use fake::{
     CAPTURE_NODE, DRIVER_CAPS, FakeMachine, META_NODE, Step, bars_mismatch, c920, c920_metadata,
-    discrete, fixture, format, node, yuyv_grabber,
+    discrete, fixture, format, h264_only, node, webcam, yuyv_grabber,
 };
 use roomshare::capture::CaptureError;
 use roomshare::capture::devices::decode::{decode_mjpeg, yuyv_to_rgba};
@@ -577,7 +577,13 @@ fn real_device_or_else_fixture_replay() {
              V4L2 ioctls were not exercised; the same checks run on the fake system replaying \
              tests/fixtures/v4l2/"
         );
-        let img = list_open_and_grab(room().system().as_mut()).expect("a usable fixture device");
+        // One device the wall can only explain (H264 only), then a camera
+        // whose MJPEG frames match the size it sets.
+        let replay = FakeMachine::new(vec![
+            h264_only("/dev/video0", "HDMI H264", "usb-0000:00:14.0-4"),
+            webcam("/dev/video2", "usb-Generic_HD_Webcam-video-index0"),
+        ]);
+        let img = list_open_and_grab(replay.system().as_mut()).expect("a usable fixture device");
         assert_bars(&img, 12);
         return;
     }
