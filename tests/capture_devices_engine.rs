@@ -249,7 +249,7 @@ impl Rig {
         let start = ["desktop", "win-notes"].map(|id| self.tile_seq(id).unwrap_or(0));
         wait_until_async(
             DEADLINE,
-            &format!("{what}: the other tiles keep refreshing"),
+            format!("{what}: the other tiles keep refreshing"),
             async || {
                 ["desktop", "win-notes"]
                     .iter()

@@ -15,6 +15,8 @@
 //! Nothing sleeps before an assert: every wait polls under a deadline.
 #![cfg(all(target_os = "linux", not(target_env = "ohos")))]
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/capture_x11.rs"]
 mod x11;
 
@@ -27,8 +29,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use x11::wait::{try_wait_until, wait_until};
+use std::time::Duration;
+use wait::{try_wait_until, wait_until};
 use x11::{WindowSpec, XClient, XServer, close, dominant_rgb, share_of};
 use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::ConnectionExt as _;
@@ -445,7 +447,7 @@ fn assert_tile_follows(e: &Env, capture: &Capture, win: u32, colours: &[[u8; 3]]
         e.x.set_background(win, rgb);
         wait_until(
             DEADLINE,
-            &format!("the tile of {win:#x} turning {rgb:?}"),
+            format!("the tile of {win:#x} turning {rgb:?}"),
             || {
                 tile_rgb(capture, &window_id(win))
                     .is_some_and(|(c, s)| close(c, rgb, 12) && s > seq)
@@ -484,7 +486,7 @@ fn a_window_destroyed_between_listing_and_grab_is_handled_and_other_tiles_refres
     let capture = trapped_capture(&e.server.display, &trap, &engine);
     assert_eq!(capture.backend_name, "x11");
     for (win, rgb) in [(keeper, BLUE), (doomed, RED), (other, GREEN)] {
-        wait_until(DEADLINE, &format!("the tile of {win:#x}"), || {
+        wait_until(DEADLINE, format!("the tile of {win:#x}"), || {
             tile_rgb(&capture, &window_id(win)).is_some_and(|(c, _)| close(c, rgb, 12))
         });
     }

@@ -21,6 +21,8 @@ mod support;
 #[path = "support/capture_x11.rs"]
 mod x11;
 
+use support::wait;
+
 use base64::Engine as _;
 use futures_util::StreamExt as _;
 use roomshare::capture::x11::X11Backend;
@@ -30,9 +32,9 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use support::wait::wait_until_async;
 use support::{Ws, connect_raw, raw_base64_protocol, send};
 use tokio_tungstenite::tungstenite::Message;
+use wait::wait_until_async;
 use x11::{WindowSpec, XClient, XServer, close, dominant_rgb};
 
 const BIN: &str = env!("CARGO_BIN_EXE_roomshare");

@@ -13,7 +13,7 @@ use roomshare::protocol::answers::{SourcesAnswer, ThumbnailAnswer};
 use roomshare::protocol::{Id, Request, SourceInfo};
 use roomshare::server::{Server, ServerConfig};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[path = "support/wait.rs"]
 mod wait;

@@ -8,13 +8,13 @@ use roomshare::capture::{
     Backend, BackendFactory, Capture, CaptureOptions, SyntheticBackend, SyntheticClock,
     SyntheticSources, diff_sources,
 };
-use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot, demo_sources};
+use roomshare::engine::{EngineHandle, RoomConfig, demo_sources};
 use roomshare::media::TileState;
 use roomshare::protocol::{Id, Request, RpcResult, SourceInfo, SourceKind};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::wait::wait_until_async;
 use support::wait_snapshot;
 

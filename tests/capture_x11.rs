@@ -10,6 +10,8 @@ mod support;
 #[path = "support/capture_x11.rs"]
 mod x11;
 
+use support::wait;
+
 use roomshare::capture::{Backend, Capture, CaptureOptions, SourcesMode, XcapBackend};
 use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot};
 use roomshare::media::TileState;
@@ -17,9 +19,9 @@ use roomshare::protocol::{Id, Request, RpcResult, SourceKind};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
-use support::wait::wait_until_async;
+use std::time::Duration;
 use support::wait_snapshot;
+use wait::wait_until_async;
 use x11::{WindowSpec, XClient, XServer, close, dominant_rgb, thread_names};
 
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -172,7 +174,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
         // Thumbnails: the right colour, aspect ratio kept.
         for (win, rgb) in [(red, RED), (green, GREEN), (blue, BLUE)] {
             let id = XcapBackend::window_id(win);
-            wait_until_async(DEADLINE, &format!("thumbnail of {id}"), async || {
+            wait_until_async(DEADLINE, format!("thumbnail of {id}"), async || {
                 matches!(capture.thumbnails.get(&id), TileState::Ready(_))
             })
             .await;

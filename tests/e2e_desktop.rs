@@ -8,6 +8,8 @@
 //! Needs Xvfb, openbox and xdotool (scripts/deps.sh installs them); a
 //! missing tool fails the test.
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/capture_x11.rs"]
 mod x11;
 
@@ -16,8 +18,8 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use x11::wait::{Met, try_wait_until, wait_until};
+use std::time::Duration;
+use wait::{Met, try_wait_until, wait_until};
 use x11::{WindowSpec, XClient, XServer};
 
 /// The two runs share the machine's two cores and must not share a display:
@@ -141,7 +143,7 @@ impl Console {
     fn wait_until<M: Met>(
         &self,
         timeout: Duration,
-        what: &str,
+        what: impl std::fmt::Display,
         cond: impl FnMut() -> M,
     ) -> M::Value {
         try_wait_until(timeout, what, cond).unwrap_or_else(|e| self.fail(&e.to_string()))
@@ -349,7 +351,7 @@ fn keyboard_share_and_stop(
     assert!(xdotool(display, &keys).is_some(), "xdotool {keys:?} failed");
     console.wait_until(
         Duration::from_secs(15),
-        &format!("Enter to share {expected}"),
+        format!("Enter to share {expected}"),
         || api.shared_source() == expected && api.is_sharing(),
     );
 
@@ -358,7 +360,7 @@ fn keyboard_share_and_stop(
     assert!(xdotool(display, &["key", "--delay", "60", "Left", "Return"]).is_some());
     console.wait_until(
         Duration::from_secs(15),
-        &format!("Left, Enter to share {previous}"),
+        format!("Left, Enter to share {previous}"),
         || api.shared_source() == previous,
     );
 

@@ -24,6 +24,8 @@
 //! them); a missing tool fails the test. Every process is started here and
 //! ended by its pid.
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/capture_x11.rs"]
 mod x11;
 
@@ -31,7 +33,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use x11::wait::{Met, try_wait_until, wait_until};
+use wait::{Met, try_wait_until, wait_until};
 use x11::{WindowSpec, XClient, XServer};
 
 /// Both tests use the machine's two cores and a display each: one at a time.

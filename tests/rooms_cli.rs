@@ -11,7 +11,7 @@ use roomshare::client::{Client, ClientOptions, Endpoint};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 use support::bin::{lines_of, roomshare, stderr, stdout};
 use support::rooms::{Silent, closed_port};

@@ -49,7 +49,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wait::wait_until;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
 
@@ -1186,7 +1186,7 @@ impl Rig {
     }
 
     fn picture(&mut self, id: &str) -> image::RgbaImage {
-        wait_until(DEADLINE, &format!("a picture of {id}"), || {
+        wait_until(DEADLINE, format!("a picture of {id}"), || {
             self.backend.capture(id).ok()
         })
     }

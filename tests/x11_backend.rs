@@ -9,6 +9,8 @@
 //! condition with a deadline.
 #![cfg(all(target_os = "linux", not(target_env = "ohos")))]
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/capture_x11.rs"]
 mod x11;
 
@@ -16,8 +18,8 @@ use roomshare::capture::x11::{X11Backend, X11Options, X11Source};
 use roomshare::capture::{Backend, CaptureError};
 use roomshare::protocol::SourceKind;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
-use x11::wait::wait_until;
+use std::time::Duration;
+use wait::wait_until;
 use x11::{WindowSpec, XClient, XServer, close, pattern_rgb, share_of};
 use x11rb::connection::Connection as _;
 use x11rb::protocol::randr::{ConnectionExt as _, MonitorInfo};

@@ -13,9 +13,9 @@ use x11rb::protocol::xproto::{
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
 
-#[path = "wait.rs"]
-pub mod wait;
-use wait::{try_wait_until, wait_until};
+// The includer provides `wait` (`support/wait.rs`), as its own module or
+// through `support`: a file loaded twice is one module too many.
+use super::wait::{try_wait_until, wait_until};
 
 /// A private X display with a window manager. Dropping it kills exactly the
 /// two processes it started.
