@@ -39,13 +39,17 @@ impl Serve {
         Serve { child, url }
     }
 
+    /// A client subcommand against this server, not run yet.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = roomshare();
+        cmd.args(args)
+            .args(["--url", &self.url, "--password", PASSWORD]);
+        cmd
+    }
+
     /// Run a client subcommand against this server.
     fn run(&self, args: &[&str]) -> Output {
-        roomshare()
-            .args(args)
-            .args(["--url", &self.url, "--password", PASSWORD])
-            .output()
-            .expect("run the client")
+        self.command(args).output().expect("run the client")
     }
 }
 
@@ -182,15 +186,8 @@ fn wrong_password_fails_with_the_device_code() {
 #[test]
 fn watch_prints_events() {
     let serve = Serve::start();
-    let mut watch = roomshare()
-        .args([
-            "watch",
-            "Share/CastCode",
-            "--url",
-            &serve.url,
-            "--password",
-            PASSWORD,
-        ])
+    let mut watch = serve
+        .command(&["watch", "Share/CastCode"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -345,18 +342,17 @@ fn run_into_closed_pipe(mut cmd: Command, what: &str) -> Output {
 }
 
 #[test]
-fn query_and_call_end_quietly_when_the_pipe_closes() {
+fn query_ends_quietly_when_the_pipe_closes() {
     let serve = Serve::start();
-    let with_serve = |args: &[&str]| {
-        let mut cmd = roomshare();
-        cmd.args(args)
-            .args(["--url", &serve.url, "--password", PASSWORD]);
-        cmd
-    };
-    let out = run_into_closed_pipe(with_serve(&["query", "Share"]), "query");
+    let out = run_into_closed_pipe(serve.command(&["query", "Share"]), "query");
     assert_quiet(&out, "query");
+}
+
+#[test]
+fn call_ends_quietly_when_the_pipe_closes() {
+    let serve = Serve::start();
     let call = ["call", "RoomShare", "SetCastCode", "cast_code=\"000321\""];
-    let out = run_into_closed_pipe(with_serve(&call), "call");
+    let out = run_into_closed_pipe(serve.command(&call), "call");
     assert_quiet(&out, "call");
     // The call was made all the same.
     let code = json_out(&serve.run(&["query", "Share", "CastCode"]));
@@ -364,12 +360,16 @@ fn query_and_call_end_quietly_when_the_pipe_closes() {
 }
 
 #[test]
-fn sources_and_snap_end_quietly_when_the_pipe_closes() {
+fn sources_ends_quietly_when_the_pipe_closes() {
     let mut cmd = roomshare();
     cmd.args(["sources", "--sources", "synthetic"]);
     let out = run_into_closed_pipe(cmd, "sources");
     assert_quiet(&out, "sources");
-    // `snap` writes its file, then one line saying so.
+}
+
+/// `snap` writes its file, then one line saying so.
+#[test]
+fn snap_ends_quietly_when_the_pipe_closes() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let png = dir.path().join("desktop.png");
     let mut cmd = roomshare();
@@ -383,9 +383,8 @@ fn sources_and_snap_end_quietly_when_the_pipe_closes() {
 #[test]
 fn watch_ends_quietly_when_the_pipe_closes() {
     let serve = Serve::start();
-    let mut watch = roomshare()
-        .args(["watch", "Share/CastCode", "--url", &serve.url])
-        .args(["--password", PASSWORD])
+    let mut watch = serve
+        .command(&["watch", "Share/CastCode"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
