@@ -20,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wait::{Met, try_wait_until, wait_until};
-use x11::{WindowSpec, XClient, XServer};
+use x11::{WindowSpec, XClient, XServer, free_port, xdotool};
 
 /// The two runs share the machine's two cores and must not share a display:
 /// one at a time.
@@ -34,24 +34,6 @@ fn require_tools() {
             "{tool} is not installed: run scripts/deps.sh (apt-get install xvfb openbox xdotool)"
         );
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn xdotool(display: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// The console: the real binary, killed (by its own pid) when dropped, with

@@ -34,7 +34,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wait::{Met, try_wait_until, wait_until};
-use x11::{WindowSpec, XClient, XServer};
+use x11::{WindowSpec, XClient, XServer, free_port, xdotool};
 
 /// Both tests use the machine's two cores and a display each: one at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -64,13 +64,6 @@ fn require_tools() {
         tk,
         "python3 has no tkinter: run scripts/deps.sh (apt-get install python3-tk)"
     );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// A child process we started, with its stderr (or stdout) collected line
@@ -440,17 +433,6 @@ fn idle_remote_console_draws_nothing() {
         report(&console, "no renderer line")
     );
     eprintln!("remote: frames per idle second {counts:?}");
-}
-
-fn xdotool(display: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// The connection dialog open over an embedded console with real capture
