@@ -27,6 +27,9 @@
 //! `-- --cpu-secs N` sets how long the thumbnail CPU is measured (10 s).
 
 #[cfg(all(target_os = "linux", not(target_env = "ohos")))]
+#[path = "../tests/support/wait.rs"]
+mod wait;
+#[cfg(all(target_os = "linux", not(target_env = "ohos")))]
 #[path = "../tests/support/capture_x11.rs"]
 mod x11;
 

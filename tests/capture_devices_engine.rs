@@ -19,6 +19,8 @@
 
 #[path = "support/fake_devices.rs"]
 mod fake;
+#[path = "support/wait.rs"]
+mod wait;
 
 use fake::{FakeMachine, Node, Step, bars_mismatch, fixture, h264_only, webcam, yuyv_grabber};
 use roomshare::capture::devices::{CaptureDevices, DeviceError};
@@ -35,6 +37,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast::Receiver;
+use wait::wait_until_async;
 
 /// A plugged or unplugged device shows in the engine within this (the
 /// catalog re-reads the devices once a second).
@@ -166,7 +169,7 @@ impl Rig {
             )
             .await;
         assert_eq!(r.error_code, 0, "{r:?}");
-        wait_async("the meeting", || async {
+        wait_until_async(DEADLINE, "the meeting", async || {
             self.engine.snapshot().borrow().meeting_status == 1
         })
         .await;
@@ -204,70 +207,57 @@ impl Rig {
     async fn wait_listed(&self, node: &Node, within: Duration) -> Duration {
         let t0 = Instant::now();
         let id = node.device_id();
-        loop {
-            let in_list = self.device_list().await.contains(&id);
+        let what = format!("{id} in the engine's lists");
+        wait_until_async(within, what, async || {
+            let list = self.device_list().await;
             let sources = self.sources().await;
             let source = sources.iter().find(|s| s.device_id.as_deref() == Some(&id));
-            if in_list && source.is_some() {
-                return t0.elapsed();
+            match list.contains(&id) && source.is_some() {
+                true => Ok(()),
+                false => Err(format!("CaptureDeviceList {list:?}, Sources {sources:#?}")),
             }
-            assert!(
-                t0.elapsed() < within,
-                "{id} not in the engine's lists within {within:?}: CaptureDeviceList {:?}, Sources {sources:#?}",
-                self.device_list().await
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await;
+        t0.elapsed()
     }
 
     /// Until the engine no longer lists `node`; how long that took.
     async fn wait_unlisted(&self, node: &Node, within: Duration) -> Duration {
         let t0 = Instant::now();
         let id = node.device_id();
-        loop {
+        let what = format!("{id} gone from the engine's lists");
+        wait_until_async(within, what, async || {
             let in_list = self.device_list().await.contains(&id);
             let in_sources = self
                 .sources()
                 .await
                 .iter()
                 .any(|s| s.device_id.as_deref() == Some(&id));
-            if !in_list && !in_sources {
-                return t0.elapsed();
+            match !in_list && !in_sources {
+                true => Ok(()),
+                false => Err(format!(
+                    "still listed (CaptureDeviceList: {in_list}, Sources: {in_sources})"
+                )),
             }
-            assert!(
-                t0.elapsed() < within,
-                "{id} still listed {within:?} later (CaptureDeviceList: {in_list}, Sources: {in_sources})"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await;
+        t0.elapsed()
     }
 
     /// Until the synthetic screens' tiles both got `n` new pictures.
     async fn wait_screens_refresh(&self, n: u64, what: &str) {
         let start = ["desktop", "win-notes"].map(|id| self.tile_seq(id).unwrap_or(0));
-        wait_until(&format!("{what}: the other tiles keep refreshing"), || {
-            ["desktop", "win-notes"]
-                .iter()
-                .zip(start)
-                .all(|(id, s0)| self.tile_seq(id).is_some_and(|s| s >= s0 + n))
-        })
+        wait_until_async(
+            DEADLINE,
+            format!("{what}: the other tiles keep refreshing"),
+            async || {
+                ["desktop", "win-notes"]
+                    .iter()
+                    .zip(start)
+                    .all(|(id, s0)| self.tile_seq(id).is_some_and(|s| s >= s0 + n))
+            },
+        )
         .await;
-    }
-}
-
-async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + DEADLINE;
-    while !f() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-async fn wait_async<F: Future<Output = bool>>(what: &str, mut f: impl FnMut() -> F) {
-    let end = Instant::now() + DEADLINE;
-    while !f().await {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -303,7 +293,7 @@ async fn share_ended(events: &mut Receiver<Arc<EventFrame>>) -> Arc<EventFrame> 
 async fn a_device_appears_within_2s_of_plugging_and_leaves_within_2s_of_unplugging() {
     let rig = Rig::start(vec![]);
     // The screens are published first: the catalog runs.
-    wait_async("the screens in the engine", || async {
+    wait_until_async(DEADLINE, "the screens in the engine", async || {
         rig.sources().await.len() == 2
     })
     .await;
@@ -343,7 +333,7 @@ async fn a_device_appears_within_2s_of_plugging_and_leaves_within_2s_of_unpluggi
     );
 
     // Its tile: the bars, scaled into the 320x180 box.
-    wait_until("the webcam's tile", || {
+    wait_until_async(DEADLINE, "the webcam's tile", async || {
         rig.tile_seq(&cam.source_id()).is_some()
     })
     .await;
@@ -355,9 +345,11 @@ async fn a_device_appears_within_2s_of_plugging_and_leaves_within_2s_of_unpluggi
         panic!("the webcam's tile: {why}");
     }
     // A thumbnail does not keep the device: it is free between grabs.
-    wait_until("the device free between thumbnail grabs", || {
-        !rig.machine.is_streaming("/dev/video0")
-    })
+    wait_until_async(
+        DEADLINE,
+        "the device free between thumbnail grabs",
+        async || !rig.machine.is_streaming("/dev/video0"),
+    )
     .await;
 
     rig.machine.unplug("/dev/video0");
@@ -368,9 +360,11 @@ async fn a_device_appears_within_2s_of_plugging_and_leaves_within_2s_of_unpluggi
     })
     .await;
     assert_eq!(ev.event.error_code, 0);
-    wait_until("the unplugged device's tile removed", || {
-        matches!(rig.tile(&cam.source_id()), TileState::Pending)
-    })
+    wait_until_async(
+        DEADLINE,
+        "the unplugged device's tile removed",
+        async || matches!(rig.tile(&cam.source_id()), TileState::Pending),
+    )
     .await;
     assert_no_worker_panicked();
 }
@@ -383,20 +377,23 @@ async fn a_shared_device_previews_live_from_one_held_stream_and_reports_its_rate
     let rig = Rig::start(vec![cam.clone()]);
     let source_id = cam.source_id();
     rig.wait_listed(&cam, DEADLINE).await;
-    wait_until("the webcam's tile", || rig.tile_seq(&source_id).is_some()).await;
+    wait_until_async(DEADLINE, "the webcam's tile", async || {
+        rig.tile_seq(&source_id).is_some()
+    })
+    .await;
     rig.start_meeting().await;
     let mut events = rig.engine.events();
 
     // Ask while the thumbnailer has the device open for a grab: the share
     // must wait for that grab, not fail as "in use by another program".
-    wait_until("a thumbnail grab in progress", || {
+    wait_until_async(DEADLINE, "a thumbnail grab in progress", async || {
         rig.machine.is_streaming("/dev/video0")
     })
     .await;
     let r = rig.share_device(WEBCAM_ID, true).await;
     assert_eq!(r.error_code, 0, "{r:?}");
 
-    wait_until("a live preview of the webcam", || {
+    wait_until_async(DEADLINE, "a live preview of the webcam", async || {
         rig.capture
             .preview()
             .is_some_and(|p| p.source_id == source_id && p.seq >= 3)
@@ -410,7 +407,7 @@ async fn a_shared_device_previews_live_from_one_held_stream_and_reports_its_rate
     // Held: 20 more frames come from the stream opened for the share, not
     // from an open per frame, and the thumbnailer reads the same stream.
     let opens = rig.machine.opens_of("/dev/video0");
-    wait_until("20 more preview frames", || {
+    wait_until_async(DEADLINE, "20 more preview frames", async || {
         rig.capture
             .preview()
             .is_some_and(|p| p.seq >= first.seq + 20)
@@ -460,8 +457,11 @@ async fn a_shared_device_previews_live_from_one_held_stream_and_reports_its_rate
     // Stopping lets go of the device.
     let r = rig.call("Call/Share", json!({"action": "StopShare"})).await;
     assert_eq!(r.error_code, 0, "{r:?}");
-    wait_until("the preview cleared", || rig.capture.preview().is_none()).await;
-    wait_until("the device released", || {
+    wait_until_async(DEADLINE, "the preview cleared", async || {
+        rig.capture.preview().is_none()
+    })
+    .await;
+    wait_until_async(DEADLINE, "the device released", async || {
         !rig.machine.is_streaming("/dev/video0")
     })
     .await;
@@ -476,7 +476,7 @@ async fn unplugging_the_shared_device_stops_the_share_and_names_it() {
     rig.start_meeting().await;
     let r = rig.share_device(WEBCAM_ID, true).await;
     assert_eq!(r.error_code, 0, "{r:?}");
-    wait_until("a live preview", || {
+    wait_until_async(DEADLINE, "a live preview", async || {
         rig.capture.preview().is_some_and(|p| p.seq >= 3)
     })
     .await;
@@ -497,7 +497,10 @@ async fn unplugging_the_shared_device_stops_the_share_and_names_it() {
     );
     rig.wait_unlisted(&cam, HOTPLUG).await;
     assert_eq!(rig.share_session().await["source_id"], "");
-    wait_until("the preview cleared", || rig.capture.preview().is_none()).await;
+    wait_until_async(DEADLINE, "the preview cleared", async || {
+        rig.capture.preview().is_none()
+    })
+    .await;
     assert!(!rig.machine.is_streaming("/dev/video0"));
     assert_no_worker_panicked();
 }
@@ -515,7 +518,7 @@ async fn an_unplug_the_catalog_sees_first_still_says_unplugged() {
     // asleep most of the time.
     let r = rig.share_device(WEBCAM_ID, false).await;
     assert_eq!(r.error_code, 0, "{r:?}");
-    wait_until("a live preview", || {
+    wait_until_async(DEADLINE, "a live preview", async || {
         rig.capture.preview().is_some_and(|p| p.seq >= 2)
     })
     .await;
@@ -556,12 +559,12 @@ async fn busy_and_formatless_devices_are_listed_with_why() {
         "no supported video format (offers H264, HEVC; roomshare reads MJPEG or YUYV)"
     );
     assert_eq!(s.kind, SourceKind::CaptureDevice);
-    wait_until("the H264 camera's tile reason", || {
+    wait_until_async(DEADLINE, "the H264 camera's tile reason", async || {
         rig.tile_reason(&h264.source_id()).as_deref() == Some(why)
     })
     .await;
     // Busy: known once tried; the tile says so.
-    wait_until("the busy grabber's tile reason", || {
+    wait_until_async(DEADLINE, "the busy grabber's tile reason", async || {
         rig.tile_reason(&busy.source_id())
             .is_some_and(|r| r.contains("in use by another program"))
     })
@@ -609,12 +612,12 @@ async fn corrupt_frames_and_mid_stream_errors_give_tile_reasons_while_other_tile
     rig.wait_listed(&corrupt, DEADLINE).await;
     rig.wait_listed(&flaky, DEADLINE).await;
 
-    wait_until("the corrupt camera's tile reason", || {
+    wait_until_async(DEADLINE, "the corrupt camera's tile reason", async || {
         rig.tile_reason(&corrupt.source_id())
             .is_some_and(|r| r.contains("bad frame: MJPEG frame is truncated"))
     })
     .await;
-    wait_until("the flaky grabber's tile reason", || {
+    wait_until_async(DEADLINE, "the flaky grabber's tile reason", async || {
         rig.tile_reason(&flaky.source_id()).as_deref()
             == Some("capture failed: device error: Input/output error (os error 5)")
     })
@@ -664,7 +667,7 @@ async fn a_shared_device_that_errors_mid_stream_reopens_and_one_that_breaks_ends
     rig.start_meeting().await;
     let r = rig.share_device(WEBCAM_ID, true).await;
     assert_eq!(r.error_code, 0, "{r:?}");
-    wait_until("a live preview", || {
+    wait_until_async(DEADLINE, "a live preview", async || {
         rig.capture.preview().is_some_and(|p| p.seq >= 2)
     })
     .await;
@@ -673,9 +676,11 @@ async fn a_shared_device_that_errors_mid_stream_reopens_and_one_that_breaks_ends
         rig.machine.opens_of("/dev/video0"),
     );
     // The share goes on through the errors: more frames, from new streams.
-    wait_until("30 more frames across stream errors", || {
-        rig.capture.preview().is_some_and(|p| p.seq >= seq + 30)
-    })
+    wait_until_async(
+        DEADLINE,
+        "30 more frames across stream errors",
+        async || rig.capture.preview().is_some_and(|p| p.seq >= seq + 30),
+    )
     .await;
     assert!(
         rig.machine.opens_of("/dev/video0") > opens,
@@ -700,7 +705,7 @@ async fn a_shared_device_that_errors_mid_stream_reopens_and_one_that_breaks_ends
     );
     // Still plugged: still listed, its tile says what is wrong, and the
     // screens keep refreshing.
-    wait_until("the broken device's tile reason", || {
+    wait_until_async(DEADLINE, "the broken device's tile reason", async || {
         rig.tile_reason(&cam.source_id())
             .is_some_and(|r| r.contains("device error: Input/output error"))
     })

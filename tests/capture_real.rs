@@ -15,6 +15,8 @@
 //! Nothing sleeps before an assert: every wait polls under a deadline.
 #![cfg(all(target_os = "linux", not(target_env = "ohos")))]
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/capture_x11.rs"]
 mod x11;
 
@@ -27,7 +29,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use wait::{try_wait_until, wait_until};
 use x11::{WindowSpec, XClient, XServer, close, dominant_rgb, share_of};
 use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::ConnectionExt as _;
@@ -62,20 +65,9 @@ fn env(width: u32, height: u32) -> Env {
     Env { x, server, dir }
 }
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + DEADLINE;
-    while !f() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 /// Wait until openbox manages `wins` and shows them.
 fn managed(x: &XClient, wins: &[u32]) {
-    x.wait_managed(wins, DEADLINE);
-    wait_until("the windows viewable", || {
-        wins.iter().all(|w| x.viewable(*w))
-    });
+    x.wait_managed_and(wins, DEADLINE, || wins.iter().all(|w| x.viewable(*w)));
 }
 
 fn window_id(win: u32) -> String {
@@ -98,17 +90,15 @@ fn roomshare(display: &str, args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn roomshare");
-    let end = Instant::now() + Duration::from_secs(60);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("roomshare {args:?} did not finish within 60 s");
-            }
-        }
+    let finished = || !matches!(child.try_wait(), Ok(None));
+    if let Err(e) = try_wait_until(
+        Duration::from_secs(60),
+        format!("roomshare {args:?}"),
+        finished,
+    ) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{e} to finish");
     }
     let out = child.wait_with_output().expect("roomshare output");
     assert!(
@@ -224,7 +214,7 @@ fn snap_of_a_covered_window_is_its_own_colour() {
     // Proof that red really is covered: the screen shows blue inside it.
     let (rx, ry) = e.x.root_origin(red).expect("red's origin");
     let inside = ((rx + 300) as i16, (ry + 250) as i16);
-    wait_until("blue over red on the screen", || {
+    wait_until(DEADLINE, "blue over red on the screen", || {
         e.x.root_pixel(inside.0, inside.1)
             .is_some_and(|p| close(p, BLUE, 12))
     });
@@ -261,7 +251,7 @@ fn a_window_half_off_the_right_edge_is_listed_and_snapped_whole() {
     // openbox keeps new windows on screen; a client's own move request may
     // take it past the edge.
     e.x.move_resize(green, 980, 200, 600, 300);
-    wait_until("the window half off the right edge", || {
+    wait_until(DEADLINE, "the window half off the right edge", || {
         e.x.root_origin(green).is_some_and(|(x, _)| x >= 900)
     });
     let (x, _) = e.x.root_origin(green).expect("origin");
@@ -285,7 +275,7 @@ fn two_xrandr_monitors_are_indices_1_and_2_and_each_snaps_its_half() {
     // Unmanaged windows paint exact halves: no WM frame or placement.
     let left = e.x.override_window(YELLOW, 0, 0, 640, 1024);
     let right = e.x.override_window(BLUE, 640, 0, 640, 1024);
-    wait_until("both halves painted", || {
+    wait_until(DEADLINE, "both halves painted", || {
         e.x.viewable(left)
             && e.x.viewable(right)
             && e.x.root_pixel(10, 10).is_some_and(|p| close(p, YELLOW, 12))
@@ -374,10 +364,8 @@ struct Trap {
 impl Trap {
     /// Block the calling worker while the test holds listings.
     fn wait_while_held(&self) {
-        let end = Instant::now() + DEADLINE;
-        while self.hold_listing.load(Ordering::SeqCst) && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let released = || !self.hold_listing.load(Ordering::SeqCst);
+        let _ = try_wait_until(DEADLINE, "the test to release listings", released);
     }
 
     /// The armed window, if `source_id` is it (disarming the trap).
@@ -457,9 +445,14 @@ fn assert_tile_follows(e: &Env, capture: &Capture, win: u32, colours: &[[u8; 3]]
     for &rgb in colours {
         let (_, seq) = tile_rgb(capture, &window_id(win)).expect("a ready tile");
         e.x.set_background(win, rgb);
-        wait_until(&format!("the tile of {win:#x} turning {rgb:?}"), || {
-            tile_rgb(capture, &window_id(win)).is_some_and(|(c, s)| close(c, rgb, 12) && s > seq)
-        });
+        wait_until(
+            DEADLINE,
+            format!("the tile of {win:#x} turning {rgb:?}"),
+            || {
+                tile_rgb(capture, &window_id(win))
+                    .is_some_and(|(c, s)| close(c, rgb, 12) && s > seq)
+            },
+        );
     }
 }
 
@@ -493,14 +486,16 @@ fn a_window_destroyed_between_listing_and_grab_is_handled_and_other_tiles_refres
     let capture = trapped_capture(&e.server.display, &trap, &engine);
     assert_eq!(capture.backend_name, "x11");
     for (win, rgb) in [(keeper, BLUE), (doomed, RED), (other, GREEN)] {
-        wait_until(&format!("the tile of {win:#x}"), || {
+        wait_until(DEADLINE, format!("the tile of {win:#x}"), || {
             tile_rgb(&capture, &window_id(win)).is_some_and(|(c, _)| close(c, rgb, 12))
         });
     }
 
     // The catalog has listed it; the next thumbnail grab finds it destroyed.
     *trap.armed.lock().unwrap() = Some(doomed);
-    wait_until("the trap sprung", || trap.sprung.lock().unwrap().is_some());
+    wait_until(DEADLINE, "the trap sprung", || {
+        trap.sprung.lock().unwrap().is_some()
+    });
     let sprung = trap.sprung.lock().unwrap().clone().expect("sprung");
     match sprung {
         Err(CaptureError::Gone(id)) => assert_eq!(id, window_id(doomed)),
@@ -508,7 +503,7 @@ fn a_window_destroyed_between_listing_and_grab_is_handled_and_other_tiles_refres
     }
     // Still in the catalog (listings are held): its tile says why...
     let doomed_id = window_id(doomed);
-    wait_until("the destroyed window's tile reason", || {
+    wait_until(DEADLINE, "the destroyed window's tile reason", || {
         tile_reason(&capture, &doomed_id).is_some()
     });
     let why = tile_reason(&capture, &doomed_id).expect("a reason");
@@ -520,10 +515,10 @@ fn a_window_destroyed_between_listing_and_grab_is_handled_and_other_tiles_refres
 
     // The next listing drops it: its tile goes, and the engine's list too.
     trap.hold_listing.store(false, Ordering::SeqCst);
-    wait_until("the destroyed window's tile removed", || {
+    wait_until(DEADLINE, "the destroyed window's tile removed", || {
         matches!(capture.thumbnails.get(&doomed_id), TileState::Pending)
     });
-    wait_until("the engine's list without it", || {
+    wait_until(DEADLINE, "the engine's list without it", || {
         !engine
             .snapshot()
             .borrow()

@@ -21,6 +21,8 @@ mod support;
 #[path = "support/capture_x11.rs"]
 mod x11;
 
+use support::wait;
+
 use base64::Engine as _;
 use futures_util::StreamExt as _;
 use roomshare::capture::x11::X11Backend;
@@ -32,6 +34,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use support::{Ws, connect_raw, raw_base64_protocol, send};
 use tokio_tungstenite::tungstenite::Message;
+use wait::wait_until_async;
 use x11::{WindowSpec, XClient, XServer, close, dominant_rgb};
 
 const BIN: &str = env!("CARGO_BIN_EXE_roomshare");
@@ -180,15 +183,14 @@ impl Client {
 
     /// Poll `path` until `pred` holds on its data; that data.
     async fn poll(&mut self, path: &[&str], what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let end = Instant::now() + DEADLINE;
-        loop {
+        wait_until_async(DEADLINE, what, async || {
             let data = self.query(path).await;
-            if pred(&data) {
-                return data;
+            match pred(&data) {
+                true => Ok(data),
+                false => Err(data),
             }
-            assert!(Instant::now() < end, "timed out waiting for {what}: {data}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 
     /// The thumbnail of `source_id`, decoded from its JPEG.
@@ -288,18 +290,16 @@ async fn served_real_capture_lists_shares_and_follows_closed_and_renamed_windows
         ),
         (&json!("Stays"), &json!(300), &json!(200))
     );
-    let end = Instant::now() + DEADLINE;
-    while !c
-        .thumbnail_rgb(&stays_id)
-        .await
-        .is_some_and(|rgb| close(rgb, GREEN, 16))
-    {
-        assert!(
-            Instant::now() < end,
-            "the covered window's thumbnail is not green"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_async(
+        DEADLINE,
+        "the covered window's thumbnail green",
+        async || {
+            c.thumbnail_rgb(&stays_id)
+                .await
+                .is_some_and(|rgb| close(rgb, GREEN, 16))
+        },
+    )
+    .await;
 
     // Share "Closes": ShareSession reports its rate and frame size.
     let r = c

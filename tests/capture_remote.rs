@@ -13,7 +13,10 @@ use roomshare::protocol::answers::{SourcesAnswer, ThumbnailAnswer};
 use roomshare::protocol::{Id, Request, SourceInfo};
 use roomshare::server::{Server, ServerConfig};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+#[path = "support/wait.rs"]
+mod wait;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_sources_and_thumbnail_match_the_engine() {
@@ -32,11 +35,10 @@ async fn remote_sources_and_thumbnail_match_the_engine() {
         },
         Arc::new(|| {}),
     );
-    let end = Instant::now() + Duration::from_secs(10);
-    while !matches!(capture.thumbnails.get("win-board"), TileState::Ready(_)) {
-        assert!(Instant::now() < end, "no thumbnail");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait::wait_until_async(Duration::from_secs(10), "a thumbnail", async || {
+        matches!(capture.thumbnails.get("win-board"), TileState::Ready(_))
+    })
+    .await;
     let server = Server::start(
         ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),

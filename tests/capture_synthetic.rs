@@ -1,18 +1,24 @@
 //! Synthetic sources: deterministic pictures, the thumbnailer's change
 //! detection, the share session, a vanished source, stale indices, Drop.
 
+mod support;
+
 use roomshare::capture::synthetic::render;
 use roomshare::capture::{
     Backend, BackendFactory, Capture, CaptureOptions, SyntheticBackend, SyntheticClock,
     SyntheticSources, diff_sources,
 };
-use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot, demo_sources};
+use roomshare::engine::{EngineHandle, RoomConfig, demo_sources};
 use roomshare::media::TileState;
 use roomshare::protocol::{Id, Request, RpcResult, SourceInfo, SourceKind};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::wait::wait_until_async;
+use support::wait_snapshot;
+
+const DEADLINE: Duration = Duration::from_secs(10);
 
 fn source(id: &str, title: &str) -> SourceInfo {
     SourceInfo {
@@ -72,32 +78,6 @@ async fn call(engine: &EngineHandle, method: &str, params: Value) -> RpcResult {
         .request(Request::new(Some(Id::string("t")), method, params))
         .await
         .expect("engine alive")
-}
-
-async fn wait_snapshot(
-    engine: &EngineHandle,
-    what: &str,
-    f: impl Fn(&RoomSnapshot) -> bool,
-) -> Arc<RoomSnapshot> {
-    let mut rx = engine.snapshot();
-    let end = Instant::now() + Duration::from_secs(10);
-    loop {
-        let snap = rx.borrow_and_update().clone();
-        if f(&snap) {
-            return snap;
-        }
-        let left = end.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "timed out waiting for {what}");
-        let _ = tokio::time::timeout(left.min(Duration::from_millis(100)), rx.changed()).await;
-    }
-}
-
-async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + Duration::from_secs(10);
-    while !f() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 fn synthetic(sources: &SyntheticSources, clock: &SyntheticClock) -> BackendFactory {
@@ -199,25 +179,32 @@ async fn thumbnails_change_only_when_the_picture_does() {
     );
     // Both thumbnails made, and the catalog listed twice: its one
     // publication (and that on_change) lies behind it.
-    wait_until("both thumbnails, the list published", || {
-        seq(&capture, "one") == Some(1)
-            && seq(&capture, "two") == Some(1)
-            && since(&log, 0, "one").0 >= 2
-    })
+    wait_until_async(
+        DEADLINE,
+        "both thumbnails, the list published",
+        async || {
+            seq(&capture, "one") == Some(1)
+                && seq(&capture, "two") == Some(1)
+                && since(&log, 0, "one").0 >= 2
+        },
+    )
     .await;
     let TileState::Ready(t) = capture.thumbnails.get("one") else {
         unreachable!()
     };
     assert_eq!((t.frame.width, t.frame.height), (320, 180));
     // The catalog replaced the engine's demo list.
-    let snap = wait_snapshot(&engine, "synthetic list", |s| s.sources.len() == 2).await;
+    let snap = wait_snapshot(&engine, DEADLINE, "synthetic list", |s| {
+        s.sources.len() == 2
+    })
+    .await;
     assert_eq!(snap.sources[0].id, "one");
 
     // A frozen clock: whole thumbnail cycles pass (counted, not timed),
     // nothing changes, nobody is woken. Every capture of "one" after `mark`
     // starts a cycle that began after the first thumbnails were announced.
     let mark = log.lock().unwrap().len();
-    wait_until("four more thumbnail cycles", || {
+    wait_until_async(DEADLINE, "four more thumbnail cycles", async || {
         since(&log, mark, "one").1.len() >= 4
     })
     .await;
@@ -238,12 +225,12 @@ async fn thumbnails_change_only_when_the_picture_does() {
     // The picture moves: new thumbnails with a higher seq, and exactly one
     // repaint per changed tile, then quiet again.
     clock.advance(1_000);
-    wait_until("new thumbnails", || {
+    wait_until_async(DEADLINE, "new thumbnails", async || {
         seq(&capture, "one") == Some(2) && seq(&capture, "two") == Some(2)
     })
     .await;
     let mark = log.lock().unwrap().len();
-    wait_until("two more thumbnail cycles", || {
+    wait_until_async(DEADLINE, "two more thumbnail cycles", async || {
         since(&log, mark, "one").1.len() >= 2
     })
     .await;
@@ -253,7 +240,7 @@ async fn thumbnails_change_only_when_the_picture_does() {
 
     // A source that vanishes loses its tile.
     sources.remove("two");
-    wait_until("tile removed", || {
+    wait_until_async(DEADLINE, "tile removed", async || {
         matches!(capture.thumbnails.get("two"), TileState::Pending)
     })
     .await;
@@ -301,7 +288,7 @@ async fn share_session_previews_and_stops_when_the_source_vanishes() {
             .await
             .is_ok()
     );
-    let snap = wait_snapshot(&engine, "in meeting, synthetic list", |s| {
+    let snap = wait_snapshot(&engine, DEADLINE, "in meeting, synthetic list", |s| {
         s.meeting_status == 1 && s.sources.len() == 3
     })
     .await;
@@ -321,7 +308,7 @@ async fn share_session_previews_and_stops_when_the_source_vanishes() {
     )
     .await;
     assert!(r.is_ok(), "{r:?}");
-    wait_until("fluent preview", || {
+    wait_until_async(DEADLINE, "fluent preview", async || {
         capture
             .preview()
             .is_some_and(|p| p.source_id == "win-terminal" && p.seq >= 8)
@@ -344,7 +331,7 @@ async fn share_session_previews_and_stops_when_the_source_vanishes() {
     )
     .await;
     assert!(r.is_ok(), "{r:?}");
-    wait_until("sharp preview", || {
+    wait_until_async(DEADLINE, "sharp preview", async || {
         capture
             .preview()
             .is_some_and(|p| (p.frame.width, p.frame.height) == (800, 450))
@@ -370,7 +357,10 @@ async fn share_session_previews_and_stops_when_the_source_vanishes() {
         "{:?}",
         ev.event.message
     );
-    wait_until("preview cleared", || capture.preview().is_none()).await;
+    wait_until_async(DEADLINE, "preview cleared", async || {
+        capture.preview().is_none()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -399,7 +389,7 @@ async fn stale_select_index_is_refused() {
             .await
             .is_ok()
     );
-    let old = wait_snapshot(&engine, "listed, in meeting", |s| {
+    let old = wait_snapshot(&engine, DEADLINE, "listed, in meeting", |s| {
         s.meeting_status == 1 && s.sources.iter().any(|s| s.id == "w-b")
     })
     .await;
@@ -416,7 +406,10 @@ async fn stale_select_index_is_refused() {
     let mut list = sources.list();
     list.insert(1, source("w-new", "Newcomer"));
     sources.set(list);
-    let now = wait_snapshot(&engine, "new generation", |s| s.generation > old.generation).await;
+    let now = wait_snapshot(&engine, DEADLINE, "new generation", |s| {
+        s.generation > old.generation
+    })
+    .await;
     assert_eq!(
         now.sources
             .iter()
@@ -437,7 +430,7 @@ async fn stale_select_index_is_refused() {
 
     // A rename keeps the indices (same generation) and is published.
     assert!(sources.rename("w-a", "Alpha renamed"));
-    let renamed = wait_snapshot(&engine, "rename", |s| {
+    let renamed = wait_snapshot(&engine, DEADLINE, "rename", |s| {
         s.sources.iter().any(|s| s.title == "Alpha renamed")
     })
     .await;

@@ -6,8 +6,11 @@
 //! environment, so this binary points it at its private Xvfb once, before any
 //! capture thread exists, and nothing else in the binary runs in parallel.
 
+mod support;
 #[path = "support/capture_x11.rs"]
 mod x11;
+
+use support::wait;
 
 use roomshare::capture::{Backend, Capture, CaptureOptions, SourcesMode, XcapBackend};
 use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot};
@@ -16,9 +19,12 @@ use roomshare::protocol::{Id, Request, RpcResult, SourceKind};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::wait_snapshot;
+use wait::wait_until_async;
 use x11::{WindowSpec, XClient, XServer, close, dominant_rgb, thread_names};
 
+const DEADLINE: Duration = Duration::from_secs(15);
 const RED: [u8; 3] = [220, 30, 30];
 const GREEN: [u8; 3] = [30, 200, 40];
 const BLUE: [u8; 3] = [40, 60, 220];
@@ -28,35 +34,6 @@ async fn call(engine: &EngineHandle, method: &str, params: Value) -> RpcResult {
         .request(Request::new(Some(Id::string("t")), method, params))
         .await
         .expect("engine alive")
-}
-
-async fn wait_snapshot(
-    engine: &EngineHandle,
-    what: &str,
-    f: impl Fn(&RoomSnapshot) -> bool,
-) -> Arc<RoomSnapshot> {
-    let mut rx = engine.snapshot();
-    let end = Instant::now() + Duration::from_secs(15);
-    loop {
-        let snap = rx.borrow_and_update().clone();
-        if f(&snap) {
-            return snap;
-        }
-        let left = end.saturating_duration_since(Instant::now());
-        assert!(
-            !left.is_zero(),
-            "timed out waiting for {what}; last: {snap:#?}"
-        );
-        let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), rx.changed()).await;
-    }
-}
-
-async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + Duration::from_secs(15);
-    while !f() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The capturable windows, front to back, with their indices.
@@ -128,19 +105,14 @@ fn x11_catalog_thumbnails_share_rename_close() {
             .map(|s| s.title.clone())
             .collect()
     };
-    let end = Instant::now() + Duration::from_secs(10);
-    let listed = loop {
+    let what = "the windows listed front to back as Blue, Green, Red";
+    let listed = support::wait::wait_until(Duration::from_secs(10), what, || {
         let listed = backend.list().expect("xcap lists sources");
-        if window_titles(&listed) == ["Capture Blue", "Capture Green", "Capture Red"] {
-            break listed;
+        match window_titles(&listed) == ["Capture Blue", "Capture Green", "Capture Red"] {
+            true => Ok(listed),
+            false => Err(format!("{:?}", window_titles(&listed))),
         }
-        assert!(
-            Instant::now() < end,
-            "windows never listed front to back as Blue, Green, Red: {:?}",
-            window_titles(&listed)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    });
     assert!(
         listed
             .iter()
@@ -181,7 +153,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
         assert_eq!(capture.backend_name, "x11");
 
         // Catalog: published to the engine, front to back, filters applied.
-        let snap = wait_snapshot(&engine, "the X windows in the engine", |s| {
+        let snap = wait_snapshot(&engine, DEADLINE, "the X windows in the engine", |s| {
             !test_windows(s).is_empty()
         })
         .await;
@@ -202,7 +174,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
         // Thumbnails: the right colour, aspect ratio kept.
         for (win, rgb) in [(red, RED), (green, GREEN), (blue, BLUE)] {
             let id = XcapBackend::window_id(win);
-            wait_until(&format!("thumbnail of {id}"), || {
+            wait_until_async(DEADLINE, format!("thumbnail of {id}"), async || {
                 matches!(capture.thumbnails.get(&id), TileState::Ready(_))
             })
             .await;
@@ -211,19 +183,19 @@ fn x11_catalog_thumbnails_share_rename_close() {
             let got = dominant_rgb(&t.frame.rgba);
             assert!(close(got, rgb, 12), "{id}: dominant {got:?}, expected {rgb:?}");
         }
-        wait_until("desktop thumbnail", || matches!(capture.thumbnails.get("desktop"), TileState::Ready(_))).await;
+        wait_until_async(DEADLINE, "desktop thumbnail", async || matches!(capture.thumbnails.get("desktop"), TileState::Ready(_))).await;
         let TileState::Ready(d) = capture.thumbnails.get("desktop") else { unreachable!() };
         assert_eq!((d.frame.width, d.frame.height), (225, 180));
 
         // Share the green window (fluency_first) through the engine.
         assert!(call(&engine, "Call/Meeting", json!({"action": "StartMeeting", "action_params": {"meeting_type": "instant"}})).await.is_ok());
-        wait_snapshot(&engine, "in meeting", |s| s.meeting_status == 1).await;
+        wait_snapshot(&engine, DEADLINE, "in meeting", |s| s.meeting_status == 1).await;
         let snap = engine.snapshot().borrow().clone();
         let green_index = snap.sources.iter().find(|s| s.id == green_id).and_then(|s| s.select_index).unwrap();
         let r = call(&engine, "Call/Share", json!({"action": "StartShare", "action_params": {
             "share_type": 0, "fluency_first": true, "select_index": green_index, "generation": snap.generation}})).await;
         assert!(r.is_ok(), "{r:?}");
-        wait_until("a live preview of the shared window", || {
+        wait_until_async(DEADLINE, "a live preview of the shared window", async || {
             capture.preview().is_some_and(|p| p.source_id == green_id && p.seq >= 5)
         })
         .await;
@@ -236,7 +208,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
         // Rename: reported with the new title (event and list).
         let mut events = engine.events();
         x.set_title(red, "Capture Red Renamed");
-        wait_snapshot(&engine, "the new title", |s| {
+        wait_snapshot(&engine, DEADLINE, "the new title", |s| {
             s.sources.iter().any(|s| s.title == "Capture Red Renamed")
         })
         .await;
@@ -266,7 +238,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
         assert!(stopped.text.contains("\"is_sharing\": false"), "{}", stopped.text);
         assert!(stopped.event.message.contains("no longer available"), "message: {:?}", stopped.event.message);
         assert!(stopped.event.message.contains("Capture Green"), "message: {:?}", stopped.event.message);
-        let snap = wait_snapshot(&engine, "the closed window gone", |s| {
+        let snap = wait_snapshot(&engine, DEADLINE, "the closed window gone", |s| {
             !s.sources.iter().any(|s| s.id == green_id)
         })
         .await;
@@ -276,11 +248,11 @@ fn x11_catalog_thumbnails_share_rename_close() {
             "share_type": 0, "fluency_first": true, "select_index": 1, "generation": old_generation}})).await;
         assert_eq!(r.error_code, 8, "{r:?}");
         assert!(r.message.contains("stale"), "{}", r.message);
-        wait_until("the closed window's tile removed", || {
+        wait_until_async(DEADLINE, "the closed window's tile removed", async || {
             matches!(capture.thumbnails.get(&green_id), TileState::Pending)
         })
         .await;
-        wait_until("the preview cleared", || capture.preview().is_none()).await;
+        wait_until_async(DEADLINE, "the preview cleared", async || capture.preview().is_none()).await;
 
         // Drop stops every worker thread.
         drop(capture);

@@ -1,36 +1,17 @@
 //! The real binary: `serve` on a free port, `query`, `call`, `watch`, exit
 //! statuses and refusals. Every child is killed by its own handle (pid).
 
+mod support;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::bin::{lines_of, roomshare, stderr, stdout};
+use support::wait::{try_wait_until, wait_until};
 
-const BIN: &str = env!("CARGO_BIN_EXE_roomshare");
 const PASSWORD: &str = "cli-pw";
 const WAIT: Duration = Duration::from_secs(10);
-
-/// The binary with a clean environment for the password.
-fn roomshare() -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_remove("ROOMSHARE_PASSWORD")
-        .env("ROOMSHARE_LOG", "warn");
-    cmd
-}
-
-/// Lines of a child's stream, read on a thread so that waits can time out.
-fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
 
 /// A running `roomshare serve`, killed on drop.
 struct Serve {
@@ -58,13 +39,17 @@ impl Serve {
         Serve { child, url }
     }
 
+    /// A client subcommand against this server, not run yet.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = roomshare();
+        cmd.args(args)
+            .args(["--url", &self.url, "--password", PASSWORD]);
+        cmd
+    }
+
     /// Run a client subcommand against this server.
     fn run(&self, args: &[&str]) -> Output {
-        roomshare()
-            .args(args)
-            .args(["--url", &self.url, "--password", PASSWORD])
-            .output()
-            .expect("run the client")
+        self.command(args).output().expect("run the client")
     }
 }
 
@@ -75,12 +60,12 @@ impl Drop for Serve {
     }
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// Until `watch` says (on stderr) it is connected, and so subscribed.
+fn connected(states: &mpsc::Receiver<String>) {
+    wait_until(WAIT, "watch to be connected", || {
+        let line = states.recv_timeout(WAIT).expect("watch reports its state");
+        line == "connection: connected"
+    });
 }
 
 fn json_out(o: &Output) -> Value {
@@ -137,14 +122,13 @@ fn query_call_and_error_exit_status() {
     // Join a meeting, wait (polling the API) until it is joined, then share.
     let out = serve.run(&["call", "Meeting", "StartMeeting", "meeting_type=instant"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let deadline = Instant::now() + WAIT;
-    loop {
+    wait_until(WAIT, "the meeting joined", || {
         let info = json_out(&serve.run(&["query", "Meeting", "MeetingInfo"]));
-        if info["meeting_info"]["meeting_status"] == 1 {
-            break;
+        match info["meeting_info"]["meeting_status"] == 1 {
+            true => Ok(()),
+            false => Err(info),
         }
-        assert!(Instant::now() < deadline, "meeting never joined: {info}");
-    }
+    });
     let out = serve.run(&[
         "call",
         "Share",
@@ -202,15 +186,8 @@ fn wrong_password_fails_with_the_device_code() {
 #[test]
 fn watch_prints_events() {
     let serve = Serve::start();
-    let mut watch = roomshare()
-        .args([
-            "watch",
-            "Share/CastCode",
-            "--url",
-            &serve.url,
-            "--password",
-            PASSWORD,
-        ])
+    let mut watch = serve
+        .command(&["watch", "Share/CastCode"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -218,15 +195,8 @@ fn watch_prints_events() {
     let events = lines_of(watch.stdout.take().unwrap());
     let states = lines_of(watch.stderr.take().unwrap());
     // Wait until it is connected (and so subscribed) before changing anything.
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let line = states.recv_timeout(WAIT).expect("watch reports its state");
-        // The state in words, not a Rust debug struct.
-        if line == "connection: connected" {
-            break;
-        }
-        assert!(Instant::now() < deadline);
-    }
+    // The state in words, not a Rust debug struct.
+    connected(&states);
     let out = serve.run(&["call", "RoomShare", "SetCastCode", "cast_code=\"000123\""]);
     assert!(out.status.success(), "{}", stderr(&out));
     let line = events.recv_timeout(WAIT).expect("an event line");
@@ -262,14 +232,7 @@ fn serve_stops_gracefully_on_ctrl_c() {
         .status()
         .unwrap();
     assert!(status.success());
-    let deadline = Instant::now() + WAIT;
-    let exit = loop {
-        if let Some(exit) = serve.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let exit = wait_until(WAIT, "serve to stop", || serve.child.try_wait().unwrap());
     assert!(exit.success(), "{exit:?}");
 }
 
@@ -339,4 +302,105 @@ fn the_password_never_appears_in_logs() {
             );
         }
     }
+}
+
+// ------------------------------------------------- a closed output pipe
+
+/// A command's output once it ends by itself (killed after [`WAIT`]).
+fn ended(mut child: Child, what: &str) -> Output {
+    let exited = try_wait_until(WAIT, format!("{what} to end"), || {
+        child.try_wait().ok().flatten().is_some()
+    });
+    if let Err(e) = exited {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{e}");
+    }
+    child.wait_with_output().expect("the command's output")
+}
+
+/// Ended quietly, as when its reader is gone (`roomshare query Share |
+/// head -0`): exit 0 and not a word of a panic or a broken pipe.
+fn assert_quiet(out: &Output, what: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(0), "{what}: {err}");
+    assert!(
+        !err.contains("panicked") && !err.to_lowercase().contains("broken pipe"),
+        "{what}: {err}"
+    );
+}
+
+/// Run `args` with its stdout closed before it writes a line.
+fn run_into_closed_pipe(mut cmd: Command, what: &str) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn roomshare");
+    drop(child.stdout.take());
+    ended(child, what)
+}
+
+#[test]
+fn query_ends_quietly_when_the_pipe_closes() {
+    let serve = Serve::start();
+    let out = run_into_closed_pipe(serve.command(&["query", "Share"]), "query");
+    assert_quiet(&out, "query");
+}
+
+#[test]
+fn call_ends_quietly_when_the_pipe_closes() {
+    let serve = Serve::start();
+    let call = ["call", "RoomShare", "SetCastCode", "cast_code=\"000321\""];
+    let out = run_into_closed_pipe(serve.command(&call), "call");
+    assert_quiet(&out, "call");
+    // The call was made all the same.
+    let code = json_out(&serve.run(&["query", "Share", "CastCode"]));
+    assert_eq!(code["cast_code"], "000321");
+}
+
+#[test]
+fn sources_ends_quietly_when_the_pipe_closes() {
+    let mut cmd = roomshare();
+    cmd.args(["sources", "--sources", "synthetic"]);
+    let out = run_into_closed_pipe(cmd, "sources");
+    assert_quiet(&out, "sources");
+}
+
+/// `snap` writes its file, then one line saying so.
+#[test]
+fn snap_ends_quietly_when_the_pipe_closes() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let png = dir.path().join("desktop.png");
+    let mut cmd = roomshare();
+    cmd.args(["snap", "desktop", "--sources", "synthetic", "-o"])
+        .arg(&png);
+    let out = run_into_closed_pipe(cmd, "snap");
+    assert_quiet(&out, "snap");
+    assert!(png.exists(), "snap wrote no {}", png.display());
+}
+
+#[test]
+fn watch_ends_quietly_when_the_pipe_closes() {
+    let serve = Serve::start();
+    let mut watch = serve
+        .command(&["watch", "Share/CastCode"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn watch");
+    let states = lines_of(watch.stderr.take().expect("piped stderr"));
+    connected(&states);
+    // Nobody reads any more (`watch | head -0`); the next event ends it.
+    drop(watch.stdout.take());
+    let out = serve.run(&["call", "RoomShare", "SetCastCode", "cast_code=\"000456\""]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = ended(watch, "watch");
+    // The rest of its stderr (the reader ends with the process).
+    let rest: Vec<String> = states.iter().collect();
+    let out = Output {
+        stderr: rest.join("\n").into_bytes(),
+        ..out
+    };
+    assert_quiet(&out, "watch");
 }

@@ -8,6 +8,8 @@
 //! Needs Xvfb, openbox and xdotool (scripts/deps.sh installs them); a
 //! missing tool fails the test.
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/capture_x11.rs"]
 mod x11;
 
@@ -16,8 +18,9 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use x11::{WindowSpec, XClient, XServer};
+use std::time::Duration;
+use wait::{Met, try_wait_until, wait_until};
+use x11::{WindowSpec, XClient, XServer, free_port, xdotool};
 
 /// The two runs share the machine's two cores and must not share a display:
 /// one at a time.
@@ -31,24 +34,6 @@ fn require_tools() {
             "{tool} is not installed: run scripts/deps.sh (apt-get install xvfb openbox xdotool)"
         );
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn xdotool(display: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// The console: the real binary, killed (by its own pid) when dropped, with
@@ -135,15 +120,15 @@ impl Console {
         );
     }
 
-    /// Wait for `cond` until `timeout`, then fail with `what`.
-    fn wait(&self, what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-        let deadline = Instant::now() + timeout;
-        while !cond() {
-            if Instant::now() >= deadline {
-                self.fail(&format!("timed out waiting for {what}"));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    /// Wait for `cond` until `timeout`, then fail (with a screenshot and
+    /// the log) saying what was awaited.
+    fn wait_until<M: Met>(
+        &self,
+        timeout: Duration,
+        what: impl std::fmt::Display,
+        cond: impl FnMut() -> M,
+    ) -> M::Value {
+        try_wait_until(timeout, what, cond).unwrap_or_else(|e| self.fail(&e.to_string()))
     }
 }
 
@@ -171,21 +156,19 @@ impl Api {
             url: url.to_string(),
             password: None,
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let client = loop {
+        let client = wait_until(Duration::from_secs(60), "the console to serve", || {
             let options = ClientOptions {
                 reconnect: false,
                 subscriptions: vec![],
                 ..ClientOptions::default()
             };
-            match rt.block_on(Client::connect(endpoint.clone(), options)) {
-                Ok(c) => break c,
-                Err(e) => {
-                    assert!(Instant::now() < deadline, "the console never served: {e}");
-                    std::thread::sleep(Duration::from_millis(200));
-                }
+            let connected = rt.block_on(Client::connect(endpoint.clone(), options));
+            if connected.is_err() {
+                // Not up yet: try again a little later.
+                std::thread::sleep(Duration::from_millis(200));
             }
-        };
+            connected
+        });
         Api { rt, client }
     }
 
@@ -262,27 +245,20 @@ fn keyboard_share_and_stop(
     );
 
     // The console's window is mapped.
-    let mut window = String::new();
-    console.wait(
-        "the console window",
-        Duration::from_secs(60),
-        || match xdotool(
+    let window = console.wait_until(Duration::from_secs(60), "the console window", || {
+        xdotool(
             display,
             &["search", "--onlyvisible", "--name", "^roomshare$"],
-        ) {
-            Some(w) if !w.is_empty() => {
-                window = w.lines().next().unwrap_or_default().to_string();
-                true
-            }
-            _ => false,
-        },
-    );
+        )
+        .filter(|w| !w.is_empty())
+        .map(|w| w.lines().next().unwrap_or_default().to_string())
+    });
 
     // The sources this run expects are listed (real capture lists the
     // windows as the catalog finds them), never the console's own window.
-    console.wait(
-        "the expected sources in the API",
+    console.wait_until(
         Duration::from_secs(30),
+        "the expected sources in the API",
         || {
             let listed = api.sources();
             windows.iter().all(|(id, title)| {
@@ -307,7 +283,7 @@ fn keyboard_share_and_stop(
         ),
         0
     );
-    console.wait("in meeting", Duration::from_secs(10), || {
+    console.wait_until(Duration::from_secs(10), "in meeting", || {
         api.query(&["Meeting", "MeetingInfo"])["meeting_info"]["meeting_status"] == json!(1)
     });
 
@@ -324,9 +300,9 @@ fn keyboard_share_and_stop(
         );
     }
     let mut order: Vec<Value> = Vec::new();
-    console.wait(
-        "the console focused, with a tile per source",
+    console.wait_until(
         Duration::from_secs(30),
+        "the console focused, with a tile per source",
         || {
             let listed = api.sources();
             let ready = console.ready();
@@ -355,24 +331,24 @@ fn keyboard_share_and_stop(
     keys.extend(std::iter::repeat_n("Right", position));
     keys.push("Return");
     assert!(xdotool(display, &keys).is_some(), "xdotool {keys:?} failed");
-    console.wait(
-        &format!("Enter to share {expected}"),
+    console.wait_until(
         Duration::from_secs(15),
+        format!("Enter to share {expected}"),
         || api.shared_source() == expected && api.is_sharing(),
     );
 
     // Left moves back one tile; Enter switches the share to it.
     let previous = id_of(&order[position - 1]);
     assert!(xdotool(display, &["key", "--delay", "60", "Left", "Return"]).is_some());
-    console.wait(
-        &format!("Left, Enter to share {previous}"),
+    console.wait_until(
         Duration::from_secs(15),
+        format!("Left, Enter to share {previous}"),
         || api.shared_source() == previous,
     );
 
     // Escape stops.
     assert!(xdotool(display, &["key", "Escape"]).is_some());
-    console.wait("Escape to stop the share", Duration::from_secs(15), || {
+    console.wait_until(Duration::from_secs(15), "Escape to stop the share", || {
         !api.is_sharing() && api.shared_source().is_empty()
     });
     assert!(

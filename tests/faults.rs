@@ -14,6 +14,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
+#[path = "support/wait.rs"]
+mod wait;
+
 fn room() -> RoomConfig {
     RoomConfig {
         join_delay: Duration::from_millis(10),
@@ -172,17 +175,12 @@ async fn connection_cap_refuses_extra_connections_then_recovers() {
     }
     drop(b);
     // Once one leaves, newcomers are served again.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let mut c = loop {
-        if let Ok((s, _)) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await {
-            break s;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "a slot frees up when a client leaves"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let what = "a slot to free up when a client leaves";
+    let mut c = wait::wait_until_async(Duration::from_secs(10), what, async || {
+        let connected = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await;
+        connected.ok().map(|(s, _)| s)
+    })
+    .await;
     assert_eq!(
         ask(&mut c, 1, "Query", serde_json::json!({"path": ["Share"]})).await["result"]["error_code"],
         0
@@ -530,14 +528,10 @@ struct Progress {
 
 /// Wait until the counter `which` of every load task is above zero.
 async fn wait_all(progress: &[Arc<Progress>], what: &str, which: fn(&Progress) -> &AtomicUsize) {
-    let end = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !progress.iter().all(|p| which(p).load(Ordering::SeqCst) > 0) {
-        assert!(
-            tokio::time::Instant::now() < end,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait::wait_until_async(Duration::from_secs(10), what, async || {
+        progress.iter().all(|p| which(p).load(Ordering::SeqCst) > 0)
+    })
+    .await;
 }
 
 /// One load task's account of its requests.

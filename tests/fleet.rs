@@ -18,7 +18,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::rooms::{QuietDevice, Silent, act, closed_port, garbage};
-use support::{PASSWORD, room_config, wait_for};
+use support::{PASSWORD, room_config, wait, wait_for};
 
 /// Generous for a loaded 2-core machine; the independence checks below
 /// do not depend on it (they compare with a 30 s handshake timeout).
@@ -69,18 +69,14 @@ async fn wait_rooms(
     what: &str,
     cond: impl Fn(&[RoomStatus]) -> bool,
 ) -> Arc<Vec<RoomStatus>> {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
+    wait::wait_until_async(DEADLINE, what, async || {
         let rooms = fleet.rooms();
-        if cond(&rooms) {
-            return rooms;
+        match cond(&rooms) {
+            true => Ok(rooms),
+            false => Err(format!("{rooms:#?}")),
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: {rooms:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    })
+    .await
 }
 
 fn by_name<'a>(rooms: &'a [RoomStatus], name: &str) -> &'a RoomStatus {
@@ -463,11 +459,10 @@ async fn quiet_devices_are_polled_in_turn_within_one_budget() {
     let started = Instant::now();
     let total = |ds: &[QuietDevice]| ds.iter().map(QuietDevice::reads).sum::<usize>();
     let base = total(&devices);
-    let deadline = Instant::now() + DEADLINE;
-    while total(&devices) < base + 40 {
-        assert!(Instant::now() < deadline, "polling stalled");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait::wait_until_async(DEADLINE, "40 more reads (polling stalled)", async || {
+        total(&devices) >= base + 40
+    })
+    .await;
     let elapsed = started.elapsed().as_secs_f64();
     let reads: Vec<usize> = devices
         .iter()
@@ -498,15 +493,13 @@ async fn connecting_is_parallel_but_bounded() {
     };
     let fleet = start(rooms, options);
     // Every room gets its turn…
-    let deadline = Instant::now() + DEADLINE;
-    while silent.accepted() < 6 {
-        assert!(
-            Instant::now() < deadline,
-            "only {} tried",
-            silent.accepted()
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait::wait_until_async(DEADLINE, "all 6 rooms to try", async || {
+        match silent.accepted() {
+            6.. => Ok(()),
+            n => Err(format!("only {n} tried")),
+        }
+    })
+    .await;
     // …but never more than two handshakes at once.
     assert!(silent.max_open() <= 2, "{} at once", silent.max_open());
     assert!(silent.max_open() >= 1);

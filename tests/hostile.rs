@@ -724,27 +724,20 @@ async fn slow_handshakes_are_dropped_and_their_slot_freed() {
     assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
     // The only slot is free again (the permit goes right after the socket,
     // so poll briefly).
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let request = handshake_request(served.addr, &auth_header(&auth_protocol(PASSWORD)));
-        if let Ok(mut raw) = Raw::handshake(served.addr, &request).await {
-            still_served(&mut raw).await;
-            // The cap holds: a second connection is refused while it is open.
-            let second = Raw::handshake(served.addr, &request).await;
-            assert!(
-                matches!(second, Err(Seen::Gone)),
-                "{:?}",
-                second.map(|_| "upgraded")
-            );
-            still_served(&mut raw).await;
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the slot was never freed"
-        );
-        tokio::task::yield_now().await;
-    }
+    let request = handshake_request(served.addr, &auth_header(&auth_protocol(PASSWORD)));
+    let mut raw = wait::wait_until_async(WAIT, "the slot to be freed", async || {
+        Raw::handshake(served.addr, &request).await.ok()
+    })
+    .await;
+    still_served(&mut raw).await;
+    // The cap holds: a second connection is refused while it is open.
+    let second = Raw::handshake(served.addr, &request).await;
+    assert!(
+        matches!(second, Err(Seen::Gone)),
+        "{:?}",
+        second.map(|_| "upgraded")
+    );
+    still_served(&mut raw).await;
     served.server.shutdown().await;
 }
 

@@ -24,6 +24,8 @@
 //! them); a missing tool fails the test. Every process is started here and
 //! ended by its pid.
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/capture_x11.rs"]
 mod x11;
 
@@ -31,7 +33,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use x11::{WindowSpec, XClient, XServer};
+use wait::{Met, try_wait_until, wait_until};
+use x11::{WindowSpec, XClient, XServer, free_port, xdotool};
 
 /// Both tests use the machine's two cores and a display each: one at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -61,13 +64,6 @@ fn require_tools() {
         tk,
         "python3 has no tkinter: run scripts/deps.sh (apt-get install python3-tk)"
     );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// A child process we started, with its stderr (or stdout) collected line
@@ -126,12 +122,20 @@ impl Drop for Proc {
     }
 }
 
-fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Wait until `deadline` for `cond` while the console runs; fails at once
+/// if it exits, and with its log (see [`report`]) after the deadline.
+fn console_until<M: Met>(
+    console: &mut Proc,
+    deadline: Instant,
+    what: &str,
+    mut cond: impl FnMut(&Proc) -> M,
+) -> M::Value {
+    let left = deadline.saturating_duration_since(Instant::now());
+    try_wait_until(left, what, || {
+        assert!(console.alive(), "{}", report(console, "the console exited"));
+        cond(console)
+    })
+    .unwrap_or_else(|e| panic!("{}", report(console, &e.to_string())))
 }
 
 /// Two Tk windows with labels, buttons and a canvas, nothing animated.
@@ -167,8 +171,8 @@ fn tk_windows(display: &str) -> Proc {
         .env_remove("WAYLAND_DISPLAY");
     let tk = Proc::spawn("python3 (Tk windows)", cmd, true);
     wait_until(
-        "the Tk windows to be shown",
         Duration::from_secs(30),
+        "the Tk windows to be shown",
         || tk.has_line("tk ready"),
     );
     tk
@@ -203,11 +207,11 @@ fn start_meeting(url: &str) {
             .expect("run roomshare")
     };
     wait_until(
-        "the room to start a meeting",
         Duration::from_secs(60),
+        "the room to start a meeting",
         || cli(&["call", "Meeting", "StartMeeting"]).status.success(),
     );
-    wait_until("meeting_status 1", Duration::from_secs(30), || {
+    wait_until(Duration::from_secs(30), "meeting_status 1", || {
         let out = cli(&["query", "Meeting", "MeetingInfo"]);
         let text = String::from_utf8_lossy(&out.stdout);
         text.contains("\"meeting_status\": 1")
@@ -259,54 +263,26 @@ fn report(console: &Proc, what: &str) -> String {
 /// counts seen.
 fn assert_idle(console: &mut Proc, tiles: usize, not_before: Instant) -> Vec<u64> {
     let deadline = Instant::now() + SETTLE_DEADLINE;
-    let ready = loop {
-        if let Some(at) = ready_at(console, tiles) {
-            break at;
+    let what = format!("`ready` with {tiles} tiles");
+    let ready = console_until(console, deadline, &what, |c| ready_at(c, tiles));
+    let settled_index = console_until(console, deadline, "the console to settle", |c| {
+        let seconds = frame_seconds(c);
+        let after = (ready + FIRST_CYCLE).max(not_before);
+        match seconds.iter().position(|&(at, n)| at >= after && n == 0) {
+            Some(i) => Ok(i),
+            None => Err(format!(
+                "frames per second {:?}",
+                seconds.iter().map(|s| s.1).collect::<Vec<_>>()
+            )),
         }
-        assert!(console.alive(), "{}", report(console, "the console exited"));
-        assert!(
-            Instant::now() < deadline,
-            "{}",
-            report(console, &format!("no `ready` with {tiles} tiles"))
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let settled_index = loop {
-        let seconds = frame_seconds(console);
-        if let Some(i) = seconds
-            .iter()
-            .position(|&(at, n)| at >= (ready + FIRST_CYCLE).max(not_before) && n == 0)
-        {
-            break i;
-        }
-        assert!(console.alive(), "{}", report(console, "the console exited"));
-        assert!(
-            Instant::now() < deadline,
-            "{}",
-            report(
-                console,
-                &format!(
-                    "the console never settled: frames per second {:?}",
-                    seconds.iter().map(|s| s.1).collect::<Vec<_>>()
-                )
-            )
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let window = loop {
-        let seconds = frame_seconds(console);
-        if seconds.len() > settled_index + IDLE_SECONDS {
-            break seconds[settled_index + 1..=settled_index + IDLE_SECONDS].to_vec();
-        }
-        assert!(console.alive(), "{}", report(console, "the console exited"));
-        // The stats line comes every second: 5 of them well within 30 s.
-        assert!(
-            Instant::now() < deadline + Duration::from_secs(30),
-            "{}",
-            report(console, "the frame counter stopped reporting")
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    });
+    // The stats line comes every second: 5 of them well within 30 s.
+    let more = deadline + Duration::from_secs(30);
+    let window = console_until(console, more, "the frame counter to report", |c| {
+        let seconds = frame_seconds(c);
+        (seconds.len() > settled_index + IDLE_SECONDS)
+            .then(|| seconds[settled_index + 1..=settled_index + IDLE_SECONDS].to_vec())
+    });
     let counts: Vec<u64> = window.iter().map(|s| s.1).collect();
     assert!(
         counts.iter().all(|&n| n == 0),
@@ -326,23 +302,14 @@ const KEY_GRACE: Duration = Duration::from_secs(1);
 /// begin at or after `from`: no waiting for the console to settle.
 fn assert_quiet_after(console: &mut Proc, from: Instant) -> Vec<u64> {
     let deadline = from + Duration::from_secs(IDLE_SECONDS as u64 + 30);
-    let window = loop {
-        let after: Vec<u64> = frame_seconds(console)
+    let window = console_until(console, deadline, "the frame counter to report", |c| {
+        let after: Vec<u64> = frame_seconds(c)
             .into_iter()
             .filter(|&(at, _)| at >= from + Duration::from_secs(1))
             .map(|s| s.1)
             .collect();
-        if after.len() >= IDLE_SECONDS {
-            break after[..IDLE_SECONDS].to_vec();
-        }
-        assert!(console.alive(), "{}", report(console, "the console exited"));
-        assert!(
-            Instant::now() < deadline,
-            "{}",
-            report(console, "the frame counter stopped reporting")
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+        (after.len() >= IDLE_SECONDS).then(|| after[..IDLE_SECONDS].to_vec())
+    });
     assert!(
         window.iter().all(|&n| n == 0),
         "{}",
@@ -399,7 +366,7 @@ fn idle_embedded_console_with_real_capture_draws_nothing() {
     // without them, 3–4 frames a second for 5 s). It must go quiet right
     // after the key's own frames instead.
     let window = console_window(&x.display);
-    wait_until("the console to have the keyboard", SETTLE_DEADLINE, || {
+    wait_until(SETTLE_DEADLINE, "the console to have the keyboard", || {
         let _ = xdotool(&x.display, &["windowactivate", "--sync", &window]);
         std::thread::sleep(Duration::from_millis(200));
         console.has_line("window focused: true")
@@ -409,7 +376,7 @@ fn idle_embedded_console_with_real_capture_draws_nothing() {
         xdotool(&x.display, &["key", "Right"]).is_some(),
         "xdotool key Right"
     );
-    wait_until("the frame for the key", SETTLE_DEADLINE, || {
+    wait_until(SETTLE_DEADLINE, "the frame for the key", || {
         frame_seconds(&console)
             .iter()
             .any(|&(at, n)| at > pressed && n > 0)
@@ -426,20 +393,14 @@ fn idle_embedded_console_with_real_capture_draws_nothing() {
 
 /// The console's X window (by its title), waiting for it to be mapped.
 fn console_window(display: &str) -> String {
-    let mut window = String::new();
-    wait_until("the console window", SETTLE_DEADLINE, || {
-        match xdotool(
+    wait_until(SETTLE_DEADLINE, "the console window", || {
+        xdotool(
             display,
             &["search", "--onlyvisible", "--name", "^roomshare$"],
-        ) {
-            Some(w) if !w.is_empty() => {
-                window = w.lines().next().unwrap_or_default().to_string();
-                true
-            }
-            _ => false,
-        }
-    });
-    window
+        )
+        .filter(|w| !w.is_empty())
+        .map(|w| w.lines().next().unwrap_or_default().to_string())
+    })
 }
 
 #[test]
@@ -474,17 +435,6 @@ fn idle_remote_console_draws_nothing() {
     eprintln!("remote: frames per idle second {counts:?}");
 }
 
-fn xdotool(display: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
 /// The connection dialog open over an embedded console with real capture
 /// (its text field has the keyboard focus: a blinking cursor would redraw
 /// the whole window twice a second, and the dimmed window is on the
@@ -510,7 +460,7 @@ fn idle_connection_dialog_draws_nothing() {
     let window = console_window(&x.display);
     // Ctrl+L until the console says the dialog is open (the first press
     // may come before the window has the keyboard).
-    wait_until("the connection dialog", SETTLE_DEADLINE, || {
+    wait_until(SETTLE_DEADLINE, "the connection dialog", || {
         let _ = xdotool(&x.display, &["windowactivate", "--sync", &window]);
         let _ = xdotool(&x.display, &["key", "ctrl+l"]);
         std::thread::sleep(Duration::from_millis(300));
@@ -533,7 +483,7 @@ fn repaint(x: &XClient, win: u32, rgb: [u8; 3], at: (i16, i16)) {
         .expect("background");
     x.conn.clear_area(false, win, 0, 0, 0, 0).expect("clear");
     x.conn.flush().expect("flush");
-    wait_until("the repaint on screen", Duration::from_secs(10), || {
+    wait_until(Duration::from_secs(10), "the repaint on screen", || {
         x.root_pixel(at.0, at.1)
             .is_some_and(|p| x11::close(p, rgb, 8))
     });
@@ -577,7 +527,7 @@ fn own_drawing_does_not_change_the_desktop_but_others_do() {
     let (fx, fy) = origin(other);
     let own_at = ((ox + 200) as i16, (oy + 150) as i16);
     let other_at = ((fx + 200) as i16, (fy + 150) as i16);
-    wait_until("both windows on screen", Duration::from_secs(10), || {
+    wait_until(Duration::from_secs(10), "both windows on screen", || {
         x.root_pixel(own_at.0, own_at.1)
             .is_some_and(|p| x11::close(p, [220, 30, 30], 8))
             && x.root_pixel(other_at.0, other_at.1)
@@ -597,12 +547,10 @@ fn own_drawing_does_not_change_the_desktop_but_others_do() {
     };
     // Openbox may still be drawing frames (focus): grab until a grab is
     // followed by no damage at all.
-    let mut first = None;
-    wait_until("a still desktop", Duration::from_secs(10), || {
-        first = Some(fingerprint(&mut b));
-        b.unchanged(DESKTOP_ID)
+    let (plain0, masked0, regions) = wait_until(Duration::from_secs(10), "a still desktop", || {
+        let first = fingerprint(&mut b);
+        b.unchanged(DESKTOP_ID).then_some(first)
     });
-    let (plain0, masked0, regions) = first.expect("a fingerprint");
     assert!(
         regions
             .iter()
@@ -632,8 +580,8 @@ fn own_drawing_does_not_change_the_desktop_but_others_do() {
     // Someone else draws: a change, by Damage and by fingerprint.
     repaint(&x, other, [40, 60, 220], other_at);
     wait_until(
-        "damage outside the console to count",
         Duration::from_secs(10),
+        "damage outside the console to count",
         || !b.unchanged(DESKTOP_ID),
     );
     let (_, masked2, _) = fingerprint(&mut b);
@@ -644,8 +592,8 @@ fn own_drawing_does_not_change_the_desktop_but_others_do() {
     let id = X11Backend::window_id(other);
     // (Its first grab redirects it, which the server may count as drawing.)
     wait_until(
-        "a grab of the window with no damage after it",
         Duration::from_secs(10),
+        "a grab of the window with no damage after it",
         || {
             b.capture(&id).expect("grab the other window");
             b.unchanged(&id)
@@ -653,8 +601,8 @@ fn own_drawing_does_not_change_the_desktop_but_others_do() {
     );
     repaint(&x, other, [220, 30, 30], other_at);
     wait_until(
-        "drawing in the window to count",
         Duration::from_secs(10),
+        "drawing in the window to count",
         || !b.unchanged(&id),
     );
 }
@@ -682,7 +630,7 @@ fn idle_rooms_view_draws_only_its_clock() {
     .arg(&rooms_toml)
     .env("NO_COLOR", "1");
     let mut server = Proc::spawn("roomshare serve --rooms-demo 20", demo, false);
-    wait_until("the demo's rooms file", Duration::from_secs(20), || {
+    wait_until(Duration::from_secs(20), "the demo's rooms file", || {
         std::fs::read_to_string(&rooms_toml).is_ok_and(|t| t.matches("[[room]]").count() == 20)
     });
     assert!(server.alive(), "the demo rooms exited");
@@ -694,42 +642,23 @@ fn idle_rooms_view_draws_only_its_clock() {
         &["--rooms", path, "--sources", "synthetic", "--stats"],
     );
     let deadline = Instant::now() + SETTLE_DEADLINE;
-    let known_at = loop {
-        let lines = console.lines();
-        let known = lines
+    let known_at = console_until(&mut console, deadline, "all 20 rooms known", |c| {
+        c.lines()
             .iter()
-            .find(|(_, l)| l.contains("rooms view: 20 rooms, 20 known"));
-        if let Some((at, _)) = known {
-            break *at;
-        }
-        assert!(
-            console.alive(),
-            "{}",
-            report(&console, "the console exited")
-        );
-        assert!(
-            Instant::now() < deadline,
-            "{}",
-            report(&console, "the 20 rooms were not all known")
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let counts = loop {
-        let seconds: Vec<u64> = frame_seconds(&console)
+            .find(|(_, l)| l.contains("rooms view: 20 rooms, 20 known"))
+            .map(|&(at, _)| at)
+    });
+    // (This wait had no deadline: the stats line comes every second, so
+    // five of them come well within 30 s.)
+    let more = deadline + Duration::from_secs(30);
+    let counts = console_until(&mut console, more, "the frame counter to report", |c| {
+        let seconds: Vec<u64> = frame_seconds(c)
             .into_iter()
             .filter(|&(at, _)| at > known_at + FIRST_CYCLE)
             .map(|(_, n)| n)
             .collect();
-        if seconds.len() >= IDLE_SECONDS {
-            break seconds[..IDLE_SECONDS].to_vec();
-        }
-        assert!(
-            console.alive(),
-            "{}",
-            report(&console, "the console exited")
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+        (seconds.len() >= IDLE_SECONDS).then(|| seconds[..IDLE_SECONDS].to_vec())
+    });
     assert!(
         counts.iter().sum::<u64>() <= 1,
         "{}",

@@ -10,6 +10,10 @@ use roomshare::protocol::{MeetingAction, ShareAction, ShareTarget, SimAction, St
 use roomshare::server::{Server, ServerConfig};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use wait::wait_until;
+
+#[path = "support/wait.rs"]
+mod wait;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -28,37 +32,29 @@ fn fast_room() -> RoomConfig {
     }
 }
 
+const WAIT: Duration = Duration::from_secs(10);
+
 /// Wait until the view satisfies `cond` (the link updates it from its own
-/// tasks); panics with the last view after `timeout`.
+/// tasks); panics with the last view after [`WAIT`].
 fn wait_view(link: &Link, what: &str, cond: impl Fn(&RoomView) -> bool) -> Arc<RoomView> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    wait_until(WAIT, what, || {
         let view = link.view();
-        if cond(&view) {
-            return view;
+        match cond(&view) {
+            true => Ok(view),
+            false => Err(format!("view: {view:#?}")),
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; view: {view:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    })
 }
 
 fn wait_notice(link: &Link, code: i64) -> roomshare::link::Notice {
-    let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen = Vec::new();
-    loop {
+    wait_until(WAIT, format!("a notice with code {code}"), || {
         seen.extend(link.take_notices());
-        if let Some(n) = seen.iter().find(|n| n.code == code) {
-            return n.clone();
+        match seen.iter().find(|n| n.code == code) {
+            Some(n) => Ok(n.clone()),
+            None => Err(format!("saw {seen:?}")),
         }
-        assert!(
-            Instant::now() < deadline,
-            "no notice with code {code}; saw {seen:?}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    })
 }
 
 fn start(index: u32, generation: Option<u64>) -> ShareAction {
@@ -266,27 +262,23 @@ fn remote_link_over_loopback_with_thumbnails() {
 
     // Remote thumbnails arrive over ["RoomShare","Thumbnail"] and decode to
     // the engine's picture (JPEG: colours within a tolerance).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let thumb = loop {
-        if let TileState::Ready(t) = link.thumbnails().get("win-terminal") {
-            break t;
+    let thumb = wait_until(WAIT, "a remote thumbnail", || {
+        match link.thumbnails().get("win-terminal") {
+            TileState::Ready(t) => Some(t),
+            _ => None,
         }
-        assert!(Instant::now() < deadline, "no remote thumbnail");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    });
     assert_eq!((thumb.frame.width, thumb.frame.height), (64, 36));
     let px = &thumb.frame.rgba[(18 * 64 + 32) * 4..][..3];
     assert!(px[0] > 170 && px[1] < 70 && px[2] < 80, "pixel {px:?}");
     // A source without a picture is shown as unavailable with the reason.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let TileState::Unavailable(why) = link.thumbnails().get("win-slides") {
-            assert!(why.contains("not captured yet"), "{why}");
-            break;
+    let why = wait_until(WAIT, "an unavailable state", || {
+        match link.thumbnails().get("win-slides") {
+            TileState::Unavailable(why) => Some(why),
+            _ => None,
         }
-        assert!(Instant::now() < deadline, "no unavailable state");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    });
+    assert!(why.contains("not captured yet"), "{why}");
     rt.block_on(server.shutdown());
 }
 

@@ -10,23 +10,15 @@ mod support;
 use roomshare::client::{Client, ClientOptions, Endpoint};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
+use support::bin::{lines_of, roomshare, stderr, stdout};
 use support::rooms::{Silent, closed_port};
+use support::wait::wait_until;
 
-const BIN: &str = env!("CARGO_BIN_EXE_roomshare");
 const PASSWORD: &str = "demo-pw";
 const WAIT: Duration = Duration::from_secs(10);
-
-fn roomshare() -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_remove("ROOMSHARE_PASSWORD")
-        .env("ROOMSHARE_LOG", "warn");
-    cmd
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -34,18 +26,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 /// `roomshare serve --rooms-demo N` with a password, killed on drop.
@@ -135,15 +115,13 @@ impl Demo {
     /// Poll room `i` until its `["Share"]` and `["Meeting","MeetingInfo"]`
     /// data satisfy `cond`; returns them.
     fn wait(&self, i: usize, what: &str, cond: impl Fn(&Value, &Value) -> bool) -> (Value, Value) {
-        let deadline = Instant::now() + WAIT;
-        loop {
+        wait_until(WAIT, format!("room {i} {what}"), || {
             let (share, meeting) = self.read(i);
-            if cond(&share, &meeting) {
-                return (share, meeting);
+            match cond(&share, &meeting) {
+                true => Ok((share, meeting)),
+                false => Err(share),
             }
-            assert!(Instant::now() < deadline, "room {i} never {what}: {share}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        })
     }
 
     fn read(&self, i: usize) -> (Value, Value) {
@@ -220,14 +198,6 @@ fn rooms(args: &[&str], file: &Path) -> Output {
         .env("WRONG_PW", "not the password")
         .output()
         .expect("run rooms")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// The JSON lines, in printed order, and by name.

@@ -585,12 +585,12 @@ fn fast_options(subscriptions: Vec<Vec<String>>) -> ClientOptions {
 }
 
 async fn wait_state(client: &Client, pred: impl Fn(&ConnState) -> bool) -> ConnState {
-    let mut state = client.state();
-    tokio::time::timeout(WAIT, state.wait_for(|s| pred(s)))
-        .await
-        .expect("state in time")
-        .expect("client alive")
-        .clone()
+    let state = client.state();
+    wait::wait_until_async(WAIT, "the client's state", async || {
+        let now = state.borrow().clone();
+        pred(&now).then_some(now)
+    })
+    .await
 }
 
 /// The next `ClientEvent::Event` with `sub_event`.

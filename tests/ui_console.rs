@@ -21,6 +21,10 @@ use roomshare::server::{Server, ServerConfig};
 use roomshare::ui::{ConsoleApp, FixedRoomDesk, RoomDesk, Settings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wait::try_wait_every;
+
+#[path = "support/wait.rs"]
+mod wait;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -56,19 +60,17 @@ fn step_until(
     timeout: Duration,
     mut cond: impl FnMut(&mut Harness<'_, ConsoleApp>) -> bool,
 ) {
-    let deadline = Instant::now() + timeout;
-    loop {
+    let every = Duration::from_millis(2);
+    let stepped = try_wait_every(every, timeout, what, || {
         harness.step();
-        if cond(harness) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; toasts: {:?}; view: {:?}",
+        cond(harness)
+    });
+    if let Err(e) = stepped {
+        panic!(
+            "{e}; toasts: {:?}; view: {:?}",
             harness.state().toasts.items,
             harness.state().room.desk().view()
         );
-        std::thread::sleep(Duration::from_millis(2));
     }
 }
 

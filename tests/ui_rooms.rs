@@ -144,17 +144,13 @@ fn step_until(
     what: &str,
     mut cond: impl FnMut(&Harness<'_, ConsoleApp>) -> bool,
 ) {
-    let deadline = Instant::now() + T;
-    loop {
+    let stepped = wait::try_wait_every(Duration::from_millis(5), T, what, || {
         h.step();
-        if cond(h) {
-            return;
-        }
-        if Instant::now() > deadline {
-            let rooms = h.state().rooms.as_ref().map(|r| r.desk().rooms());
-            panic!("timed out waiting for {what}; rooms: {rooms:#?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
+        cond(h)
+    });
+    if let Err(e) = stepped {
+        let rooms = h.state().rooms.as_ref().map(|r| r.desk().rooms());
+        panic!("{e}; rooms: {rooms:#?}");
     }
 }
 

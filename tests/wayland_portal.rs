@@ -49,22 +49,14 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use wait::wait_until;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
-/// Poll `f` until it gives `Some`, failing after [`DEADLINE`].
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
+#[path = "support/wait.rs"]
+mod wait;
 
 fn spawn(cmd: &mut Command, package: &str) -> Child {
     let name = cmd.get_program().to_string_lossy().into_owned();
@@ -774,7 +766,7 @@ fn portal_closing_the_session_ends_every_source() {
 
     fake.close_sessions();
 
-    wait_for("the sources to go", || {
+    wait_until(DEADLINE, "the sources to go", || {
         session.sources().is_empty().then_some(())
     });
     let err = session.capture("portal-window:1").expect_err("gone");
@@ -813,7 +805,7 @@ fn backend_asks_once_for_every_worker_and_keeps_the_failure() {
         "empty while the dialog is up"
     );
 
-    let err = wait_for("the dialog's answer", || catalog.list().err());
+    let err = wait_until(DEADLINE, "the dialog's answer", || catalog.list().err());
     let text = "capture failed: screen sharing was not allowed (the dialog was cancelled)";
     assert_eq!(err.to_string(), text);
     for _ in 0..5 {
@@ -1068,10 +1060,10 @@ impl PipeWire {
         self.children.push((name.to_string(), child));
     }
 
-    /// Like [`wait_for`], failing at once (with its log) when a helper
+    /// Like [`wait_until`], failing at once (with its log) when a helper
     /// exits: a missing plugin or a daemon that cannot start.
     fn wait_for<T>(&mut self, what: &str, mut f: impl FnMut(&Self) -> Option<T>) -> T {
-        wait_for(what, || {
+        wait_until(DEADLINE, what, || {
             for (name, child) in &mut self.children {
                 if let Ok(Some(status)) = child.try_wait() {
                     let log = std::fs::read_to_string(self.dir.path().join(format!("{name}.log")));
@@ -1181,7 +1173,7 @@ impl Rig {
             ..config(&bus, &token_path)
         };
         let mut backend = Portal::new(config).backend();
-        wait_for("the streams to be listed", || {
+        wait_until(DEADLINE, "the streams to be listed", || {
             (!ids(&mut backend).is_empty()).then_some(())
         });
         Rig {
@@ -1194,7 +1186,7 @@ impl Rig {
     }
 
     fn picture(&mut self, id: &str) -> image::RgbaImage {
-        wait_for(&format!("a picture of {id}"), || {
+        wait_until(DEADLINE, format!("a picture of {id}"), || {
             self.backend.capture(id).ok()
         })
     }
@@ -1252,7 +1244,7 @@ fn pipewire_source_that_ends_is_gone_and_the_others_keep_streaming() {
     // A closed window: its producer goes away.
     rig.pw.kill("fake-window");
 
-    let err = wait_for("the closed window to be gone", || {
+    let err = wait_until(DEADLINE, "the closed window to be gone", || {
         match rig.backend.capture("portal-window:win") {
             Err(e @ CaptureError::Gone(_)) => Some(e),
             _ => None,
@@ -1278,7 +1270,7 @@ fn pipewire_daemon_that_dies_is_a_failure_not_a_gone_source() {
 
     rig.pw.kill("pipewire");
 
-    let err = wait_for("the lost daemon to show", || {
+    let err = wait_until(DEADLINE, "the lost daemon to show", || {
         rig.backend.capture("portal-monitor:mon").err()
     });
     assert!(matches!(err, CaptureError::Failed(_)), "{err:?}");

@@ -9,6 +9,8 @@
 //! condition with a deadline.
 #![cfg(all(target_os = "linux", not(target_env = "ohos")))]
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/capture_x11.rs"]
 mod x11;
 
@@ -16,7 +18,8 @@ use roomshare::capture::x11::{X11Backend, X11Options, X11Source};
 use roomshare::capture::{Backend, CaptureError};
 use roomshare::protocol::SourceKind;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use wait::wait_until;
 use x11::{WindowSpec, XClient, XServer, close, pattern_rgb, share_of};
 use x11rb::connection::Connection as _;
 use x11rb::protocol::randr::{ConnectionExt as _, MonitorInfo};
@@ -58,36 +61,12 @@ impl Env {
     }
 }
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + DEADLINE;
-    while !f() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 /// Wait until openbox manages `wins` (asking again to map those it missed:
 /// see `XClient::remap`) and those not minimised are viewable.
 fn managed(x: &XClient, wins: &[u32], iconic: &[u32]) {
-    let end = Instant::now() + DEADLINE;
-    let mut last_remap = Instant::now();
-    loop {
-        let list = x.client_list();
-        let missing: Vec<u32> = wins.iter().copied().filter(|w| !list.contains(w)).collect();
-        let hidden = wins.iter().any(|w| !iconic.contains(w) && !x.viewable(*w));
-        if missing.is_empty() && !hidden {
-            return;
-        }
-        if last_remap.elapsed() > Duration::from_secs(1) {
-            x.remap(&missing);
-            last_remap = Instant::now();
-        }
-        assert!(
-            Instant::now() < end,
-            "openbox did not manage {wins:?}: client list {list:?}"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    x.wait_managed_and(wins, DEADLINE, || {
+        wins.iter().all(|w| iconic.contains(w) || x.viewable(*w))
+    });
 }
 
 fn id(win: u32) -> String {
@@ -103,7 +82,7 @@ fn listed(b: &mut X11Backend, id: &str) -> Option<X11Source> {
 
 /// Poll the listing until `f` holds for source `id` (None: not listed).
 fn wait_listing(b: &mut X11Backend, what: &str, id: &str, f: impl Fn(Option<&X11Source>) -> bool) {
-    wait_until(what, || f(listed(b, id).as_ref()));
+    wait_until(DEADLINE, what, || f(listed(b, id).as_ref()));
 }
 
 fn assert_mostly(img: &image::RgbaImage, rgb: [u8; 3], what: &str) {
@@ -130,7 +109,7 @@ fn a_covered_window_is_captured_with_its_own_pixels() {
     // Proof that red really is covered: the screen shows blue inside it.
     let (rx, ry) = e.x.root_origin(red).expect("red origin");
     let inside = ((rx + 300) as i16, (ry + 250) as i16);
-    wait_until("blue over red on the screen", || {
+    wait_until(DEADLINE, "blue over red on the screen", || {
         e.x.root_pixel(inside.0, inside.1)
             .is_some_and(|p| close(p, BLUE, 12))
     });
@@ -156,7 +135,7 @@ fn a_window_half_off_the_right_edge_is_listed_and_captured_whole() {
     // Openbox keeps new windows on screen; a client's own move request may
     // take it past the edge.
     e.x.move_resize(green, 980, 200, 600, 300);
-    wait_until("the window half off the right edge", || {
+    wait_until(DEADLINE, "the window half off the right edge", || {
         e.x.root_origin(green).is_some_and(|(x, _)| x >= 900)
     });
 
@@ -199,7 +178,7 @@ fn two_randr_monitors_are_listed_and_each_captures_its_half() {
     // Unmanaged windows paint exact halves: no WM frame or placement.
     let left = e.x.override_window(YELLOW, 0, 0, 640, 1024);
     let right = e.x.override_window(BLUE, 640, 0, 640, 1024);
-    wait_until("both halves painted", || {
+    wait_until(DEADLINE, "both halves painted", || {
         e.x.viewable(left)
             && e.x.viewable(right)
             && e.x.root_pixel(10, 10).is_some_and(|p| close(p, YELLOW, 12))
@@ -360,7 +339,7 @@ fn a_minimised_window_is_listed_with_a_reason_not_an_error() {
     wait_listing(&mut b, "the window restored", &id(normal), |s| {
         s.is_some_and(|s| s.minimized.is_none())
     });
-    wait_until("a full capture of the restored window", || {
+    wait_until(DEADLINE, "a full capture of the restored window", || {
         b.capture(&id(normal)).is_ok_and(|img| {
             img.dimensions() == (300, 200) && share_of(img.as_raw(), BLUE, 12) > 0.99
         })

@@ -1,6 +1,7 @@
 //! `roomshare call Share StartShare share_type=0 fluency_first=true`: one
 //! Call, inputs as `key=value` (typed) or `--json`.
 
+use super::out::{print_line, write_line};
 use super::{RemoteArgs, refused};
 use clap::Args;
 use serde_json::{Map, Value};
@@ -68,12 +69,9 @@ pub async fn run(args: CallArgs) -> ExitCode {
     let method = format!("Call/{}", args.module);
     match client.request(&method, Value::Object(params)).await {
         Ok(r) if r.is_ok() => {
-            println!("{}: OK", args.action);
-            if let Some(data) = r.data {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&data).unwrap_or_default()
-                );
+            let ok = write_line(&format!("{}: OK", args.action));
+            if let (Ok(()), Some(data)) = (ok, r.data) {
+                print_line(&serde_json::to_string_pretty(&data).unwrap_or_default());
             }
             ExitCode::SUCCESS
         }

@@ -1,5 +1,6 @@
 //! `roomshare query Share CastCode`: one Query, its data printed as JSON.
 
+use super::out::print_line;
 use super::{RemoteArgs, path_of, refused};
 use clap::Args;
 use serde_json::Value;
@@ -24,10 +25,7 @@ pub async fn run(args: QueryArgs) -> ExitCode {
     match client.query(&path).await {
         Ok(r) if r.is_ok() => {
             let data = r.data.unwrap_or(Value::Null);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&data).unwrap_or_default()
-            );
+            print_line(&serde_json::to_string_pretty(&data).unwrap_or_default());
             ExitCode::SUCCESS
         }
         Ok(r) => refused(&format!("Query {path:?}"), &r),

@@ -1,5 +1,6 @@
 //! `roomshare serve`: the embedded engine on the network, no window.
 
+use super::out::print_line;
 use super::{EngineArgs, interrupted};
 use crate::embedded::{DemoOptions, DemoRooms, Embedded, EmbeddedOptions};
 use crate::server::ServerConfig;
@@ -69,7 +70,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         }
     };
     if let Some(addr) = embedded.local_addr() {
-        println!("roomshare serving on ws://{addr}/ (Ctrl+C to stop)");
+        print_line(&format!(
+            "roomshare serving on ws://{addr}/ (Ctrl+C to stop)"
+        ));
     }
     interrupted.await;
     embedded.shutdown().await;
@@ -103,11 +106,11 @@ async fn run_demo(args: &ServeArgs, count: usize) -> ExitCode {
         }
     }
     if let (Some(first), Some(last)) = (demo.rooms.first(), demo.rooms.last()) {
-        println!(
+        print_line(&format!(
             "roomshare serving {count} demo rooms, {} … {} (Ctrl+C to stop)",
             first.url(),
             last.url()
-        );
+        ));
     }
     interrupted.await;
     demo.shutdown().await;

@@ -1,6 +1,7 @@
 //! `roomshare snap SOURCE -o file.png`: one full-resolution capture of a
 //! local source (or a remote engine's thumbnail, with `--url`).
 
+use super::out::print_line;
 use super::sources::{LookArgs, connect_and_list, local_list, remote_thumbnail, resolve};
 use crate::capture::SourcesMode;
 use clap::Args;
@@ -79,12 +80,12 @@ pub async fn run(args: SnapArgs) -> ExitCode {
     };
     match image.save_with_format(&args.output, image::ImageFormat::Png) {
         Ok(()) => {
-            println!(
+            print_line(&format!(
                 "{} ({}x{})",
                 args.output.display(),
                 image.width(),
                 image.height()
-            );
+            ));
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -2,6 +2,7 @@
 //! size, state) of this machine, or of another roomshare engine (`--url`).
 
 use super::RemoteArgs;
+use super::out::print_line;
 use crate::capture::{Backend, SourcesMode};
 use crate::client::{Client, ClientError};
 use crate::protocol::answers::{SourcesAnswer, ThumbnailAnswer};
@@ -213,7 +214,7 @@ pub async fn run(args: SourcesArgs) -> ExitCode {
             }
         }
     };
-    print!("{}", format_table(&rows));
+    print_line(format_table(&rows).trim_end_matches('\n'));
     ExitCode::SUCCESS
 }
 

@@ -2,6 +2,7 @@
 //! every event as it arrives (the frame's text on stdout; the connection's
 //! state in words on stderr).
 
+use super::out::write_line;
 use super::{RemoteArgs, interrupted, path_of};
 use crate::client::{Client, ClientEvent, Direction};
 use clap::Args;
@@ -45,7 +46,10 @@ pub async fn run(args: WatchArgs) -> ExitCode {
             event = events.recv() => match event {
                 Ok(ClientEvent::Traffic(t)) if t.direction == Direction::In => {
                     if t.method.starts_with("Event/") {
-                        println!("{}", t.text);
+                        // Nobody reads any more (`watch | head -1`): done.
+                        if write_line(&t.text).is_err() {
+                            return ExitCode::SUCCESS;
+                        }
                     } else if t.error_code.is_some_and(|c| c != 0) {
                         eprintln!("refused: {}", t.text);
                     }

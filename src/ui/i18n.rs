@@ -356,18 +356,127 @@ pub fn role(lang: Lang, role_type: i64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    /// The keys of one table (`fn en` or `fn zh`), read from this file's
+    /// source: a `match` cannot be listed at run time.
+    fn table_keys(table: &str) -> BTreeSet<&'static str> {
+        let source = include_str!("i18n.rs");
+        let start = source
+            .find(&format!("\nfn {table}("))
+            .expect("the table's function");
+        let end = source[start + 1..]
+            .find("\nfn ")
+            .map_or(source.len(), |e| start + 1 + e);
+        source[start..end]
+            .lines()
+            .filter_map(|line| {
+                let rest = line.trim_start().strip_prefix('"')?;
+                let (key, arm) = rest.split_once('"')?;
+                arm.trim_start().starts_with("=>").then_some(key)
+            })
+            .collect()
+    }
 
     #[test]
     fn every_chinese_key_has_english() {
-        for key in [
-            "cast_code",
-            "stop_share",
-            "password_not_saved",
-            "now_sharing",
-        ] {
-            assert_ne!(Lang::En.tr(key), key);
-            assert_ne!(Lang::Zh.tr(key), Lang::En.tr(key));
+        let (english, chinese) = (table_keys("en"), table_keys("zh"));
+        assert!(english.len() > 100, "found only {} keys", english.len());
+        for &key in &chinese {
+            assert!(english.contains(key), "{key:?} has Chinese but no English");
+            assert_ne!(Lang::Zh.tr(key), Lang::En.tr(key), "{key:?}");
         }
+        for &key in &english {
+            assert!(zh(key).is_some(), "{key:?} has English but no Chinese");
+        }
+        assert_eq!(english, chinese);
         assert_eq!(Lang::Zh.tr("no-such-key"), "no-such-key");
+    }
+
+    /// `snake_case` strings in the UI that are not text keys (ids, say).
+    const NOT_KEYS: &[&str] = &[];
+
+    /// The UI's Rust files, without this one and without test modules.
+    fn ui_sources(dir: &Path, out: &mut Vec<(String, String)>) {
+        let entries = std::fs::read_dir(dir).expect("read src/ui");
+        for path in entries.map(|e| e.expect("a directory entry").path()) {
+            if path.is_dir() {
+                ui_sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("i18n.rs") {
+                let text = std::fs::read_to_string(&path).expect("read a UI file");
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                out.push((path.display().to_string(), code.to_string()));
+            }
+        }
+    }
+
+    /// `tr("key")` calls (rustfmt may break them over lines).
+    fn tr_literals(code: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        for (at, _) in code.match_indices("tr(") {
+            let before = code[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let rest = code[at + 3..].trim_start();
+            let Some(rest) = rest.strip_prefix('"') else {
+                continue;
+            };
+            if let Some((key, _)) = rest.split_once('"') {
+                keys.push(key.to_string());
+            }
+        }
+        keys
+    }
+
+    /// String literals shaped like keys (`snake_case` with an underscore):
+    /// the keys handed to `tr` through a variable (`tr(label)`).
+    fn snake_literals(code: &str) -> Vec<String> {
+        let snake = |s: &str| {
+            s.contains('_')
+                && s.starts_with(|c: char| c.is_ascii_lowercase())
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        code.split('"')
+            .filter(|s| snake(s))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn every_text_key_the_ui_names_is_in_both_tables() {
+        let mut files = Vec::new();
+        ui_sources(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui"),
+            &mut files,
+        );
+        let (english, chinese) = (table_keys("en"), table_keys("zh"));
+        let (mut literal, mut shaped) = (0, 0);
+        for (path, code) in &files {
+            for key in tr_literals(code) {
+                literal += 1;
+                let known = english.contains(key.as_str()) && chinese.contains(key.as_str());
+                assert!(
+                    known,
+                    "{path}: tr({key:?}) is missing from a table in i18n.rs"
+                );
+            }
+            for key in snake_literals(code) {
+                if NOT_KEYS.contains(&key.as_str()) {
+                    continue;
+                }
+                shaped += 1;
+                let known = english.contains(key.as_str()) && chinese.contains(key.as_str());
+                assert!(
+                    known,
+                    "{path}: {key:?} looks like a text key but is missing from a table in \
+                     i18n.rs (if it is not one, add it to NOT_KEYS)"
+                );
+            }
+        }
+        assert!(literal > 100, "found only {literal} tr(\"key\") calls");
+        assert!(shaped > 50, "found only {shaped} key-shaped strings");
     }
 }

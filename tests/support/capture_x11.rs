@@ -13,23 +13,16 @@ use x11rb::protocol::xproto::{
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
 
+// The includer provides `wait` (`support/wait.rs`), as its own module or
+// through `support`: a file loaded twice is one module too many.
+use super::wait::{try_wait_until, wait_until};
+
 /// A private X display with a window manager. Dropping it kills exactly the
 /// two processes it started.
 pub struct XServer {
     pub display: String,
     xvfb: Child,
     wm: Option<Child>,
-}
-
-fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    f()
 }
 
 impl XServer {
@@ -70,12 +63,12 @@ impl XServer {
                     .ok()
                     .and_then(|s| s.trim().parse::<u32>().ok())
             };
-            let up = wait_for(Duration::from_secs(10), || {
+            let up = try_wait_until(Duration::from_secs(10), "Xvfb", || {
                 (owner() == Some(ours) && x11rb::connect(Some(&display)).is_ok())
                     || xvfb.try_wait().ok().flatten().is_some()
                     || owner().is_some_and(|p| p != ours)
             });
-            if !up || xvfb.try_wait().ok().flatten().is_some() || owner() != Some(ours) {
+            if up.is_err() || xvfb.try_wait().ok().flatten().is_some() || owner() != Some(ours) {
                 // Lost a race for this display number: try another.
                 let _ = xvfb.kill();
                 let _ = xvfb.wait();
@@ -99,14 +92,14 @@ impl XServer {
             let (conn, screen) =
                 x11rb::connect(Some(&server.display)).map_err(|e| e.to_string())?;
             let root = conn.setup().roots[screen].root;
-            let ready = wait_for(Duration::from_secs(10), || {
+            let ready = try_wait_until(Duration::from_secs(10), "openbox", || {
                 let atom = intern(&conn, "_NET_SUPPORTING_WM_CHECK");
                 conn.get_property(false, root, atom, AtomEnum::WINDOW, 0, 1)
                     .ok()
                     .and_then(|c| c.reply().ok())
                     .is_some_and(|r| r.value_len > 0)
             });
-            if !ready {
+            if ready.is_err() {
                 return Err("openbox did not start (no _NET_SUPPORTING_WM_CHECK)".into());
             }
             // openbox announces itself before its event loop runs; map
@@ -136,12 +129,9 @@ fn stop(child: &mut Child) {
             .args(["-TERM", &child.id().to_string()])
             .stderr(Stdio::null())
             .status();
-        let end = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < end {
-            if !matches!(child.try_wait(), Ok(None)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let exited = || !matches!(child.try_wait(), Ok(None));
+        if try_wait_until(Duration::from_secs(5), "the child to exit", exited).is_ok() {
+            return;
         }
     }
     let _ = child.kill();
@@ -312,23 +302,26 @@ impl XClient {
     /// list), asking again to map the missing ones once a second: openbox
     /// can lose map requests sent while it starts. Panics after `timeout`.
     pub fn wait_managed(&self, wins: &[u32], timeout: Duration) {
-        let t0 = Instant::now();
+        self.wait_managed_and(wins, timeout, || true);
+    }
+
+    /// [`XClient::wait_managed`], and until `also` holds (the windows
+    /// viewable, say).
+    pub fn wait_managed_and(&self, wins: &[u32], timeout: Duration, also: impl Fn() -> bool) {
         let mut last_remap = Instant::now();
-        while !wins.iter().all(|w| self.client_list().contains(w)) {
+        let what = format!("the window manager to manage the windows {wins:?}");
+        wait_until(timeout, what, || {
+            let list = self.client_list();
+            let missing: Vec<u32> = wins.iter().copied().filter(|w| !list.contains(w)).collect();
+            if missing.is_empty() && also() {
+                return Ok(());
+            }
             if last_remap.elapsed() > Duration::from_secs(1) {
-                let list = self.client_list();
-                let missing: Vec<u32> =
-                    wins.iter().copied().filter(|w| !list.contains(w)).collect();
                 self.remap(&missing);
                 last_remap = Instant::now();
             }
-            assert!(
-                t0.elapsed() < timeout,
-                "the window manager did not manage the windows {wins:?}: client list {:?}",
-                self.client_list()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            Err(format!("client list {list:?}"))
+        })
     }
 
     /// The WM's client list (bottom to top), to wait for windows to be managed.
@@ -596,4 +589,24 @@ impl XClient {
         let _ = self.conn.clear_area(false, win, 0, 0, 0, 0);
         let _ = self.conn.flush();
     }
+}
+
+/// A TCP port free on loopback now, for a child to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Run `xdotool` on `display`; its output, trimmed, when it succeeded.
+pub fn xdotool(display: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

@@ -3,7 +3,9 @@
 //! engine state instead of sleeps.
 #![allow(dead_code)]
 
+pub mod bin;
 pub mod rooms;
+pub mod wait;
 
 use futures_util::{SinkExt, StreamExt};
 use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot};
@@ -256,11 +258,26 @@ pub async fn ws_tcp_closed_by_peer(ws: Ws, since: std::time::Instant) -> Duratio
 
 /// Wait until the engine's snapshot satisfies `pred`.
 pub async fn wait_for(engine: &EngineHandle, pred: impl Fn(&RoomSnapshot) -> bool) {
-    let mut snap = engine.snapshot();
-    tokio::time::timeout(WAIT, snap.wait_for(|s| pred(s)))
-        .await
-        .expect("state reached in time")
-        .expect("engine alive");
+    wait_snapshot(engine, WAIT, "the engine's state", pred).await;
+}
+
+/// The engine's snapshot once `pred` holds; a failure after `deadline`
+/// shows the last one.
+pub async fn wait_snapshot(
+    engine: &EngineHandle,
+    deadline: Duration,
+    what: &str,
+    pred: impl Fn(&RoomSnapshot) -> bool,
+) -> Arc<RoomSnapshot> {
+    let snapshot = engine.snapshot();
+    wait::wait_until_async(deadline, what, async || {
+        let snap = snapshot.borrow().clone();
+        match pred(&snap) {
+            true => Ok(snap),
+            false => Err(format!("{snap:#?}")),
+        }
+    })
+    .await
 }
 
 /// Wait for the next engine event named `sub_event`.
@@ -268,16 +285,19 @@ pub async fn wait_event(
     events: &mut tokio::sync::broadcast::Receiver<Arc<roomshare::engine::EventFrame>>,
     sub_event: &str,
 ) -> Value {
-    tokio::time::timeout(WAIT, async {
+    let what = format!("the event {sub_event}");
+    wait::wait_until_async(WAIT, what, async || {
         loop {
-            let frame = events.recv().await.expect("engine events");
+            let frame = match events.try_recv() {
+                Err(tokio::sync::broadcast::error::TryRecvError::Empty) => return None,
+                frame => frame.expect("engine events"),
+            };
             if frame.event.sub_event() == sub_event {
-                return frame.event.data();
+                return Some(frame.event.data());
             }
         }
     })
     .await
-    .expect("event in time")
 }
 
 /// Put the room in a meeting (status 1) over `ws`.

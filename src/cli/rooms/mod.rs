@@ -12,6 +12,7 @@ mod call;
 mod status;
 mod watch;
 
+use super::out::{print_json, print_line};
 use crate::link::fleet::{NamedTarget, RoomsFile};
 use crate::link::{RoomView, Target};
 use clap::{Args, Subcommand};
@@ -242,23 +243,6 @@ async fn visit_all<T, F, Fut>(
             done(&rooms[i], outcome);
         }
     }
-}
-
-/// One JSON line on stdout.
-fn print_json(value: &impl Serialize) {
-    match serde_json::to_string(value) {
-        Ok(line) => print_line(&line),
-        Err(e) => eprintln!("cannot encode a line as JSON: {e}"),
-    }
-}
-
-/// One line on stdout, flushed at once (lines come as rooms answer). A
-/// closed pipe (`rooms status | head`) is not an error worth a panic, as
-/// `println!` would make it: the rest is simply not read.
-fn print_line(line: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 /// The widest name and group, to line the text output up while lines
