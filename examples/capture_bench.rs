@@ -47,7 +47,7 @@ mod bench {
     use roomshare::capture::x11::{X11Backend, X11Options};
     use roomshare::capture::{Backend, BackendFactory, Capture, CaptureOptions, XcapBackend};
     use roomshare::engine::{EngineHandle, RoomConfig, demo_sources};
-    use roomshare::media::TileState;
+    use roomshare::media::ThumbnailState;
     use roomshare::protocol::{Id, Request, RpcResult};
     use serde_json::{Value, json};
     use std::hint::black_box;
@@ -192,7 +192,7 @@ mod bench {
         let ids: Vec<String> = windows.iter().map(|w| X11Backend::window_id(*w)).collect();
         let ready = wait(30, || {
             ids.iter()
-                .all(|id| matches!(capture.thumbnails.get(id), TileState::Ready(_)))
+                .all(|id| matches!(capture.thumbnails.get(id), ThumbnailState::Ready(_)))
         })
         .await;
         assert!(ready, "not every window got a thumbnail");

@@ -15,7 +15,7 @@
 
 use roomshare::client::ConnState;
 use roomshare::link::{Extension, RoomView};
-use roomshare::media::{Frame, Thumbnail, TileState};
+use roomshare::media::{Frame, Thumbnail, ThumbnailState};
 use roomshare::protocol::{MeetingInfo, ShareInfo, SourceInfo, SourceKind};
 use roomshare::ui::{ConsoleApp, Fixture, Settings};
 use std::sync::Arc;
@@ -77,7 +77,7 @@ fn wall_of(tiles: u32) -> Fixture {
     for (i, s) in sources.iter().enumerate() {
         fixture.thumbnails.set(
             &s.id,
-            TileState::Ready(Thumbnail {
+            ThumbnailState::Ready(Thumbnail {
                 frame: frame(320, 180, i as u8),
                 seq: 1,
                 captured_at: Instant::now(),

@@ -8,7 +8,7 @@ use roomshare::capture::{
 };
 use roomshare::client::{Client, ClientError, ClientOptions, Endpoint};
 use roomshare::engine::{EngineHandle, RoomConfig};
-use roomshare::media::TileState;
+use roomshare::media::ThumbnailState;
 use roomshare::protocol::answers::{SourcesAnswer, ThumbnailAnswer};
 use roomshare::protocol::{Id, Request, SourceInfo};
 use roomshare::server::{Server, ServerConfig};
@@ -33,7 +33,10 @@ async fn remote_sources_and_thumbnail_match_the_engine() {
         Arc::new(|| {}),
     );
     let end = Instant::now() + Duration::from_secs(10);
-    while !matches!(capture.thumbnails.get("win-board"), TileState::Ready(_)) {
+    while !matches!(
+        capture.thumbnails.get("win-board"),
+        ThumbnailState::Ready(_)
+    ) {
         assert!(Instant::now() < end, "no thumbnail");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -11,7 +11,7 @@ mod x11;
 
 use roomshare::capture::{Backend, Capture, CaptureOptions, SourcesMode, XcapBackend};
 use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot};
-use roomshare::media::TileState;
+use roomshare::media::ThumbnailState;
 use roomshare::protocol::{Id, Request, RpcResult, SourceKind};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -203,16 +203,16 @@ fn x11_catalog_thumbnails_share_rename_close() {
         for (win, rgb) in [(red, RED), (green, GREEN), (blue, BLUE)] {
             let id = XcapBackend::window_id(win);
             wait_until(&format!("thumbnail of {id}"), || {
-                matches!(capture.thumbnails.get(&id), TileState::Ready(_))
+                matches!(capture.thumbnails.get(&id), ThumbnailState::Ready(_))
             })
             .await;
-            let TileState::Ready(t) = capture.thumbnails.get(&id) else { unreachable!() };
+            let ThumbnailState::Ready(t) = capture.thumbnails.get(&id) else { unreachable!() };
             assert_eq!((t.frame.width, t.frame.height), (270, 180), "{id}");
             let got = dominant_rgb(&t.frame.rgba);
             assert!(close(got, rgb, 12), "{id}: dominant {got:?}, expected {rgb:?}");
         }
-        wait_until("desktop thumbnail", || matches!(capture.thumbnails.get("desktop"), TileState::Ready(_))).await;
-        let TileState::Ready(d) = capture.thumbnails.get("desktop") else { unreachable!() };
+        wait_until("desktop thumbnail", || matches!(capture.thumbnails.get("desktop"), ThumbnailState::Ready(_))).await;
+        let ThumbnailState::Ready(d) = capture.thumbnails.get("desktop") else { unreachable!() };
         assert_eq!((d.frame.width, d.frame.height), (225, 180));
 
         // Share the green window (fluency_first) through the engine.
@@ -277,7 +277,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
         assert_eq!(r.error_code, 8, "{r:?}");
         assert!(r.message.contains("stale"), "{}", r.message);
         wait_until("the closed window's tile removed", || {
-            matches!(capture.thumbnails.get(&green_id), TileState::Pending)
+            matches!(capture.thumbnails.get(&green_id), ThumbnailState::Pending)
         })
         .await;
         wait_until("the preview cleared", || capture.preview().is_none()).await;

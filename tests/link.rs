@@ -5,7 +5,7 @@
 use roomshare::client::Endpoint;
 use roomshare::engine::{EngineHandle, RoomConfig};
 use roomshare::link::{ConnState, Direction, Extension, Link, RoomView, Subject, Target};
-use roomshare::media::{Frame, PreviewSlot, Thumbnail, ThumbnailStore, TileState};
+use roomshare::media::{Frame, PreviewSlot, Thumbnail, ThumbnailState, ThumbnailStore};
 use roomshare::protocol::{MeetingAction, ShareAction, ShareTarget, SimAction, StartShare};
 use roomshare::server::{Server, ServerConfig};
 use std::sync::{Arc, Mutex};
@@ -201,7 +201,7 @@ fn ready_thumb(store: &ThumbnailStore, id: &str, rgb: [u8; 3]) {
         .collect();
     store.set(
         id,
-        TileState::Ready(Thumbnail {
+        ThumbnailState::Ready(Thumbnail {
             frame: Arc::new(Frame {
                 width: w,
                 height: h,
@@ -268,7 +268,7 @@ fn remote_link_over_loopback_with_thumbnails() {
     // the engine's picture (JPEG: colours within a tolerance).
     let deadline = Instant::now() + Duration::from_secs(10);
     let thumb = loop {
-        if let TileState::Ready(t) = link.thumbnails().get("win-terminal") {
+        if let ThumbnailState::Ready(t) = link.thumbnails().get("win-terminal") {
             break t;
         }
         assert!(Instant::now() < deadline, "no remote thumbnail");
@@ -280,7 +280,7 @@ fn remote_link_over_loopback_with_thumbnails() {
     // A source without a picture is shown as unavailable with the reason.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let TileState::Unavailable(why) = link.thumbnails().get("win-slides") {
+        if let ThumbnailState::Unavailable(why) = link.thumbnails().get("win-slides") {
             assert!(why.contains("not captured yet"), "{why}");
             break;
         }

@@ -11,7 +11,9 @@ use egui_kittest::kittest::Queryable;
 use roomshare::client::{ConnState, Endpoint};
 use roomshare::engine::{EngineHandle, RoomConfig};
 use roomshare::link::{Extension, Link, Notice, RoomView, Subject, Target};
-use roomshare::media::{Frame, PreviewSlot, SharePreview, Thumbnail, ThumbnailStore, TileState};
+use roomshare::media::{
+    Frame, PreviewSlot, SharePreview, Thumbnail, ThumbnailState, ThumbnailStore,
+};
 use roomshare::protocol::answers::ShareSession;
 use roomshare::protocol::{
     MeetingInfo, ShareAction, ShareInfo, ShareTarget, ShareUserInfo, SourceInfo, SourceKind,
@@ -404,9 +406,9 @@ fn fixture(view: RoomView) -> Fixture {
     let f = Fixture::new(view);
     for (i, s) in sources().iter().enumerate() {
         let state = if s.id == "win-mail" {
-            TileState::Unavailable("the window is minimised".into())
+            ThumbnailState::Unavailable("the window is minimised".into())
         } else {
-            TileState::Ready(Thumbnail {
+            ThumbnailState::Ready(Thumbnail {
                 frame: pattern(160, 90, (i * 40) as u8),
                 seq: 1,
                 captured_at: Instant::now(),
@@ -580,7 +582,7 @@ fn thumbnails_upload_once_per_seq() {
     );
     store.set(
         "win-terminal",
-        TileState::Ready(Thumbnail {
+        ThumbnailState::Ready(Thumbnail {
             frame: pattern(160, 90, 7),
             seq: 2,
             captured_at: Instant::now(),

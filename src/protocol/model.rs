@@ -152,13 +152,6 @@ pub enum SourceKind {
     CaptureDevice,
 }
 
-impl SourceKind {
-    /// Shared with `share_type` 0 and a `select_index`.
-    pub fn is_screen_or_window(self) -> bool {
-        !matches!(self, SourceKind::CaptureDevice)
-    }
-}
-
 /// One shareable source, as the engine publishes it (`["RoomShare","Sources"]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceInfo {

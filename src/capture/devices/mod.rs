@@ -44,7 +44,7 @@ pub struct DeviceInfo {
 
 /// One undecoded frame as the device delivered it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawFrame {
+pub struct DeviceFrame {
     /// Exactly the bytes the device filled (not the whole buffer).
     pub data: Vec<u8>,
     /// The driver's frame counter (gaps mean dropped frames).
@@ -112,5 +112,5 @@ pub trait DeviceStream: Send {
     fn format(&self) -> &StreamFormat;
     /// The next frame; blocks up to the stream's timeout
     /// ([`DeviceError::Timeout`] then).
-    fn next_frame(&mut self) -> Result<RawFrame, DeviceError>;
+    fn next_frame(&mut self) -> Result<DeviceFrame, DeviceError>;
 }
