@@ -123,6 +123,7 @@ struct Bench {
 }
 
 impl Bench {
+    #[allow(unsafe_code)] // glow's string queries
     fn adapter(frame: &eframe::Frame) -> String {
         if let Some(rs) = frame.wgpu_render_state() {
             let info = rs.adapter.get_info();

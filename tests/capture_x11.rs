@@ -69,6 +69,7 @@ fn test_windows(snap: &RoomSnapshot) -> Vec<(String, u32)> {
 }
 
 #[test]
+#[allow(unsafe_code)] // set_var, before any other thread exists
 fn x11_catalog_thumbnails_share_rename_close() {
     let server = XServer::start(1280, 1024).expect("Xvfb + openbox");
     // SAFETY: no other thread of this test binary exists yet that reads the

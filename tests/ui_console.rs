@@ -284,6 +284,7 @@ fn remote_over_loopback_with_server_restart() {
 
 // ----- snapshots of the main states (fixed views, no engine) --------------
 
+#[allow(unsafe_code)] // set_var, before any renderer thread exists
 fn pin_renderer() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

@@ -150,13 +150,22 @@ unsafe trait Zeroable: Sized {
         unsafe { mem::zeroed() }
     }
 }
-// SAFETY: bindgen structs of integers, arrays, unions and raw pointers.
-unsafe impl Zeroable for sys::v4l2_capability {}
-unsafe impl Zeroable for sys::v4l2_fmtdesc {}
-unsafe impl Zeroable for sys::v4l2_frmsizeenum {}
-unsafe impl Zeroable for sys::v4l2_format {}
-unsafe impl Zeroable for sys::v4l2_requestbuffers {}
-unsafe impl Zeroable for sys::v4l2_buffer {}
+/// `Zeroable` for each of the bindgen structs the ioctls below take.
+macro_rules! zeroable {
+    ($($t:ty),+) => {$(
+        // SAFETY: bindgen structs of integers, arrays, unions and raw
+        // pointers, for which all zeroes is a valid value.
+        unsafe impl Zeroable for $t {}
+    )+};
+}
+zeroable!(
+    sys::v4l2_capability,
+    sys::v4l2_fmtdesc,
+    sys::v4l2_frmsizeenum,
+    sys::v4l2_format,
+    sys::v4l2_requestbuffers,
+    sys::v4l2_buffer
+);
 
 /// One ioctl, retried when a signal interrupts it.
 ///
