@@ -1,46 +1,45 @@
 //! `Call/Meeting`: start, join, leave and dissolve a meeting, and the
 //! meeting events every command family sends.
 
-use super::{Deferred, Room, Step, no_meeting};
+use super::{Command, Deferred, Room, Step, no_meeting};
 use crate::protocol::actions::Params;
 use crate::protocol::answers::MeetingInfoAnswer;
 use crate::protocol::codes::{self, NOT_IN_MEETING};
 use crate::protocol::events::{JoinedMeeting, SelfUserInfo};
 use crate::protocol::model::{MeetingInfo, MeetingTime};
 use crate::protocol::{Event, EventEnvelope, MeetingAction, RpcError};
-use std::time::Duration;
 
-impl Room {
-    pub(super) fn call_meeting(
-        &mut self,
-        params: &Params,
-        now: i64,
-        step: &mut Step,
-    ) -> Result<(), RpcError> {
-        let action = MeetingAction::parse(params.action()?, params)?;
-        match &action {
-            MeetingAction::StartMeeting => self.start_meeting(None, now, step),
+impl Command for MeetingAction {
+    fn read(params: &Params) -> Result<Self, RpcError> {
+        MeetingAction::parse(params.action()?, params)
+    }
+
+    fn apply(&self, room: &mut Room, now: i64, step: &mut Step) -> Result<(), RpcError> {
+        match self {
+            MeetingAction::StartMeeting => room.start_meeting(None, now, step),
             MeetingAction::JoinMeeting { meeting_code, .. } => {
-                self.start_meeting(Some(meeting_code), now, step)
+                room.start_meeting(Some(meeting_code), now, step)
             }
             MeetingAction::LeaveMeeting | MeetingAction::DissolveMeeting => {
-                if self.meeting.meeting_status == 0 {
+                if room.meeting.meeting_status == 0 {
                     return Err(RpcError::new(
                         NOT_IN_MEETING,
                         "the Rooms is not in a meeting",
                     ));
                 }
-                let kind = if matches!(action, MeetingAction::LeaveMeeting) {
+                let kind = if matches!(self, MeetingAction::LeaveMeeting) {
                     Event::LeaveMeeting
                 } else {
                     Event::DissolveMeeting
                 };
-                self.leave(step, kind);
+                room.leave(step, kind);
                 Ok(())
             }
         }
     }
+}
 
+impl Room {
     /// Start an instant meeting, or join `join`'s: "joining" (2) now, in
     /// the meeting (1) after the configured delay.
     fn start_meeting(
@@ -65,14 +64,9 @@ impl Room {
                 ));
             }
         }
-        let meeting = self.new_meeting(join, now);
-        let delay = self.config.join_delay;
-        self.enter_meeting(
-            meeting,
-            delay,
-            |epoch| Deferred::JoinCompleted { epoch },
-            step,
-        );
+        let epoch = self.enter_meeting(self.new_meeting(join, now), step);
+        let done = Deferred::JoinCompleted { epoch };
+        step.deferred.push((self.config.join_delay, done));
         Ok(())
     }
 
@@ -105,19 +99,14 @@ impl Room {
     }
 
     /// A meeting begins in a passing state (joining, preparing a cast):
-    /// announce it, and schedule `then` (for this epoch) after `delay`.
-    pub(super) fn enter_meeting(
-        &mut self,
-        meeting: MeetingInfo,
-        delay: Duration,
-        then: fn(u64) -> Deferred,
-        step: &mut Step,
-    ) {
+    /// a new epoch, announced. The caller schedules what ends that state
+    /// for the epoch returned.
+    pub(super) fn enter_meeting(&mut self, meeting: MeetingInfo, step: &mut Step) -> u64 {
         self.epoch += 1;
         self.meeting = meeting;
         step.events
             .push(self.meeting_event(Event::MeetingStatusChanged));
-        step.deferred.push((delay, then(self.epoch)));
+        self.epoch
     }
 
     /// Leave whatever meeting: everything shared in it stops.

@@ -22,7 +22,10 @@ use crate::protocol::actions::Params;
 use crate::protocol::answers::{ShareInfoAnswer, ShareSessionAnswer};
 use crate::protocol::codes;
 use crate::protocol::model::{MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, number_sources};
-use crate::protocol::{Event, EventEnvelope, Method, Request, RpcError, RpcResult};
+use crate::protocol::{
+    Event, EventEnvelope, MeetingAction, Method, Request, RpcError, RpcResult, ShareAction,
+    SimAction,
+};
 use serde::Serialize;
 use serde_json::Value;
 use std::time::Duration;
@@ -72,6 +75,16 @@ pub struct Step {
     pub events: Vec<EventEnvelope>,
     /// Follow-up transitions the actor runs after their delay.
     pub deferred: Vec<(Duration, Deferred)>,
+}
+
+/// One family of `Call/<Module>` actions, each in its own file (as one
+/// command per file in tokio's mini-redis): how its action is read from a
+/// request's `params`, and what it does to the room.
+trait Command: Sized {
+    /// The action a request names, with its inputs (errors 9 and 8).
+    fn read(params: &Params) -> Result<Self, RpcError>;
+    /// Apply it: the room changes, `step` collects events and follow-ups.
+    fn apply(&self, room: &mut Room, now: i64, step: &mut Step) -> Result<(), RpcError>;
 }
 
 /// A phone's quick cast (pre-meeting cast), started by the simulator.
@@ -164,9 +177,9 @@ impl Room {
     fn call(&mut self, module: &str, params: &Params, now: i64, step: &mut Step) -> RpcResult {
         let action_name = params.action().ok();
         let outcome = match module {
-            "Share" => self.call_share(params, now, step),
-            "Meeting" => self.call_meeting(params, now, step),
-            "RoomShare" => self.simulate(params, now, step),
+            "Share" => ShareAction::read(params).and_then(|a| a.apply(self, now, step)),
+            "Meeting" => MeetingAction::read(params).and_then(|a| a.apply(self, now, step)),
+            "RoomShare" => SimAction::read(params).and_then(|a| a.apply(self, now, step)),
             other => Err(RpcError::new(
                 codes::UNSUPPORTED_ACTION,
                 format!("unsupported module Call/{other}; supported: Call/Share, Call/Meeting"),
@@ -198,6 +211,20 @@ impl Room {
             _ => {}
         }
         step
+    }
+
+    /// Run `change`; if it succeeds, send events for what it changed in
+    /// share_info and the own share session (after its own events).
+    fn change_share(
+        &mut self,
+        step: &mut Step,
+        change: impl FnOnce(&mut Room, &mut Step) -> Result<(), RpcError>,
+    ) -> Result<(), RpcError> {
+        let before = self.share_info();
+        let session_before = self.own_share.clone();
+        change(self, step)?;
+        self.push_share_changes(&before, &session_before, step, None);
+        Ok(())
     }
 
     /// Events for what changed in share_info and the own share session;

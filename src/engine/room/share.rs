@@ -1,7 +1,7 @@
 //! `Call/Share`, and this room's own share: what is shared, what the share
 //! capture measured, and when it stops.
 
-use super::{Room, Step};
+use super::{Command, Room, Step};
 use crate::protocol::actions::Params;
 use crate::protocol::answers::{ShareGuideAnswer, ShareSession};
 use crate::protocol::codes::{NOT_IN_MEETING, REPEAT_OPERATION};
@@ -34,6 +34,29 @@ pub struct ShareStats {
 
 /// Why the engine rejected a source list or stopped a share.
 pub const SHARE_STOPPED_SOURCE_GONE: &str = "the shared source is no longer available";
+
+impl Command for ShareAction {
+    fn read(params: &Params) -> Result<Self, RpcError> {
+        ShareAction::parse(params.action()?, params)
+    }
+
+    fn apply(&self, room: &mut Room, now: i64, step: &mut Step) -> Result<(), RpcError> {
+        room.change_share(step, |room, step| match self {
+            ShareAction::StartShare(start) | ShareAction::StartWindowShare(start) => {
+                room.start_share(start, now)
+            }
+            ShareAction::StopShare => room.stop_share(step),
+            ShareAction::StopWindowShare => room.stop_window_share(),
+            ShareAction::EndQuickShare | ShareAction::CancelQuickShare => {
+                room.end_quick_share(step)
+            }
+            ShareAction::OpenShareGuide | ShareAction::CloseShareGuide => {
+                room.set_share_guide(matches!(self, ShareAction::OpenShareGuide), step);
+                Ok(())
+            }
+        })
+    }
+}
 
 impl Room {
     /// Who shares, as `["Share","ShareInfo"]` tells it: this Rooms, else a
@@ -94,52 +117,40 @@ impl Room {
         }
     }
 
-    pub(super) fn call_share(
-        &mut self,
-        params: &Params,
-        now: i64,
-        step: &mut Step,
-    ) -> Result<(), RpcError> {
-        let action = ShareAction::parse(params.action()?, params)?;
-        let before = self.share_info();
-        let session_before = self.own_share.clone();
-        match &action {
-            ShareAction::StartShare(start) | ShareAction::StartWindowShare(start) => {
-                self.start_share(start, now)?;
-            }
-            ShareAction::StopShare => {
-                self.require_meeting()?;
-                if self.own_share.take().is_none() {
-                    if self.quick_cast.is_some() {
-                        self.end_quick_cast(step);
-                    } else {
-                        return Err(nothing_to_stop(self.remote_share.is_some()));
-                    }
-                }
-            }
-            ShareAction::StopWindowShare => {
-                self.require_meeting()?;
-                if self.own_share.take().is_none() {
-                    return Err(nothing_to_stop(
-                        self.remote_share.is_some() || self.quick_cast.is_some(),
-                    ));
-                }
-            }
-            ShareAction::EndQuickShare | ShareAction::CancelQuickShare => {
-                self.require_meeting()?;
-                if self.quick_cast.is_none() {
-                    return Err(RpcError::new(
-                        REPEAT_OPERATION,
-                        "no quick cast (pre-meeting cast) is in progress",
-                    ));
-                }
+    /// `StopShare`: this Rooms' own share, or else a quick cast in progress.
+    fn stop_share(&mut self, step: &mut Step) -> Result<(), RpcError> {
+        self.require_meeting()?;
+        if self.own_share.take().is_none() {
+            if self.quick_cast.is_some() {
                 self.end_quick_cast(step);
-            }
-            ShareAction::OpenShareGuide | ShareAction::CloseShareGuide => {
-                self.set_share_guide(matches!(action, ShareAction::OpenShareGuide), step);
+            } else {
+                return Err(nothing_to_stop(self.remote_share.is_some()));
             }
         }
-        self.push_share_changes(&before, &session_before, step, None);
+        Ok(())
+    }
+
+    /// `StopWindowShare`: this Rooms' own share only.
+    fn stop_window_share(&mut self) -> Result<(), RpcError> {
+        self.require_meeting()?;
+        if self.own_share.take().is_none() {
+            return Err(nothing_to_stop(
+                self.remote_share.is_some() || self.quick_cast.is_some(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `EndQuickShare` / `CancelQuickShare`.
+    fn end_quick_share(&mut self, step: &mut Step) -> Result<(), RpcError> {
+        self.require_meeting()?;
+        if self.quick_cast.is_none() {
+            return Err(RpcError::new(
+                REPEAT_OPERATION,
+                "no quick cast (pre-meeting cast) is in progress",
+            ));
+        }
+        self.end_quick_cast(step);
         Ok(())
     }
 

@@ -2,46 +2,46 @@
 //! surroundings do (a remote participant shares, a phone casts, the cast
 //! code rotates).
 
-use super::{Deferred, QuickCast, Room, Step};
+use super::{Command, Deferred, QuickCast, Room, Step};
 use crate::protocol::actions::Params;
 use crate::protocol::answers::CastCodeAnswer;
 use crate::protocol::codes::{self, NOT_IN_MEETING, REPEAT_OPERATION};
 use crate::protocol::model::{MeetingInfo, MeetingTime, ShareUserInfo};
 use crate::protocol::{Event, EventEnvelope, RpcError, SimAction};
 
-impl Room {
-    pub(super) fn simulate(
-        &mut self,
-        params: &Params,
-        now: i64,
-        step: &mut Step,
-    ) -> Result<(), RpcError> {
-        let action = SimAction::parse(params.action()?, params)?;
-        let before = self.share_info();
-        let session_before = self.own_share.clone();
-        match &action {
-            SimAction::RemoteShare { .. } => self.remote_share_starts(&action, now)?,
-            SimAction::RemoteStop => {
-                if self.remote_share.take().is_none() {
-                    return Err(RpcError::new(
-                        REPEAT_OPERATION,
-                        "no remote participant is sharing",
-                    ));
-                }
-            }
-            SimAction::QuickCast { nickname } => self.quick_cast_starts(nickname, now, step)?,
+impl Command for SimAction {
+    fn read(params: &Params) -> Result<Self, RpcError> {
+        SimAction::parse(params.action()?, params)
+    }
+
+    fn apply(&self, room: &mut Room, now: i64, step: &mut Step) -> Result<(), RpcError> {
+        room.change_share(step, |room, step| match self {
+            SimAction::RemoteShare { .. } => room.remote_share_starts(self, now),
+            SimAction::RemoteStop => match room.remote_share.take() {
+                Some(_) => Ok(()),
+                None => Err(RpcError::new(
+                    REPEAT_OPERATION,
+                    "no remote participant is sharing",
+                )),
+            },
+            SimAction::QuickCast { nickname } => room.quick_cast_starts(nickname, now, step),
             SimAction::SetCastCode(code) => {
-                if &self.cast_code != code {
-                    self.cast_code = code.clone();
-                    let event = Event::CastCodeChanged(CastCodeAnswer {
-                        cast_code: code.clone(),
-                    });
-                    step.events.push(EventEnvelope::new(event));
-                }
+                room.set_cast_code(code, step);
+                Ok(())
             }
+        })
+    }
+}
+
+impl Room {
+    fn set_cast_code(&mut self, code: &str, step: &mut Step) {
+        if self.cast_code != code {
+            self.cast_code = code.to_string();
+            let event = Event::CastCodeChanged(CastCodeAnswer {
+                cast_code: code.to_string(),
+            });
+            step.events.push(EventEnvelope::new(event));
         }
-        self.push_share_changes(&before, &session_before, step, None);
-        Ok(())
     }
 
     /// A remote participant takes the share (this Rooms' own share stops).
@@ -111,13 +111,9 @@ impl Room {
             meeting_creator_name: nickname.to_string(),
             ..MeetingInfo::default()
         };
-        let delay = self.config.quick_cast_delay;
-        self.enter_meeting(
-            meeting,
-            delay,
-            |epoch| Deferred::QuickCastSharing { epoch },
-            step,
-        );
+        let epoch = self.enter_meeting(meeting, step);
+        let sharing = Deferred::QuickCastSharing { epoch };
+        step.deferred.push((self.config.quick_cast_delay, sharing));
         Ok(())
     }
 }
