@@ -5,9 +5,10 @@
 //! This file holds the state, the dispatch ([`Room::handle`]), the deferred
 //! follow-ups ([`Room::complete`]) and the helpers every command shares; each
 //! command family has its own file, so adding an action touches one of them:
-//! [`query`] (`Query`), [`share`] (`Call/Share` and the share bookkeeping),
-//! [`meeting`] (`Call/Meeting`), [`simulate`] (`Call/RoomShare`, the
-//! simulator) and [`sources`] (the source list the capture layer publishes).
+//! `query.rs` (`Query`), `share.rs` (`Call/Share` and the own share's
+//! bookkeeping), `meeting.rs` (`Call/Meeting`), `simulate.rs`
+//! (`Call/RoomShare`, the simulator) and `sources.rs` (the source list the
+//! capture layer publishes). Each `Call/<Module>` family is a `Command`.
 
 mod meeting;
 mod query;
@@ -176,7 +177,7 @@ impl Room {
     /// One `Call/<module>`: its family parses the action and applies it.
     fn call(&mut self, module: &str, params: &Params, now: i64, step: &mut Step) -> RpcResult {
         let action_name = params.action().ok();
-        let outcome = match module {
+        let applied = match module {
             "Share" => ShareAction::read(params).and_then(|a| a.apply(self, now, step)),
             "Meeting" => MeetingAction::read(params).and_then(|a| a.apply(self, now, step)),
             "RoomShare" => SimAction::read(params).and_then(|a| a.apply(self, now, step)),
@@ -185,7 +186,7 @@ impl Room {
                 format!("unsupported module Call/{other}; supported: Call/Share, Call/Meeting"),
             )),
         };
-        match outcome {
+        match applied {
             Ok(()) => RpcResult::ok(action_name, None),
             Err(e) => RpcResult::err(action_name, e),
         }
