@@ -28,7 +28,7 @@ pub enum Event {
     CaptureDeviceListChanged(CaptureDeviceListAnswer),
     /// The share guide opened or closed.
     ShareGuideChanged(ShareGuideAnswer),
-    /// Start/JoinMeeting finished: in the meeting now [doc].
+    /// Start/JoinMeeting finished: in the meeting now (documented).
     JoinMeetingCompleted(JoinedMeeting),
     /// `meeting_status` changed (joining, a cast meeting began or ended).
     MeetingStatusChanged(MeetingInfoAnswer),

@@ -6,7 +6,7 @@
 //! - [`DeviceSystem`] / [`DeviceStream`]: the two traits a platform
 //!   implements (V4L2 on Linux: [`v4l2`]; tests use a fake that replays
 //!   recorded frames);
-//! - [`format`]: fourcc codes, offered sizes and the format choice rule;
+//! - [`format`](mod@format): fourcc codes, offered sizes and the format choice rule;
 //! - [`decode`]: raw frames (MJPEG, YUYV) to RGBA;
 //! - [`CaptureDevices`]: what the capture layer needs — a source list,
 //!   per-device status for the tiles, one decoded picture per call.

@@ -7,9 +7,9 @@
 //! screen edge cannot be read at all. Composite keeps each redirected window
 //! in an off-screen pixmap of its own, which we read instead.
 //!
-//! Layout: [`convert`] (pixels to RGBA), [`grab`] (SHM / core `GetImage`),
-//! [`list`] (sources), [`window`] (Composite redirects and window grabs),
-//! [`damage`] (what changed since the last grab, so unchanged sources are
+//! Layout: `convert.rs` (pixels to RGBA), `grab.rs` (SHM / core `GetImage`),
+//! `list.rs` (sources), `window.rs` (Composite redirects and window grabs),
+//! `damage.rs` (what changed since the last grab, so unchanged sources are
 //! not grabbed and the console's own drawing does not count).
 //!
 //! One connection per backend; every worker thread owns its own backend
