@@ -62,20 +62,20 @@ pub enum ThumbnailState {
     /// Not captured yet.
     Pending,
     Ready(Thumbnail),
-    /// The last capture failed; the reason is shown on the tile.
+    /// The last capture failed, for this reason (the UI shows it).
     Unavailable(String),
 }
 
-/// Latest tiles by source id: written by the thumbnailer (or, remotely, by
+/// The latest thumbnail state by source id: written by the thumbnailer (or, remotely, by
 /// the link), read by the UI and by the engine's thumbnail answers.
 #[derive(Clone, Default)]
 pub struct ThumbnailStore {
-    tiles: Arc<Mutex<HashMap<String, ThumbnailState>>>,
+    states: Arc<Mutex<HashMap<String, ThumbnailState>>>,
 }
 
 impl ThumbnailStore {
     pub fn get(&self, source_id: &str) -> ThumbnailState {
-        self.tiles
+        self.states
             .lock()
             .get(source_id)
             .cloned()
@@ -83,26 +83,27 @@ impl ThumbnailStore {
     }
 
     pub fn set(&self, source_id: &str, state: ThumbnailState) {
-        self.tiles.lock().insert(source_id.to_string(), state);
+        self.states.lock().insert(source_id.to_string(), state);
     }
 
-    /// Show `reason` on a tile; true if that changed what the tile shows.
+    /// Mark a source unavailable for `reason`; true if that changed its
+    /// state.
     pub fn set_unavailable(&self, source_id: &str, reason: String) -> bool {
-        let mut tiles = self.tiles.lock();
-        if matches!(tiles.get(source_id), Some(ThumbnailState::Unavailable(r)) if *r == reason) {
+        let mut states = self.states.lock();
+        if matches!(states.get(source_id), Some(ThumbnailState::Unavailable(r)) if *r == reason) {
             return false;
         }
-        tiles.insert(source_id.to_string(), ThumbnailState::Unavailable(reason));
+        states.insert(source_id.to_string(), ThumbnailState::Unavailable(reason));
         true
     }
 
-    /// Forget the tiles of sources that are no longer listed; true if any
+    /// Forget the states of sources that are no longer listed; true if any
     /// was removed.
     pub fn retain_ids(&self, keep: &[&str]) -> bool {
-        let mut tiles = self.tiles.lock();
-        let before = tiles.len();
-        tiles.retain(|id, _| keep.contains(&id.as_str()));
-        tiles.len() != before
+        let mut states = self.states.lock();
+        let before = states.len();
+        states.retain(|id, _| keep.contains(&id.as_str()));
+        states.len() != before
     }
 }
 
