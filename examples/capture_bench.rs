@@ -50,7 +50,7 @@ mod bench {
     use roomshare::capture::x11::{X11Backend, X11Options};
     use roomshare::capture::{Backend, BackendFactory, Capture, CaptureOptions, XcapBackend};
     use roomshare::engine::{EngineHandle, RoomConfig, demo_sources};
-    use roomshare::media::TileState;
+    use roomshare::media::ThumbnailState;
     use roomshare::protocol::{Id, Request, RpcResult};
     use serde_json::{Value, json};
     use std::hint::black_box;
@@ -115,15 +115,18 @@ mod bench {
     // ---------------------------------------------------------------- CPU
 
     /// CPU seconds (user + system) of this process, all threads.
+    #[allow(unsafe_code)] // getrusage
     fn own_cpu() -> f64 {
-        // SAFETY: getrusage fills the struct we pass; RUSAGE_SELF is valid.
+        // SAFETY: rusage is plain integers, for which all zeroes is valid.
         let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: getrusage fills the struct we pass; RUSAGE_SELF is valid.
         unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
         let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
         tv(ru.ru_utime) + tv(ru.ru_stime)
     }
 
     /// CPU seconds (user + system) of another process, from /proc.
+    #[allow(unsafe_code)] // sysconf
     fn proc_cpu(pid: u32) -> f64 {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         // Fields after the command name (which may contain spaces).
@@ -195,7 +198,7 @@ mod bench {
         let ids: Vec<String> = windows.iter().map(|w| X11Backend::window_id(*w)).collect();
         let ready = wait(30, || {
             ids.iter()
-                .all(|id| matches!(capture.thumbnails.get(id), TileState::Ready(_)))
+                .all(|id| matches!(capture.thumbnails.get(id), ThumbnailState::Ready(_)))
         })
         .await;
         assert!(ready, "not every window got a thumbnail");
@@ -383,6 +386,7 @@ mod bench {
         win
     }
 
+    #[allow(unsafe_code)] // set_var, before any other thread exists
     pub fn run() {
         let cpu_secs = cpu_secs_arg();
         let server = XServer::start(1920, 1080)

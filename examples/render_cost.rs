@@ -15,7 +15,7 @@
 
 use roomshare::client::ConnState;
 use roomshare::link::{Extension, RoomView};
-use roomshare::media::{Frame, Thumbnail, TileState};
+use roomshare::media::{Frame, Thumbnail, ThumbnailState};
 use roomshare::protocol::{MeetingInfo, ShareInfo, SourceInfo, SourceKind};
 use roomshare::ui::{ConsoleApp, FixedRoomDesk, Settings};
 use std::sync::Arc;
@@ -77,7 +77,7 @@ fn wall_of(tiles: u32) -> FixedRoomDesk {
     for (i, s) in sources.iter().enumerate() {
         fixture.thumbnails.set(
             &s.id,
-            TileState::Ready(Thumbnail {
+            ThumbnailState::Ready(Thumbnail {
                 frame: frame(320, 180, i as u8),
                 seq: 1,
                 captured_at: Instant::now(),
@@ -123,6 +123,7 @@ struct Bench {
 }
 
 impl Bench {
+    #[allow(unsafe_code)] // glow's string queries
     fn adapter(frame: &eframe::Frame) -> String {
         if let Some(rs) = frame.wgpu_render_state() {
             let info = rs.adapter.get_info();

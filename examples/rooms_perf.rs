@@ -10,7 +10,7 @@
 
 use roomshare::link::fleet::RoomStatus;
 use roomshare::link::{ConnState, Extension, RoomView};
-use roomshare::media::{Frame, Thumbnail, TileState};
+use roomshare::media::{Frame, Thumbnail, ThumbnailState};
 use roomshare::protocol::{MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, SourceKind};
 use roomshare::ui::rooms::{FixedRoomsDesk, RoomsView};
 use roomshare::ui::{ConsoleApp, FixedRoomDesk, Page, Settings};
@@ -92,7 +92,7 @@ fn sixty_tiles() -> FixedRoomDesk {
             seq: 1,
             captured_at: Instant::now(),
         };
-        fixture.thumbnails.set(&s.id, TileState::Ready(thumb));
+        fixture.thumbnails.set(&s.id, ThumbnailState::Ready(thumb));
     }
     fixture
 }

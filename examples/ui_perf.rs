@@ -10,7 +10,7 @@
 use roomshare::client::{ConnState, Endpoint};
 use roomshare::engine::{EngineHandle, RoomConfig};
 use roomshare::link::{Extension, Link, RoomView, Target};
-use roomshare::media::{Frame, PreviewSlot, Thumbnail, TileState};
+use roomshare::media::{Frame, PreviewSlot, Thumbnail, ThumbnailState};
 use roomshare::protocol::answers::ShareSession;
 use roomshare::protocol::{
     MeetingAction, MeetingInfo, ShareAction, ShareInfo, ShareTarget, SourceInfo, SourceKind,
@@ -104,7 +104,7 @@ fn frame_times(label: &str, size: egui::Vec2, changed_per_frame: usize) {
     for (i, s) in sources.iter().enumerate() {
         fixture.thumbnails.set(
             &s.id,
-            TileState::Ready(Thumbnail {
+            ThumbnailState::Ready(Thumbnail {
                 frame: frame(320, 180, i as u8),
                 seq: 1,
                 captured_at: Instant::now(),
@@ -132,7 +132,7 @@ fn frame_times(label: &str, size: egui::Vec2, changed_per_frame: usize) {
                 let s = &sources[(n * changed_per_frame + k) % sources.len()];
                 fixture.thumbnails.set(
                     &s.id,
-                    TileState::Ready(Thumbnail {
+                    ThumbnailState::Ready(Thumbnail {
                         frame: frame(320, 180, seq as u8),
                         seq,
                         captured_at: Instant::now(),

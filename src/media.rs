@@ -1,8 +1,26 @@
 //! The picture types: what capture produces and the engine, the link and
-//! the UI consume. A [`Frame`] is a picture; a [`Thumbnail`] is a small one
-//! with a sequence number; [`TileState`] is what a source's tile can show;
-//! the [`ThumbnailStore`] holds the latest of each; a [`SharePreview`] is
-//! the live picture of the source being shared. No I/O and no threads here.
+//! the UI consume. No I/O and no threads here.
+//!
+//! # Glossary
+//!
+//! - a **picture** is captured pixels: a [`Frame`] (RGBA8, whatever its
+//!   size). In this module, and wherever a `media` type is meant, "frame"
+//!   means a picture and nothing else;
+//! - a **thumbnail** ([`Thumbnail`]) is a small picture of one source with a
+//!   sequence number that moves when the picture changed;
+//! - a **thumbnail state** ([`ThumbnailState`]) is what is known of one
+//!   source's thumbnail: not captured yet, ready, or unavailable and why
+//!   (the UI draws a source's tile from it);
+//! - the [`ThumbnailStore`] holds the latest thumbnail state of every
+//!   source;
+//! - a **share preview** ([`SharePreview`]) is the live picture of the
+//!   source being shared.
+//!
+//! Not pictures, and never called a bare "frame" next to one: a **wire
+//! frame** is one WebSocket text message (`protocol`), a **repaint** is one
+//! UI frame drawn (`ui`). Inside capture, a backend's own buffer before it
+//! becomes a picture is named for where it comes from (a device's
+//! `DeviceFrame`, a PipeWire stream's `PipewireFrame`).
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -38,53 +56,54 @@ pub struct Thumbnail {
     pub captured_at: Instant,
 }
 
-/// What a source's tile can show.
+/// What is known of one source's thumbnail (a source's tile shows it).
 #[derive(Debug, Clone)]
-pub enum TileState {
+pub enum ThumbnailState {
     /// Not captured yet.
     Pending,
     Ready(Thumbnail),
-    /// The last capture failed; the reason is shown on the tile.
+    /// The last capture failed, for this reason (the UI shows it).
     Unavailable(String),
 }
 
-/// Latest tiles by source id: written by the thumbnailer (or, remotely, by
+/// The latest thumbnail state by source id: written by the thumbnailer (or, remotely, by
 /// the link), read by the UI and by the engine's thumbnail answers.
 #[derive(Clone, Default)]
 pub struct ThumbnailStore {
-    tiles: Arc<Mutex<HashMap<String, TileState>>>,
+    states: Arc<Mutex<HashMap<String, ThumbnailState>>>,
 }
 
 impl ThumbnailStore {
-    pub fn get(&self, source_id: &str) -> TileState {
-        self.tiles
+    pub fn get(&self, source_id: &str) -> ThumbnailState {
+        self.states
             .lock()
             .get(source_id)
             .cloned()
-            .unwrap_or(TileState::Pending)
+            .unwrap_or(ThumbnailState::Pending)
     }
 
-    pub fn set(&self, source_id: &str, state: TileState) {
-        self.tiles.lock().insert(source_id.to_string(), state);
+    pub fn set(&self, source_id: &str, state: ThumbnailState) {
+        self.states.lock().insert(source_id.to_string(), state);
     }
 
-    /// Show `reason` on a tile; true if that changed what the tile shows.
+    /// Mark a source unavailable for `reason`; true if that changed its
+    /// state.
     pub fn set_unavailable(&self, source_id: &str, reason: String) -> bool {
-        let mut tiles = self.tiles.lock();
-        if matches!(tiles.get(source_id), Some(TileState::Unavailable(r)) if *r == reason) {
+        let mut states = self.states.lock();
+        if matches!(states.get(source_id), Some(ThumbnailState::Unavailable(r)) if *r == reason) {
             return false;
         }
-        tiles.insert(source_id.to_string(), TileState::Unavailable(reason));
+        states.insert(source_id.to_string(), ThumbnailState::Unavailable(reason));
         true
     }
 
-    /// Forget the tiles of sources that are no longer listed; true if any
+    /// Forget the states of sources that are no longer listed; true if any
     /// was removed.
     pub fn retain_ids(&self, keep: &[&str]) -> bool {
-        let mut tiles = self.tiles.lock();
-        let before = tiles.len();
-        tiles.retain(|id, _| keep.contains(&id.as_str()));
-        tiles.len() != before
+        let mut states = self.states.lock();
+        let before = states.len();
+        states.retain(|id, _| keep.contains(&id.as_str()));
+        states.len() != before
     }
 }
 
@@ -106,9 +125,9 @@ pub trait ThumbnailSource: Send + Sync {
 impl ThumbnailSource for ThumbnailStore {
     fn jpeg(&self, source_id: &str) -> Result<JpegThumbnail, String> {
         match self.get(source_id) {
-            TileState::Ready(t) => encode_jpeg(&t.frame),
-            TileState::Pending => Err("not captured yet".into()),
-            TileState::Unavailable(why) => Err(why),
+            ThumbnailState::Ready(t) => encode_jpeg(&t.frame),
+            ThumbnailState::Pending => Err("not captured yet".into()),
+            ThumbnailState::Unavailable(why) => Err(why),
         }
     }
 }
@@ -207,6 +226,6 @@ mod tests {
         assert!(!store.set_unavailable("a", "gone".into()));
         assert!(store.set_unavailable("a", "busy".into()));
         assert!(store.retain_ids(&[]));
-        assert!(matches!(store.get("a"), TileState::Pending));
+        assert!(matches!(store.get("a"), ThumbnailState::Pending));
     }
 }

@@ -30,7 +30,7 @@ use roomshare::capture::{
     SyntheticSources,
 };
 use roomshare::engine::{EngineHandle, EventFrame, RoomConfig};
-use roomshare::media::TileState;
+use roomshare::media::ThumbnailState;
 use roomshare::protocol::{Id, Request, RpcResult, SourceInfo, SourceKind};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -184,20 +184,20 @@ impl Rig {
         .await
     }
 
-    fn tile(&self, source_id: &str) -> TileState {
+    fn tile(&self, source_id: &str) -> ThumbnailState {
         self.capture.thumbnails.get(source_id)
     }
 
     fn tile_seq(&self, source_id: &str) -> Option<u64> {
         match self.tile(source_id) {
-            TileState::Ready(t) => Some(t.seq),
+            ThumbnailState::Ready(t) => Some(t.seq),
             _ => None,
         }
     }
 
     fn tile_reason(&self, source_id: &str) -> Option<String> {
         match self.tile(source_id) {
-            TileState::Unavailable(why) => Some(why),
+            ThumbnailState::Unavailable(why) => Some(why),
             _ => None,
         }
     }
@@ -337,7 +337,7 @@ async fn a_device_appears_within_2s_of_plugging_and_leaves_within_2s_of_unpluggi
         rig.tile_seq(&cam.source_id()).is_some()
     })
     .await;
-    let TileState::Ready(t) = rig.tile(&cam.source_id()) else {
+    let ThumbnailState::Ready(t) = rig.tile(&cam.source_id()) else {
         unreachable!()
     };
     assert_eq!((t.frame.width, t.frame.height), (240, 180));
@@ -363,7 +363,7 @@ async fn a_device_appears_within_2s_of_plugging_and_leaves_within_2s_of_unpluggi
     wait_until_async(
         DEADLINE,
         "the unplugged device's tile removed",
-        async || matches!(rig.tile(&cam.source_id()), TileState::Pending),
+        async || matches!(rig.tile(&cam.source_id()), ThumbnailState::Pending),
     )
     .await;
     assert_no_worker_panicked();

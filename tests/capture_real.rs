@@ -23,7 +23,7 @@ mod x11;
 use roomshare::capture::x11::X11Backend;
 use roomshare::capture::{Backend, BackendFactory, Capture, CaptureError, CaptureOptions};
 use roomshare::engine::{EngineHandle, RoomConfig};
-use roomshare::media::TileState;
+use roomshare::media::ThumbnailState;
 use roomshare::protocol::SourceInfo;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -411,14 +411,14 @@ impl Backend for Trapped {
 
 fn tile_rgb(capture: &Capture, id: &str) -> Option<([u8; 3], u64)> {
     match capture.thumbnails.get(id) {
-        TileState::Ready(t) => Some((dominant_rgb(&t.frame.rgba), t.seq)),
+        ThumbnailState::Ready(t) => Some((dominant_rgb(&t.frame.rgba), t.seq)),
         _ => None,
     }
 }
 
 fn tile_reason(capture: &Capture, id: &str) -> Option<String> {
     match capture.thumbnails.get(id) {
-        TileState::Unavailable(why) => Some(why),
+        ThumbnailState::Unavailable(why) => Some(why),
         _ => None,
     }
 }
@@ -516,7 +516,7 @@ fn a_window_destroyed_between_listing_and_grab_is_handled_and_other_tiles_refres
     // The next listing drops it: its tile goes, and the engine's list too.
     trap.hold_listing.store(false, Ordering::SeqCst);
     wait_until(DEADLINE, "the destroyed window's tile removed", || {
-        matches!(capture.thumbnails.get(&doomed_id), TileState::Pending)
+        matches!(capture.thumbnails.get(&doomed_id), ThumbnailState::Pending)
     });
     wait_until(DEADLINE, "the engine's list without it", || {
         !engine
@@ -530,7 +530,7 @@ fn a_window_destroyed_between_listing_and_grab_is_handled_and_other_tiles_refres
     assert!(tile_rgb(&capture, &window_id(other)).is_some_and(|(c, _)| close(c, GREEN, 12)));
     assert!(matches!(
         capture.thumbnails.get("desktop"),
-        TileState::Ready(_)
+        ThumbnailState::Ready(_)
     ));
     drop(capture);
     e.x.conn.flush().expect("flush");

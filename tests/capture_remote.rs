@@ -8,7 +8,7 @@ use roomshare::capture::{
 };
 use roomshare::client::{Client, ClientError, ClientOptions, Endpoint};
 use roomshare::engine::{EngineHandle, RoomConfig};
-use roomshare::media::TileState;
+use roomshare::media::ThumbnailState;
 use roomshare::protocol::answers::{SourcesAnswer, ThumbnailAnswer};
 use roomshare::protocol::{Id, Request, SourceInfo};
 use roomshare::server::{Server, ServerConfig};
@@ -36,7 +36,10 @@ async fn remote_sources_and_thumbnail_match_the_engine() {
         Arc::new(|| {}),
     );
     wait::wait_until_async(Duration::from_secs(10), "a thumbnail", async || {
-        matches!(capture.thumbnails.get("win-board"), TileState::Ready(_))
+        matches!(
+            capture.thumbnails.get("win-board"),
+            ThumbnailState::Ready(_)
+        )
     })
     .await;
     let server = Server::start(

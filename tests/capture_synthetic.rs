@@ -9,7 +9,7 @@ use roomshare::capture::{
     SyntheticSources, diff_sources,
 };
 use roomshare::engine::{EngineHandle, RoomConfig, demo_sources};
-use roomshare::media::TileState;
+use roomshare::media::ThumbnailState;
 use roomshare::protocol::{Id, Request, RpcResult, SourceInfo, SourceKind};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -87,7 +87,7 @@ fn synthetic(sources: &SyntheticSources, clock: &SyntheticClock) -> BackendFacto
 
 fn seq(capture: &Capture, id: &str) -> Option<u64> {
     match capture.thumbnails.get(id) {
-        TileState::Ready(t) => Some(t.seq),
+        ThumbnailState::Ready(t) => Some(t.seq),
         _ => None,
     }
 }
@@ -189,7 +189,7 @@ async fn thumbnails_change_only_when_the_picture_does() {
         },
     )
     .await;
-    let TileState::Ready(t) = capture.thumbnails.get("one") else {
+    let ThumbnailState::Ready(t) = capture.thumbnails.get("one") else {
         unreachable!()
     };
     assert_eq!((t.frame.width, t.frame.height), (320, 180));
@@ -241,7 +241,7 @@ async fn thumbnails_change_only_when_the_picture_does() {
     // A source that vanishes loses its tile.
     sources.remove("two");
     wait_until_async(DEADLINE, "tile removed", async || {
-        matches!(capture.thumbnails.get("two"), TileState::Pending)
+        matches!(capture.thumbnails.get("two"), ThumbnailState::Pending)
     })
     .await;
 

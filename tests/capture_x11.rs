@@ -14,7 +14,7 @@ use support::wait;
 
 use roomshare::capture::{Backend, Capture, CaptureOptions, SourcesMode, XcapBackend};
 use roomshare::engine::{EngineHandle, RoomConfig, RoomSnapshot};
-use roomshare::media::TileState;
+use roomshare::media::ThumbnailState;
 use roomshare::protocol::{Id, Request, RpcResult, SourceKind};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -46,6 +46,7 @@ fn test_windows(snap: &RoomSnapshot) -> Vec<(String, u32)> {
 }
 
 #[test]
+#[allow(unsafe_code)] // set_var, before any other thread exists
 fn x11_catalog_thumbnails_share_rename_close() {
     let server = XServer::start(1280, 1024).expect("Xvfb + openbox");
     // SAFETY: no other thread of this test binary exists yet that reads the
@@ -175,16 +176,16 @@ fn x11_catalog_thumbnails_share_rename_close() {
         for (win, rgb) in [(red, RED), (green, GREEN), (blue, BLUE)] {
             let id = XcapBackend::window_id(win);
             wait_until_async(DEADLINE, format!("thumbnail of {id}"), async || {
-                matches!(capture.thumbnails.get(&id), TileState::Ready(_))
+                matches!(capture.thumbnails.get(&id), ThumbnailState::Ready(_))
             })
             .await;
-            let TileState::Ready(t) = capture.thumbnails.get(&id) else { unreachable!() };
+            let ThumbnailState::Ready(t) = capture.thumbnails.get(&id) else { unreachable!() };
             assert_eq!((t.frame.width, t.frame.height), (270, 180), "{id}");
             let got = dominant_rgb(&t.frame.rgba);
             assert!(close(got, rgb, 12), "{id}: dominant {got:?}, expected {rgb:?}");
         }
-        wait_until_async(DEADLINE, "desktop thumbnail", async || matches!(capture.thumbnails.get("desktop"), TileState::Ready(_))).await;
-        let TileState::Ready(d) = capture.thumbnails.get("desktop") else { unreachable!() };
+        wait_until_async(DEADLINE, "desktop thumbnail", async || matches!(capture.thumbnails.get("desktop"), ThumbnailState::Ready(_))).await;
+        let ThumbnailState::Ready(d) = capture.thumbnails.get("desktop") else { unreachable!() };
         assert_eq!((d.frame.width, d.frame.height), (225, 180));
 
         // Share the green window (fluency_first) through the engine.
@@ -249,7 +250,7 @@ fn x11_catalog_thumbnails_share_rename_close() {
         assert_eq!(r.error_code, 8, "{r:?}");
         assert!(r.message.contains("stale"), "{}", r.message);
         wait_until_async(DEADLINE, "the closed window's tile removed", async || {
-            matches!(capture.thumbnails.get(&green_id), TileState::Pending)
+            matches!(capture.thumbnails.get(&green_id), ThumbnailState::Pending)
         })
         .await;
         wait_until_async(DEADLINE, "the preview cleared", async || capture.preview().is_none()).await;

@@ -163,7 +163,7 @@ fn layers_point_one_way() {
 fn the_checker_sees_every_form_of_import() {
     let file = |layer: &str, text: &str| vec![(layer.to_string(), text.to_string())];
     assert_eq!(
-        violations(&file("ui", "use crate::capture::TileState;")),
+        violations(&file("ui", "use crate::capture::ThumbnailState;")),
         ["ui → capture"]
     );
     assert_eq!(

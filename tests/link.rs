@@ -5,7 +5,7 @@
 use roomshare::client::Endpoint;
 use roomshare::engine::{EngineHandle, RoomConfig};
 use roomshare::link::{ConnState, Direction, Extension, Link, RoomView, Subject, Target};
-use roomshare::media::{Frame, PreviewSlot, Thumbnail, ThumbnailStore, TileState};
+use roomshare::media::{Frame, PreviewSlot, Thumbnail, ThumbnailState, ThumbnailStore};
 use roomshare::protocol::{MeetingAction, ShareAction, ShareTarget, SimAction, StartShare};
 use roomshare::server::{Server, ServerConfig};
 use std::sync::{Arc, Mutex};
@@ -197,7 +197,7 @@ fn ready_thumb(store: &ThumbnailStore, id: &str, rgb: [u8; 3]) {
         .collect();
     store.set(
         id,
-        TileState::Ready(Thumbnail {
+        ThumbnailState::Ready(Thumbnail {
             frame: Arc::new(Frame {
                 width: w,
                 height: h,
@@ -264,7 +264,7 @@ fn remote_link_over_loopback_with_thumbnails() {
     // the engine's picture (JPEG: colours within a tolerance).
     let thumb = wait_until(WAIT, "a remote thumbnail", || {
         match link.thumbnails().get("win-terminal") {
-            TileState::Ready(t) => Some(t),
+            ThumbnailState::Ready(t) => Some(t),
             _ => None,
         }
     });
@@ -274,7 +274,7 @@ fn remote_link_over_loopback_with_thumbnails() {
     // A source without a picture is shown as unavailable with the reason.
     let why = wait_until(WAIT, "an unavailable state", || {
         match link.thumbnails().get("win-slides") {
-            TileState::Unavailable(why) => Some(why),
+            ThumbnailState::Unavailable(why) => Some(why),
             _ => None,
         }
     });

@@ -11,7 +11,9 @@ use egui_kittest::kittest::Queryable;
 use roomshare::client::{ConnState, Endpoint};
 use roomshare::engine::{EngineHandle, RoomConfig};
 use roomshare::link::{Extension, Link, Notice, RoomView, Subject, Target};
-use roomshare::media::{Frame, PreviewSlot, SharePreview, Thumbnail, ThumbnailStore, TileState};
+use roomshare::media::{
+    Frame, PreviewSlot, SharePreview, Thumbnail, ThumbnailState, ThumbnailStore,
+};
 use roomshare::protocol::answers::ShareSession;
 use roomshare::protocol::{
     MeetingInfo, ShareAction, ShareInfo, ShareTarget, ShareUserInfo, SourceInfo, SourceKind,
@@ -284,6 +286,7 @@ fn remote_over_loopback_with_server_restart() {
 
 // ----- snapshots of the main states (fixed views, no engine) --------------
 
+#[allow(unsafe_code)] // set_var, before any renderer thread exists
 fn pin_renderer() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -406,9 +409,9 @@ fn fixture(view: RoomView) -> FixedRoomDesk {
     let f = FixedRoomDesk::new(view);
     for (i, s) in sources().iter().enumerate() {
         let state = if s.id == "win-mail" {
-            TileState::Unavailable("the window is minimised".into())
+            ThumbnailState::Unavailable("the window is minimised".into())
         } else {
-            TileState::Ready(Thumbnail {
+            ThumbnailState::Ready(Thumbnail {
                 frame: pattern(160, 90, (i * 40) as u8),
                 seq: 1,
                 captured_at: Instant::now(),
@@ -582,7 +585,7 @@ fn thumbnails_upload_once_per_seq() {
     );
     store.set(
         "win-terminal",
-        TileState::Ready(Thumbnail {
+        ThumbnailState::Ready(Thumbnail {
             frame: pattern(160, 90, 7),
             seq: 2,
             captured_at: Instant::now(),

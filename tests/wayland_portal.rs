@@ -34,7 +34,7 @@
 
 use parking_lot::Mutex;
 use roomshare::capture::portal::frame::{
-    Chunk, Crop, FrameError, PixelFormat, RawFrame, copy_frame, to_rgba,
+    Chunk, Crop, FrameError, PackedRgb, PipewireFrame, copy_frame, to_rgba,
 };
 use roomshare::capture::portal::{
     Portal, PortalBackend, PortalConfig, PortalError, PortalSession, PortalStatus, TokenStore,
@@ -886,23 +886,23 @@ fn token_store_loads_only_good_tokens_and_clears() {
 // --------------------------------------------------------- frame tests ---
 
 /// One pixel of colour (r, g, b, a) in `format`'s byte order.
-fn pixel(format: PixelFormat, [r, g, b, a]: [u8; 4]) -> Vec<u8> {
+fn pixel(format: PackedRgb, [r, g, b, a]: [u8; 4]) -> Vec<u8> {
     match format {
-        PixelFormat::Bgrx | PixelFormat::Bgra => vec![b, g, r, a],
-        PixelFormat::Rgbx | PixelFormat::Rgba => vec![r, g, b, a],
-        PixelFormat::Xrgb | PixelFormat::Argb => vec![a, r, g, b],
-        PixelFormat::Xbgr | PixelFormat::Abgr => vec![a, b, g, r],
-        PixelFormat::Rgb => vec![r, g, b],
-        PixelFormat::Bgr => vec![b, g, r],
+        PackedRgb::Bgrx | PackedRgb::Bgra => vec![b, g, r, a],
+        PackedRgb::Rgbx | PackedRgb::Rgba => vec![r, g, b, a],
+        PackedRgb::Xrgb | PackedRgb::Argb => vec![a, r, g, b],
+        PackedRgb::Xbgr | PackedRgb::Abgr => vec![a, b, g, r],
+        PackedRgb::Rgb => vec![r, g, b],
+        PackedRgb::Bgr => vec![b, g, r],
     }
 }
 
 #[test]
 fn every_format_converts_to_the_same_rgba() {
-    use PixelFormat::*;
+    use PackedRgb::*;
     let colour = [0x33, 0x66, 0xcc, 0x80];
     for format in [Bgrx, Bgra, Rgbx, Rgba, Xrgb, Argb, Xbgr, Abgr, Rgb, Bgr] {
-        let frame = RawFrame {
+        let frame = PipewireFrame {
             format,
             width: 2,
             height: 1,
@@ -928,7 +928,7 @@ fn buffers_with_padded_rows_offsets_and_crops_copy_the_picture() {
     let mut mem = vec![0xee; 8];
     for y in 0..2u8 {
         for x in 0..3u8 {
-            mem.extend(pixel(PixelFormat::Bgrx, [x * 10, y * 10, 7, 0]));
+            mem.extend(pixel(PackedRgb::Bgrx, [x * 10, y * 10, 7, 0]));
         }
         mem.extend([0xee; 4]);
     }
@@ -944,8 +944,8 @@ fn buffers_with_padded_rows_offsets_and_crops_copy_the_picture() {
             size: 32,
             stride: 16,
         };
-        let mut frame = RawFrame::empty(PixelFormat::Bgrx);
-        copy_frame(&mem, chunk, PixelFormat::Bgrx, (3, 2), crop, &mut frame).expect("copies");
+        let mut frame = PipewireFrame::empty(PackedRgb::Bgrx);
+        copy_frame(&mem, chunk, PackedRgb::Bgrx, (3, 2), crop, &mut frame).expect("copies");
         to_rgba(&frame).expect("converts")
     };
 
@@ -973,8 +973,8 @@ fn bad_buffers_are_refused_not_read_out_of_bounds() {
             size,
             stride,
         };
-        let mut frame = RawFrame::empty(PixelFormat::Bgrx);
-        copy_frame(&mem, chunk, PixelFormat::Bgrx, (3, 2), None, &mut frame)
+        let mut frame = PipewireFrame::empty(PackedRgb::Bgrx);
+        copy_frame(&mem, chunk, PackedRgb::Bgrx, (3, 2), None, &mut frame)
     };
     let stride = |stride| FrameError::Stride {
         stride,

@@ -3,12 +3,12 @@
 //! continuously. Platform-specific code lives here, behind `cfg`.
 //!
 //! Threads (all plain std threads, because capture calls block):
-//! - the **catalog** ([`catalog`]) re-reads the source list every
+//! - the **catalog** (`catalog.rs`) re-reads the source list every
 //!   `catalog_interval`, diffs it by stable id and publishes it to the
 //!   engine;
-//! - the **thumbnailer** ([`thumbnails`]) captures each listed source about
+//! - the **thumbnailer** (`thumbnails.rs`) captures each listed source about
 //!   once per `thumbnail_interval`, one capture at a time, and downscales it;
-//! - the **share capture** ([`share`]) captures the engine's own shared
+//! - the **share capture** (`share.rs`) captures the engine's own shared
 //!   source continuously and publishes a [`SharePreview`].
 //!
 //! Each thread owns its own [`Backend`] (made by a [`BackendFactory`]), so a

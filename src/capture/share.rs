@@ -7,7 +7,7 @@
 use super::CaptureError;
 use super::scale::Downscaler;
 use super::workers::{Ctx, LOG};
-use crate::engine::room::{OwnShare, SHARE_STOPPED_SOURCE_GONE, ShareStats};
+use crate::engine::{OwnShare, SHARE_STOPPED_SOURCE_GONE, ShareStats};
 use crate::media::{Frame, SharePreview};
 use crate::protocol::SourceKind;
 use std::collections::VecDeque;

@@ -89,7 +89,8 @@ impl SyntheticClock {
         }
     }
 
-    /// Move a manual clock on (no effect on a real one).
+    /// Move a manual clock on (no effect on a real one). Only the tests
+    /// use it (tests/capture_synthetic.rs drives time by hand).
     pub fn advance(&self, ms: u64) {
         if let SyntheticClock::Manual(t) = self {
             t.fetch_add(ms, Ordering::SeqCst);

@@ -5,7 +5,7 @@ use super::Backend;
 use super::scale::{Downscaler, masked_frame_hash};
 use super::workers::Ctx;
 use super::{CaptureError, share};
-use crate::media::{Thumbnail, TileState};
+use crate::media::{Thumbnail, ThumbnailState};
 use crate::protocol::SourceInfo;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,7 +36,7 @@ pub(super) fn run(ctx: Ctx) {
                 // Nothing drawn into it since its tile was made (and the
                 // tile is still that picture): no capture at all.
                 None if last.contains_key(&s.id)
-                    && matches!(ctx.thumbnails.get(&s.id), TileState::Ready(_))
+                    && matches!(ctx.thumbnails.get(&s.id), ThumbnailState::Ready(_))
                     && backend.unchanged(&s.id) =>
                 {
                     false
@@ -106,11 +106,11 @@ fn refresh(
         // Same picture: no re-scaling, and the tile keeps its seq (the UI
         // does not re-upload).
         Some(l) if l.hash == hash => {
-            if matches!(ctx.thumbnails.get(id), TileState::Ready(_)) {
+            if matches!(ctx.thumbnails.get(id), ThumbnailState::Ready(_)) {
                 return false;
             }
             ctx.thumbnails
-                .set(id, TileState::Ready(l.thumbnail.clone()));
+                .set(id, ThumbnailState::Ready(l.thumbnail.clone()));
             true
         }
         prev => {
@@ -122,7 +122,8 @@ fn refresh(
                         seq,
                         captured_at: Instant::now(),
                     };
-                    ctx.thumbnails.set(id, TileState::Ready(thumbnail.clone()));
+                    ctx.thumbnails
+                        .set(id, ThumbnailState::Ready(thumbnail.clone()));
                     last.insert(id.to_string(), Last { hash, thumbnail });
                     true
                 }

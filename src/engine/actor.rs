@@ -201,7 +201,8 @@ impl EngineHandle {
     }
 
     /// How many receivers of [`events`](Self::events) are open: one per
-    /// session with a subscription, plus any other listener.
+    /// session with a subscription, plus any other listener. Only the tests
+    /// use it (tests/hostile.rs: a closed connection frees its receiver).
     pub fn event_receivers(&self) -> usize {
         self.events.receiver_count()
     }

@@ -4,7 +4,7 @@
 
 use super::Shared;
 use crate::client::Client;
-use crate::media::{Thumbnail, ThumbnailStore, TileState, decode_jpeg};
+use crate::media::{Thumbnail, ThumbnailState, ThumbnailStore, decode_jpeg};
 use crate::protocol::SourceInfo;
 use crate::protocol::answers::ThumbnailAnswer;
 use base64::Engine as _;
@@ -73,7 +73,7 @@ impl RemoteThumbnails {
                     seq: entry.1,
                     captured_at: Instant::now(),
                 };
-                store.set(id, TileState::Ready(thumbnail));
+                store.set(id, ThumbnailState::Ready(thumbnail));
                 true
             }
             Err(why) => {

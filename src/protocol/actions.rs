@@ -15,6 +15,7 @@ pub struct Params<'a> {
 }
 
 impl<'a> Params<'a> {
+    /// The inputs of a request whose `params` object is `params`.
     pub fn new(params: &'a Map<String, Value>) -> Params<'a> {
         Params {
             action_params: params.get("action_params").and_then(Value::as_object),
@@ -45,6 +46,7 @@ impl<'a> Params<'a> {
             .filter(|v| !v.is_null())
     }
 
+    /// An optional bool; another JSON type is error 8.
     pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, RpcError> {
         match self.get(name) {
             None => Ok(None),
@@ -53,23 +55,17 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// A required bool: missing or another JSON type is error 8.
     pub fn req_bool(&self, name: &str) -> Result<bool, RpcError> {
         self.opt_bool(name)?.ok_or_else(|| missing(name, "bool"))
     }
 
+    /// An optional non-negative integer; anything else is error 8.
     pub fn opt_u64(&self, name: &str) -> Result<Option<u64>, RpcError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
-                RpcError::new(
-                    PARAMETER_ERROR,
-                    format!("`{name}` must be a non-negative integer, got {n}"),
-                )
-            }),
-            Some(other) => Err(wrong_type(name, "a non-negative integer", other)),
-        }
+        self.opt_integer(name, "a non-negative integer", serde_json::Number::as_u64)
     }
 
+    /// An optional index (a `u32`); anything else is error 8.
     pub fn opt_index(&self, name: &str) -> Result<Option<u32>, RpcError> {
         match self.opt_u64(name)? {
             None => Ok(None),
@@ -79,19 +75,29 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// An optional integer (an `i64`); anything else is error 8.
     pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, RpcError> {
+        self.opt_integer(name, "an integer", serde_json::Number::as_i64)
+    }
+
+    /// An optional number that `convert` accepts, described as `what` in
+    /// the error 8 for anything else.
+    fn opt_integer<T>(
+        &self,
+        name: &str,
+        what: &str,
+        convert: fn(&serde_json::Number) -> Option<T>,
+    ) -> Result<Option<T>, RpcError> {
         match self.get(name) {
             None => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
-                RpcError::new(
-                    PARAMETER_ERROR,
-                    format!("`{name}` must be an integer, got {n}"),
-                )
+            Some(Value::Number(n)) => convert(n).map(Some).ok_or_else(|| {
+                RpcError::new(PARAMETER_ERROR, format!("`{name}` must be {what}, got {n}"))
             }),
-            Some(other) => Err(wrong_type(name, "an integer", other)),
+            Some(other) => Err(wrong_type(name, what, other)),
         }
     }
 
+    /// An optional string; another JSON type is error 8.
     pub fn opt_string(&self, name: &str) -> Result<Option<String>, RpcError> {
         match self.get(name) {
             None => Ok(None),
@@ -100,6 +106,7 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// A required string: missing or another JSON type is error 8.
     pub fn req_string(&self, name: &str) -> Result<String, RpcError> {
         self.opt_string(name)?
             .ok_or_else(|| missing(name, "string"))
@@ -141,8 +148,11 @@ pub enum ShareTarget {
 /// Options of a share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartShare {
+    /// Which source: a `select_index` or a capture device.
     pub target: ShareTarget,
+    /// Prefer smooth motion over sharpness.
     pub fluency_first: bool,
+    /// Share the computer's sound too.
     pub share_voice: bool,
     /// roomshare extension: the source-list generation `select_index` was
     /// computed against, so a click on a stale list is refused, not misdirected.
@@ -152,16 +162,25 @@ pub struct StartShare {
 /// The eight `Call/Share` actions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShareAction {
+    /// Share a screen, window or capture device (the recommended form).
     StartShare(StartShare),
+    /// Stop this Rooms' own share, or a quick cast in progress.
     StopShare,
+    /// The older form of `StartShare` for a screen or window.
     StartWindowShare(StartShare),
+    /// Stop this Rooms' own share only (the older form).
     StopWindowShare,
+    /// End a quick cast (pre-meeting cast); its meeting ends.
     EndQuickShare,
+    /// Cancel a quick cast, as `EndQuickShare` does.
     CancelQuickShare,
+    /// Show the share guide on the room's screen.
     OpenShareGuide,
+    /// Hide the share guide.
     CloseShareGuide,
 }
 
+/// The `Call/Share` action names, as an error 9 lists them.
 pub const SHARE_ACTIONS: [&str; 8] = [
     "StartShare",
     "StopShare",
@@ -174,6 +193,8 @@ pub const SHARE_ACTIONS: [&str; 8] = [
 ];
 
 impl ShareAction {
+    /// The action named `action` with its inputs from `p`: error 9 for an
+    /// unknown name, 8 for a missing, mistyped or out-of-range input.
     pub fn parse(action: &str, p: &Params) -> Result<ShareAction, RpcError> {
         Ok(match action {
             "StartShare" => {
@@ -237,6 +258,7 @@ impl ShareAction {
         })
     }
 
+    /// The action's wire name (the `action` member).
     pub fn name(&self) -> &'static str {
         match self {
             ShareAction::StartShare(_) => "StartShare",
@@ -300,15 +322,22 @@ impl ShareAction {
 /// The `Call/Meeting` actions a share console needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MeetingAction {
+    /// Start an instant meeting.
     StartMeeting,
+    /// Join the meeting with this code.
     JoinMeeting {
+        /// The meeting code (digits; spaces and dashes are allowed).
         meeting_code: String,
+        /// The meeting's password, if it has one.
         password: Option<String>,
     },
+    /// Leave the meeting (it goes on without this Rooms).
     LeaveMeeting,
+    /// End the meeting for everyone.
     DissolveMeeting,
 }
 
+/// The `Call/Meeting` action names, as an error 9 lists them.
 pub const MEETING_ACTIONS: [&str; 4] = [
     "StartMeeting",
     "JoinMeeting",
@@ -317,6 +346,9 @@ pub const MEETING_ACTIONS: [&str; 4] = [
 ];
 
 impl MeetingAction {
+    /// The action named `action` with its inputs from `p`: error 9 for an
+    /// unknown name, 8 for a missing or mistyped input, 10010 for a
+    /// meeting code that is not digits.
     pub fn parse(action: &str, p: &Params) -> Result<MeetingAction, RpcError> {
         Ok(match action {
             "StartMeeting" => {
@@ -350,6 +382,7 @@ impl MeetingAction {
         })
     }
 
+    /// The action's wire name (the `action` member).
     pub fn name(&self) -> &'static str {
         match self {
             MeetingAction::StartMeeting => "StartMeeting",
@@ -359,6 +392,7 @@ impl MeetingAction {
         }
     }
 
+    /// The `params` object of a `Call/Meeting` request for this action.
     pub fn to_params(&self) -> Value {
         match self {
             MeetingAction::StartMeeting => {
@@ -383,19 +417,27 @@ impl MeetingAction {
 pub enum SimAction {
     /// A remote participant starts sharing (`nickname` may be Chinese).
     RemoteShare {
+        /// The sharer's display name.
         nickname: String,
+        /// A whiteboard rather than a screen.
         whiteboard: bool,
+        /// The sharer's terminal type (see `model::terminal_name`).
         instance_id: i64,
+        /// The sharer's role (see `model::role_name`).
         role_type: i64,
     },
     /// The remote participant stops sharing.
     RemoteStop,
     /// A phone starts a quick cast: preparing, then sharing after a delay.
-    QuickCast { nickname: String },
+    QuickCast {
+        /// The phone owner's display name.
+        nickname: String,
+    },
     /// Set the cast code (6 digits).
     SetCastCode(String),
 }
 
+/// The `Call/RoomShare` action names, as an error 9 lists them.
 pub const SIM_ACTIONS: [&str; 4] = [
     "SimulateRemoteShare",
     "SimulateRemoteStop",
@@ -404,6 +446,8 @@ pub const SIM_ACTIONS: [&str; 4] = [
 ];
 
 impl SimAction {
+    /// The action named `action` with its inputs from `p` (defaults for
+    /// the optional ones): error 9 for an unknown name, 8 for a bad input.
     pub fn parse(action: &str, p: &Params) -> Result<SimAction, RpcError> {
         Ok(match action {
             "SimulateRemoteShare" => SimAction::RemoteShare {
@@ -434,6 +478,7 @@ impl SimAction {
         })
     }
 
+    /// The action's wire name (the `action` member).
     pub fn name(&self) -> &'static str {
         match self {
             SimAction::RemoteShare { .. } => "SimulateRemoteShare",
@@ -443,6 +488,7 @@ impl SimAction {
         }
     }
 
+    /// The `params` object of a `Call/RoomShare` request for this action.
     pub fn to_params(&self) -> Value {
         match self {
             SimAction::RemoteShare {

@@ -21,12 +21,14 @@ pub trait Answer: Serialize + DeserializeOwned {
 /// `["Share"]`: `{"share": {"share_info", "cast_code", "capture_device_list"}}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ShareAnswer {
+    /// The Share module's members.
     pub share: ShareNode,
 }
 
 /// The Share module's own members.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ShareNode {
+    /// Who shares (absent when a device leaves it out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share_info: Option<ShareInfo>,
     #[serde(
@@ -34,6 +36,7 @@ pub struct ShareNode {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient_string"
     )]
+    /// The code phones and laptops cast with (a device may send it as a number).
     pub cast_code: Option<String>,
     /// Last: an array, never an object (the regex rule).
     #[serde(default)]
@@ -43,12 +46,14 @@ pub struct ShareNode {
 /// `["Share","ShareInfo"]`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ShareInfoAnswer {
+    /// Who shares.
     pub share_info: ShareInfo,
 }
 
 /// `["Share","CastCode"]`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CastCodeAnswer {
+    /// The code phones and laptops cast with (a device may send it as a number).
     #[serde(deserialize_with = "required_lenient_string")]
     pub cast_code: String,
 }
@@ -56,23 +61,28 @@ pub struct CastCodeAnswer {
 /// `["Share","CaptureDeviceList"]`: device ids.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CaptureDeviceListAnswer {
+    /// The `device_id`s `StartShare` with `share_type` 1 accepts.
     pub capture_device_list: Vec<String>,
 }
 
 /// `["Share","ShareGuide"]` (roomshare; real devices answer 6).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ShareGuideAnswer {
+    /// The share guide shows on the room's screen.
     pub share_guide_open: bool,
 }
 
 /// `["Meeting"]`: `{"meeting": {"meeting_info", "meeting_status"}}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MeetingAnswer {
+    /// The Meeting module's members.
     pub meeting: MeetingNode,
 }
 
+/// The Meeting module's own members.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MeetingNode {
+    /// The current meeting (status 0 and empty fields outside one).
     #[serde(default)]
     pub meeting_info: MeetingInfo,
     /// Last: a scalar after the nested object.
@@ -83,6 +93,7 @@ pub struct MeetingNode {
 /// `["Meeting","MeetingInfo"]`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MeetingInfoAnswer {
+    /// The current meeting (status 0 and empty fields outside one).
     pub meeting_info: MeetingInfo,
 }
 
@@ -90,7 +101,9 @@ pub struct MeetingInfoAnswer {
 /// its generation (bumped whenever the index mapping changes).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SourcesAnswer {
+    /// Every source, in `select_index` order.
     pub sources: Vec<SourceInfo>,
+    /// Bumped whenever the index mapping changes.
     #[serde(default)]
     pub generation: u64,
 }
@@ -98,6 +111,7 @@ pub struct SourcesAnswer {
 /// `["RoomShare","ShareSession"]`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ShareSessionAnswer {
+    /// This engine's own share.
     pub share_session: ShareSession,
 }
 
@@ -105,13 +119,18 @@ pub struct ShareSessionAnswer {
 /// (and nothing else) when it shares nothing.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ShareSession {
+    /// The shared source's `id` (empty: nothing shared).
     pub source_id: String,
+    /// The shared source's kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<SourceKind>,
+    /// The shared source's title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Smooth rather than sharp, as started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fluency_first: Option<bool>,
+    /// The computer's sound is shared too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share_voice: Option<bool>,
     /// Unix seconds.
@@ -120,9 +139,10 @@ pub struct ShareSession {
     /// The measured capture rate of the share, frames per second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
-    /// The size of the frames being shared.
+    /// Width of the pictures being shared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
+    /// Height of the pictures being shared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
 }
@@ -142,13 +162,18 @@ impl ShareSession {
 /// `["RoomShare"]`: the whole extension node.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RoomShareAnswer {
+    /// The extension's members.
     pub room_share: RoomShareNode,
 }
 
+/// The `RoomShare` extension's own members.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RoomShareNode {
+    /// This engine's own share.
     pub share_session: ShareSession,
+    /// Every source, in `select_index` order.
     pub sources: Vec<SourceInfo>,
+    /// Bumped whenever the index mapping changes.
     #[serde(default)]
     pub generation: u64,
 }
@@ -156,44 +181,37 @@ pub struct RoomShareNode {
 /// `["RoomShare","Thumbnail"]` with `params.source_id`: a JPEG, Base64.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ThumbnailAnswer {
+    /// The source's `id`.
     pub id: String,
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// The JPEG, Base64 encoded.
     pub jpeg_base64: String,
 }
 
-impl Answer for ShareAnswer {
-    const PATH: &'static [&'static str] = &["Share"];
+/// Each answer type with the `path` that asks for it.
+macro_rules! answer_paths {
+    ($($answer:ty => [$($segment:literal),+];)+) => {
+        $(impl Answer for $answer {
+            const PATH: &'static [&'static str] = &[$($segment),+];
+        })+
+    };
 }
-impl Answer for ShareInfoAnswer {
-    const PATH: &'static [&'static str] = &["Share", "ShareInfo"];
-}
-impl Answer for CastCodeAnswer {
-    const PATH: &'static [&'static str] = &["Share", "CastCode"];
-}
-impl Answer for CaptureDeviceListAnswer {
-    const PATH: &'static [&'static str] = &["Share", "CaptureDeviceList"];
-}
-impl Answer for ShareGuideAnswer {
-    const PATH: &'static [&'static str] = &["Share", "ShareGuide"];
-}
-impl Answer for MeetingAnswer {
-    const PATH: &'static [&'static str] = &["Meeting"];
-}
-impl Answer for MeetingInfoAnswer {
-    const PATH: &'static [&'static str] = &["Meeting", "MeetingInfo"];
-}
-impl Answer for SourcesAnswer {
-    const PATH: &'static [&'static str] = &["RoomShare", "Sources"];
-}
-impl Answer for ShareSessionAnswer {
-    const PATH: &'static [&'static str] = &["RoomShare", "ShareSession"];
-}
-impl Answer for RoomShareAnswer {
-    const PATH: &'static [&'static str] = &["RoomShare"];
-}
-impl Answer for ThumbnailAnswer {
-    const PATH: &'static [&'static str] = &["RoomShare", "Thumbnail"];
+
+answer_paths! {
+    ShareAnswer => ["Share"];
+    ShareInfoAnswer => ["Share", "ShareInfo"];
+    CastCodeAnswer => ["Share", "CastCode"];
+    CaptureDeviceListAnswer => ["Share", "CaptureDeviceList"];
+    ShareGuideAnswer => ["Share", "ShareGuide"];
+    MeetingAnswer => ["Meeting"];
+    MeetingInfoAnswer => ["Meeting", "MeetingInfo"];
+    SourcesAnswer => ["RoomShare", "Sources"];
+    ShareSessionAnswer => ["RoomShare", "ShareSession"];
+    RoomShareAnswer => ["RoomShare"];
+    ThumbnailAnswer => ["RoomShare", "Thumbnail"];
 }
 
 /// A string member that a device might send as a number (`123456`).
@@ -204,20 +222,21 @@ enum StringOrNumber {
     Number(serde_json::Number),
 }
 
+impl From<StringOrNumber> for String {
+    fn from(v: StringOrNumber) -> String {
+        match v {
+            StringOrNumber::String(s) => s,
+            StringOrNumber::Number(n) => n.to_string(),
+        }
+    }
+}
+
 fn required_lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(match StringOrNumber::deserialize(d)? {
-        StringOrNumber::String(s) => s,
-        StringOrNumber::Number(n) => n.to_string(),
-    })
+    StringOrNumber::deserialize(d).map(String::from)
 }
 
 fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Option::<StringOrNumber>::deserialize(d).map(|v| {
-        v.map(|v| match v {
-            StringOrNumber::String(s) => s,
-            StringOrNumber::Number(n) => n.to_string(),
-        })
-    })
+    Option::<StringOrNumber>::deserialize(d).map(|v| v.map(String::from))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use subtle::ConstantTimeEq;
 /// The outcome of checking the `Sec-WebSocket-Protocol` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthOutcome {
+    /// The credentials are right, or no password is set.
     Accepted,
     /// Error 4: no usable `auth-` value.
     HeaderError,

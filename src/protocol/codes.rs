@@ -1,25 +1,43 @@
 //! The Rooms error-code table (protocol.md §7), whole, so that any code a
 //! real device returns can be shown with its meaning.
 
+/// Success.
 pub const OK: i64 = 0;
+/// A generic failure (also the code of events a forced change sends).
 pub const FAIL: i64 = 1;
+/// The handshake offered no usable `auth-…` subprotocol value.
 pub const REQUEST_HEADER_ERROR: i64 = 4;
+/// Authentication failed (a device's refusal; roomshare's server says 16).
 pub const AUTHENTICATION_FAILED: i64 = 5;
+/// A Query `path` names no known node.
 pub const QUERY_PATH_ERROR: i64 = 6;
+/// A Subscribe `path` names no node that has events.
 pub const SUBSCRIBE_PATH_ERROR: i64 = 7;
+/// A missing, mistyped or out-of-range parameter, or one that does not
+/// match the current state.
 pub const PARAMETER_ERROR: i64 = 8;
+/// An unknown method, `Call/<Module>` or action.
 pub const UNSUPPORTED_ACTION: i64 = 9;
+/// Over the per-connection rate limit.
 pub const REQUEST_TOO_FREQUENTLY: i64 = 10;
+/// The handshake's password is wrong ("Rooms CSAPI Password Failed").
 pub const PASSWORD_FAILED: i64 = 16;
+/// Nothing to do: nothing to stop, or already in that state.
 pub const REPEAT_OPERATION: i64 = 17;
+/// The device could not say what went wrong.
 pub const UNKNOWN_ERROR: i64 = 9999;
+/// The action needs a meeting and the Rooms is in none.
 pub const NOT_IN_MEETING: i64 = 10000;
+/// Start or join while already in a meeting.
 pub const ALREADY_IN_MEETING: i64 = 10001;
+/// Start refused during a quick cast (exit sharing mode first).
 pub const CANNOT_START_INSTANT_MEETING_SHARING: i64 = 10026;
+/// Join refused during a quick cast (exit sharing mode first).
 pub const CANNOT_JOIN_MEETING_SHARING: i64 = 10027;
 
-/// JSON-RPC 2.0 envelope errors (not device codes).
+/// JSON-RPC 2.0 envelope errors (not device codes): text that is not JSON.
 pub const JSONRPC_PARSE_ERROR: i64 = -32700;
+/// JSON that is not a request object (JSON-RPC 2.0).
 pub const JSONRPC_INVALID_REQUEST: i64 = -32600;
 
 const TABLE: &[(i64, &str)] = &[

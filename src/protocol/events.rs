@@ -20,14 +20,21 @@ use serde_json::Value;
 /// What happened. The variant is the `sub_event`; its payload is `data`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// Who shares changed (`["Share","ShareInfo"]`).
     ShareInfoChanged(ShareInfoAnswer),
+    /// The cast code changed.
     CastCodeChanged(CastCodeAnswer),
+    /// Capture devices were plugged in or unplugged.
     CaptureDeviceListChanged(CaptureDeviceListAnswer),
+    /// The share guide opened or closed.
     ShareGuideChanged(ShareGuideAnswer),
-    /// Start/JoinMeeting finished: in the meeting now [doc].
+    /// Start/JoinMeeting finished: in the meeting now (documented).
     JoinMeetingCompleted(JoinedMeeting),
+    /// `meeting_status` changed (joining, a cast meeting began or ended).
     MeetingStatusChanged(MeetingInfoAnswer),
+    /// The Rooms left its meeting.
     LeaveMeeting(MeetingInfoAnswer),
+    /// The meeting was ended for everyone.
     DissolveMeeting(MeetingInfoAnswer),
     /// roomshare: sources appeared, vanished or were renamed.
     SourcesChanged(SourcesAnswer),
@@ -35,8 +42,11 @@ pub enum Event {
     ShareSessionChanged(ShareSessionAnswer),
     /// Any other event a device pushes, kept as it came.
     Other {
+        /// The `<Module>` of its `Event/<Module>` method.
         module: String,
+        /// Its `sub_event` name.
         sub_event: String,
+        /// Its `data`, undecoded.
         data: Value,
     },
 }
@@ -44,8 +54,10 @@ pub enum Event {
 /// `data` of `JoinMeetingCompleted`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct JoinedMeeting {
+    /// The meeting joined (status 1).
     #[serde(default)]
     pub meeting_info: MeetingInfo,
+    /// Who the Rooms is in it.
     #[serde(default)]
     pub self_user_info: SelfUserInfo,
 }
@@ -54,7 +66,9 @@ pub struct JoinedMeeting {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SelfUserInfo {
+    /// The Rooms' display name.
     pub nickname: String,
+    /// Its terminal type (20–22: Rooms; see `model::terminal_name`).
     pub instance_id: i64,
 }
 
@@ -77,6 +91,7 @@ impl Event {
         }
     }
 
+    /// The `sub_event` name.
     pub fn sub_event(&self) -> &str {
         match self {
             Event::ShareInfoChanged(_) => "ShareInfoChanged",
@@ -147,12 +162,16 @@ impl Serialize for Event {
 /// empty message, or a failure and why (a shared window was closed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventEnvelope {
+    /// What happened, with its data.
     pub event: Event,
+    /// 0, or the failure that forced the change (1).
     pub error_code: i64,
+    /// Empty, or why the change was forced.
     pub message: String,
 }
 
 impl EventEnvelope {
+    /// A change as it normally happens (error 0, no message).
     pub fn new(event: Event) -> EventEnvelope {
         EventEnvelope {
             event,
@@ -170,6 +189,7 @@ impl EventEnvelope {
         }
     }
 
+    /// The event's `sub_event` name.
     pub fn sub_event(&self) -> &str {
         self.event.sub_event()
     }

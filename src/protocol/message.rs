@@ -18,14 +18,17 @@ pub const MAX_DEPTH: usize = 128;
 pub struct Id(Box<RawValue>);
 
 impl Id {
+    /// `null`.
     pub fn null() -> Id {
         Id(RawValue::from_string("null".into()).expect("null is JSON"))
     }
 
+    /// A numeric id.
     pub fn number(n: u64) -> Id {
         Id(RawValue::from_string(n.to_string()).expect("a number is JSON"))
     }
 
+    /// A string id (escaped as JSON).
     pub fn string(s: &str) -> Id {
         Id(
             RawValue::from_string(serde_json::to_string(s).expect("strings serialise"))
@@ -60,16 +63,20 @@ impl PartialEq for Id {
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Method {
+    /// `Query`: read a node.
     Query,
     /// `Call/<Module>`, with the module name as written.
     Call(String),
+    /// `Subscribe` (or `subscribe`): receive a node's events.
     Subscribe,
+    /// `Unsubscribe` (or `unsubscribe`): stop receiving them.
     Unsubscribe,
     /// Any other method string: answered with error 9.
     Other(String),
 }
 
 impl Method {
+    /// What a `method` string asks for (unknown strings are kept as `Other`).
     pub fn parse(s: &str) -> Method {
         match s {
             "Query" => Method::Query,
@@ -90,6 +97,7 @@ pub struct Request {
     pub id: Option<Id>,
     /// The method string exactly as sent (echoed in the response).
     pub method_name: String,
+    /// What `method_name` asks for.
     pub method: Method,
     /// `params`, or an empty object when absent or not an object.
     pub params: Map<String, Value>,
@@ -158,10 +166,14 @@ pub enum Rejection {
     /// Not JSON (or nested deeper than [`MAX_DEPTH`]): -32700.
     Parse,
     /// JSON, but not a request object: -32600, echoing the id when usable.
-    Invalid { id: Option<Id> },
+    Invalid {
+        /// The request's id, when it had a usable one.
+        id: Option<Id>,
+    },
 }
 
 impl Rejection {
+    /// The JSON-RPC error code: -32700 or -32600.
     pub fn code(&self) -> i64 {
         match self {
             Rejection::Parse => codes::JSONRPC_PARSE_ERROR,
@@ -372,11 +384,14 @@ impl<'de> Deserialize<'de> for Members<'de> {
 /// A device-level error: `result.error_code` and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RpcError {
+    /// The `error_code` (protocol.md §7).
     pub code: i64,
+    /// What went wrong, for a person.
     pub message: String,
 }
 
 impl RpcError {
+    /// An error with its own message.
     pub fn new(code: i64, message: impl Into<String>) -> RpcError {
         RpcError {
             code,
@@ -408,16 +423,21 @@ impl std::error::Error for RpcError {}
 /// result never holds a nested object, and `data` comes last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RpcResult {
+    /// 0 on success, else the code of §7.
     pub error_code: i64,
+    /// A Call's action name, echoed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Empty on success (devices may say anything), else what went wrong.
     #[serde(default)]
     pub message: String,
+    /// The answer's data (a Query's node; absent for most Calls).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
 }
 
 impl RpcResult {
+    /// Success, for `action` (Calls) with `data` (Queries).
     pub fn ok(action: Option<&str>, data: Option<Value>) -> RpcResult {
         RpcResult {
             error_code: 0,
@@ -427,6 +447,7 @@ impl RpcResult {
         }
     }
 
+    /// Failure with `error`'s code and message.
     pub fn err(action: Option<&str>, error: RpcError) -> RpcResult {
         RpcResult {
             error_code: error.code,
@@ -436,6 +457,7 @@ impl RpcResult {
         }
     }
 
+    /// `error_code` 0.
     pub fn is_ok(&self) -> bool {
         self.error_code == 0
     }
@@ -473,21 +495,31 @@ pub fn auth_failure_frame(code: i64) -> String {
 pub enum Incoming {
     /// A response to one of our requests, matched on `id`.
     Response {
+        /// The request's `id` as it came back.
         id: Value,
+        /// The `method` member, when the device sent one.
         method: Option<String>,
+        /// The `result`, or the error the response carried instead.
         outcome: Result<RpcResult, RpcError>,
     },
     /// A pushed event (a frame with `method` and no `id`).
     Event {
+        /// `Event/<Module>`.
         method: String,
+        /// Its `sub_event` name.
         sub_event: String,
+        /// The status the device attached (0, or why the change was forced).
         error_code: i64,
+        /// The message that goes with `error_code`.
         message: String,
+        /// Its `data`, undecoded.
         data: Value,
     },
 }
 
 impl Incoming {
+    /// Read a response or an event from a wire frame; `None` when it is
+    /// neither (not JSON, or no `id` and no `method`).
     pub fn parse(text: &str) -> Option<Incoming> {
         let mut v: Map<String, Value> = serde_json::from_str(text).ok()?;
         let method = v.get("method").and_then(Value::as_str).map(str::to_string);

@@ -1,6 +1,43 @@
 //! The Rooms control API's wire types and nothing else: envelopes, Query
 //! paths, Share/Meeting data, error codes and the device-form serialiser.
 //! No I/O; server, client and engine all use these types.
+//!
+//! # Glossary: one name per idea, crate-wide
+//!
+//! The protocol's words (see `protocol.md` for the wire itself):
+//!
+//! - **room**: a meeting-room device (a Tencent Meeting Rooms) or the
+//!   embedded engine standing in for one; both answer this protocol. The
+//!   engine's state machine is `engine::Room`.
+//! - **request**: one JSON-RPC request ([`Request`]): a `Query` for a node's
+//!   data, a `Call/<Module>` carrying an **action** ([`ShareAction`],
+//!   [`MeetingAction`], [`SimAction`]), or a `Subscribe`/`Unsubscribe`.
+//! - **result**: the `result` member a room answers with ([`RpcResult`]:
+//!   `error_code` 0 and the node's `data`, or an [`RpcError`]'s code and
+//!   message). An **answer** ([`Answer`], in [`answers`]) is the typed `data`
+//!   of one Query node.
+//! - **event**: an `Event/<Module>` notification a room pushes to its
+//!   subscribers ([`Event`] in an [`EventEnvelope`]).
+//! - **source**: something a room can share: the desktop, a monitor, a
+//!   window or a capture device ([`SourceInfo`]).
+//!
+//! The console's words, built on these (they live in `link`):
+//!
+//! - **view** (`RoomView`): everything the console shows about one room,
+//!   folded from its results and events.
+//! - **status** (`RoomStatus`): one row of the Rooms view, derived from a
+//!   view.
+//! - **outcome** (`CallOutcome`): one room's answer to one action.
+//!
+//! "Frame" means three things, always qualified where it could be misread:
+//!
+//! - a **wire frame** is one WebSocket text message: one request, response
+//!   or event, in this module's device form (e.g. `message::result_frame`);
+//!   this is the only meaning "frame" has in `protocol`;
+//! - a **picture** is captured pixels (`media::Frame`, `media::Thumbnail`);
+//! - a **repaint** is one UI frame drawn by egui.
+
+#![warn(missing_docs)]
 
 pub mod actions;
 pub mod answers;

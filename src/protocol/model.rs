@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 /// `share_info`. `share_user_info` is present only while someone shares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ShareInfo {
+    /// Who shares; present only while someone does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share_user_info: Option<ShareUserInfo>,
+    /// Someone shares: this Rooms, a participant or a quick cast.
     #[serde(default)]
     pub is_sharing: bool,
     /// 0 not started, 1 preparing, 2 sharing (pre-meeting quick cast).
@@ -23,24 +25,35 @@ pub struct ShareInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ShareUserInfo {
+    /// The sharer's account id in the meeting app.
     pub app_uid: String,
+    /// The sharer's enterprise (corp) id.
     pub app_id: String,
+    /// The sharer's user id.
     pub user_id: String,
+    /// The sharer hosts the meeting.
     pub host: bool,
+    /// The sharer co-hosts the meeting.
     pub co_host: bool,
     /// The sharer's terminal type, see [`terminal_name`].
     pub instance_id: i64,
     /// 1 normal, 2 PSTN.
     pub user_type: i64,
+    /// The sharer created the meeting.
     pub is_creator: bool,
     /// See [`role_name`].
     pub role_type: i64,
+    /// The sharer's camera is on.
     pub video_on: bool,
+    /// The sharer's microphone (or shared sound) is on.
     pub audio_on: bool,
+    /// The sharer is sharing a screen or whiteboard.
     pub screen_sharing: bool,
     /// 0 screen, 1 whiteboard.
     pub screen_share_type: i64,
+    /// The sharer is sharing a web page.
     pub web_sharing: bool,
+    /// The sharer's display name (often Chinese).
     pub nickname: String,
 }
 
@@ -81,7 +94,9 @@ pub fn role_name(role_type: i64) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct MeetingTime {
+    /// Start, Unix seconds.
     pub begin_time: i64,
+    /// Scheduled end, Unix seconds (0: open-ended).
     pub end_time: i64,
 }
 
@@ -89,19 +104,28 @@ pub struct MeetingTime {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct MeetingInfo {
+    /// `begin_time`/`end_time` nested, as field controllers read them.
     pub meeting_time: MeetingTime,
     /// 0 not in meeting, 1 in meeting, 2 joining, 3 waiting room,
     /// 4 casting before a meeting, 5 phone call before a meeting.
     pub meeting_status: i64,
     /// -1 unknown, 0 one-time, 1 recurring, 2 WeChat, 3 cast meeting.
     pub meeting_type: i64,
+    /// The meeting's subject.
     pub meeting_title: String,
+    /// The meeting code, digits only.
     pub meeting_code: String,
+    /// The meeting code in groups of three ("123 456 789").
     pub formatted_meeting_code: String,
+    /// The meeting's password (empty: none).
     pub meeting_password: String,
+    /// Start, Unix seconds (the same as `meeting_time.begin_time`).
     pub begin_time: i64,
+    /// Scheduled end, Unix seconds (the same as `meeting_time.end_time`).
     pub end_time: i64,
+    /// Who created the meeting.
     pub meeting_creator_name: String,
+    /// Host status as the device reports it (undocumented; the engine says 1).
     pub host_status: i64,
 }
 
@@ -152,29 +176,29 @@ pub enum SourceKind {
     CaptureDevice,
 }
 
-impl SourceKind {
-    /// Shared with `share_type` 0 and a `select_index`.
-    pub fn is_screen_or_window(self) -> bool {
-        !matches!(self, SourceKind::CaptureDevice)
-    }
-}
-
 /// One shareable source, as the engine publishes it (`["RoomShare","Sources"]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceInfo {
     /// Stable across refreshes (a window's X id, a monitor's name).
     pub id: String,
+    /// Desktop, monitor, window or capture device.
     pub kind: SourceKind,
+    /// What `StartShare`'s `select_index` calls a screen or window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub select_index: Option<u32>,
+    /// What `StartShare`'s `device_id` calls a capture device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
+    /// The window title, monitor or device name.
     #[serde(default)]
     pub title: String,
+    /// The program a window belongs to (or what kind of source it is).
     #[serde(default)]
     pub app: String,
+    /// Width in pixels.
     #[serde(default)]
     pub width: u32,
+    /// Height in pixels.
     #[serde(default)]
     pub height: u32,
     /// Why the source cannot be captured right now (a minimised window, a

@@ -3,7 +3,7 @@
 //! changed. Nothing here captures anything: it reads what the capture
 //! workers (or the link, remotely) already produced.
 
-use crate::media::{Frame, SharePreview, TileState};
+use crate::media::{Frame, SharePreview, ThumbnailState};
 use std::collections::HashMap;
 
 fn color_image(frame: &Frame) -> Option<egui::ColorImage> {
@@ -44,9 +44,9 @@ impl TileTextures {
         &mut self,
         ctx: &egui::Context,
         id: &str,
-        state: &TileState,
+        state: &ThumbnailState,
     ) -> Option<&egui::TextureHandle> {
-        let TileState::Ready(thumb) = state else {
+        let ThumbnailState::Ready(thumb) = state else {
             return self.slots.get_mut(id).map(|s| {
                 s.used = self.frame_no;
                 &s.texture

@@ -13,8 +13,8 @@
 
 use roomshare::capture::devices::node::caps;
 use roomshare::capture::devices::{
-    CaptureDevices, DeviceError, DeviceInfo, DevicePolicy, DeviceStream, DeviceSystem, FormatInfo,
-    FourCc, FrameSizes, RawFrame, StreamFormat, choose_format, dedupe_ids, is_video_capture_node,
+    CaptureDevices, DeviceError, DeviceFrame, DeviceInfo, DevicePolicy, DeviceStream, DeviceSystem,
+    FormatInfo, FourCc, FrameSizes, StreamFormat, choose_format, dedupe_ids, is_video_capture_node,
     stable_device_id,
 };
 use std::path::Path;
@@ -399,7 +399,7 @@ impl DeviceStream for FakeStream {
         &self.format
     }
 
-    fn next_frame(&mut self) -> Result<RawFrame, DeviceError> {
+    fn next_frame(&mut self) -> Result<DeviceFrame, DeviceError> {
         // The next frame arrives one frame interval after the previous one.
         let now = Instant::now();
         if self.next_due > now {
@@ -416,7 +416,7 @@ impl DeviceStream for FakeStream {
         let step = self.script[self.at % self.script.len()].clone();
         self.at += 1;
         match step {
-            Step::Frame(data) => Ok(RawFrame {
+            Step::Frame(data) => Ok(DeviceFrame {
                 data,
                 sequence: self.at as u32,
             }),

@@ -236,7 +236,8 @@ impl CaptureDevices {
         drop(slot);
     }
 
-    /// True while `device_id` is held.
+    /// True while `device_id` is held. Only the tests use it
+    /// (tests/capture_devices.rs).
     pub fn is_held(&self, device_id: &str) -> bool {
         self.inner.state.lock().held.contains_key(device_id)
     }

@@ -135,6 +135,7 @@ pub fn yuyv_to_rgba(
 /// 8-lane code (~0.9 ms). So it is compiled twice and picked at run time
 /// (a cached flag check per frame). Other targets use the one build
 /// (aarch64's NEON has the 32-bit multiply; not measured there).
+#[allow(unsafe_code)] // calling the AVX2 build, after checking the CPU has AVX2
 fn yuyv_rows(data: &[u8], stride: usize, row_bytes: usize, out: &mut [u8], w: usize) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {

@@ -6,7 +6,7 @@
 //! - [`DeviceSystem`] / [`DeviceStream`]: the two traits a platform
 //!   implements (V4L2 on Linux: [`v4l2`]; tests use a fake that replays
 //!   recorded frames);
-//! - [`format`]: fourcc codes, offered sizes and the format choice rule;
+//! - [`format`](mod@format): fourcc codes, offered sizes and the format choice rule;
 //! - [`decode`]: raw frames (MJPEG, YUYV) to RGBA;
 //! - [`CaptureDevices`]: what the capture layer needs — a source list,
 //!   per-device status for the tiles, one decoded picture per call.
@@ -44,7 +44,7 @@ pub struct DeviceInfo {
 
 /// One undecoded frame as the device delivered it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawFrame {
+pub struct DeviceFrame {
     /// Exactly the bytes the device filled (not the whole buffer).
     pub data: Vec<u8>,
     /// The driver's frame counter (gaps mean dropped frames).
@@ -112,5 +112,5 @@ pub trait DeviceStream: Send {
     fn format(&self) -> &StreamFormat;
     /// The next frame; blocks up to the stream's timeout
     /// ([`DeviceError::Timeout`] then).
-    fn next_frame(&mut self) -> Result<RawFrame, DeviceError>;
+    fn next_frame(&mut self) -> Result<DeviceFrame, DeviceError>;
 }

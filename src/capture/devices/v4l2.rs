@@ -10,9 +10,13 @@
 //! buffer rather than the bytes the frame used. The ~150 lines of ioctl
 //! plumbing below replace them without a panic path.
 
+// ioctls, mmap and poll on device descriptors: unsafe by nature, each block
+// says why it holds.
+#![allow(unsafe_code)]
+
 use super::format::{FormatChoice, FormatInfo, FourCc, FrameSizes, StreamFormat, choose_format};
 use super::node::{dedupe_ids, is_video_capture_node, stable_device_id};
-use super::{DeviceError, DeviceInfo, DeviceStream, DeviceSystem, RawFrame};
+use super::{DeviceError, DeviceFrame, DeviceInfo, DeviceStream, DeviceSystem};
 use std::collections::{HashMap, HashSet};
 use std::ffi::c_void;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -146,13 +150,22 @@ unsafe trait Zeroable: Sized {
         unsafe { mem::zeroed() }
     }
 }
-// SAFETY: bindgen structs of integers, arrays, unions and raw pointers.
-unsafe impl Zeroable for sys::v4l2_capability {}
-unsafe impl Zeroable for sys::v4l2_fmtdesc {}
-unsafe impl Zeroable for sys::v4l2_frmsizeenum {}
-unsafe impl Zeroable for sys::v4l2_format {}
-unsafe impl Zeroable for sys::v4l2_requestbuffers {}
-unsafe impl Zeroable for sys::v4l2_buffer {}
+/// `Zeroable` for each of the bindgen structs the ioctls below take.
+macro_rules! zeroable {
+    ($($t:ty),+) => {$(
+        // SAFETY: bindgen structs of integers, arrays, unions and raw
+        // pointers, for which all zeroes is a valid value.
+        unsafe impl Zeroable for $t {}
+    )+};
+}
+zeroable!(
+    sys::v4l2_capability,
+    sys::v4l2_fmtdesc,
+    sys::v4l2_frmsizeenum,
+    sys::v4l2_format,
+    sys::v4l2_requestbuffers,
+    sys::v4l2_buffer
+);
 
 /// One ioctl, retried when a signal interrupts it.
 ///
@@ -448,7 +461,7 @@ impl V4l2Stream {
         }
     }
 
-    fn copy_out(&self, buf: &sys::v4l2_buffer) -> Result<RawFrame, DeviceError> {
+    fn copy_out(&self, buf: &sys::v4l2_buffer) -> Result<DeviceFrame, DeviceError> {
         let map = self.maps.get(buf.index as usize).ok_or_else(|| {
             DeviceError::Io(format!("the driver returned unknown buffer {}", buf.index))
         })?;
@@ -460,7 +473,7 @@ impl V4l2Stream {
         if buf.bytesused == 0 {
             return Err(DeviceError::Corrupt("empty frame".to_string()));
         }
-        Ok(RawFrame {
+        Ok(DeviceFrame {
             data: map.bytes(buf.bytesused as usize).to_vec(),
             sequence: buf.sequence,
         })
@@ -472,7 +485,7 @@ impl DeviceStream for V4l2Stream {
         &self.format
     }
 
-    fn next_frame(&mut self) -> Result<RawFrame, DeviceError> {
+    fn next_frame(&mut self) -> Result<DeviceFrame, DeviceError> {
         let deadline = Instant::now() + self.timeout;
         let mut buf = self.wait_dequeue(deadline)?;
         // Frames that queued up while nobody read are stale: keep the newest.
@@ -569,12 +582,6 @@ impl V4l2System {
             warned: HashSet::new(),
             last: Vec::new(),
         }
-    }
-
-    /// How long `next_frame` waits before [`DeviceError::Timeout`].
-    pub fn with_timeout(mut self, timeout: Duration) -> V4l2System {
-        self.timeout = timeout;
-        self
     }
 
     fn probe_cached(&mut self, path: &Path) -> Option<Probe> {

@@ -10,7 +10,7 @@ use image::RgbaImage;
 /// The packed RGB layouts this backend accepts (offered in the stream's
 /// format list; screen-cast producers send these as SHM buffers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PixelFormat {
+pub enum PackedRgb {
     Bgrx,
     Bgra,
     Rgbx,
@@ -23,10 +23,10 @@ pub enum PixelFormat {
     Bgr,
 }
 
-impl PixelFormat {
+impl PackedRgb {
     pub fn bytes_per_pixel(self) -> usize {
         match self {
-            PixelFormat::Rgb | PixelFormat::Bgr => 3,
+            PackedRgb::Rgb | PackedRgb::Bgr => 3,
             _ => 4,
         }
     }
@@ -35,32 +35,32 @@ impl PixelFormat {
     /// (`None`: the padding byte or no byte, the pixel is opaque).
     fn layout(self) -> ([usize; 3], Option<usize>) {
         match self {
-            PixelFormat::Bgrx => ([2, 1, 0], None),
-            PixelFormat::Bgra => ([2, 1, 0], Some(3)),
-            PixelFormat::Rgbx => ([0, 1, 2], None),
-            PixelFormat::Rgba => ([0, 1, 2], Some(3)),
-            PixelFormat::Xrgb => ([1, 2, 3], None),
-            PixelFormat::Argb => ([1, 2, 3], Some(0)),
-            PixelFormat::Xbgr => ([3, 2, 1], None),
-            PixelFormat::Abgr => ([3, 2, 1], Some(0)),
-            PixelFormat::Rgb => ([0, 1, 2], None),
-            PixelFormat::Bgr => ([2, 1, 0], None),
+            PackedRgb::Bgrx => ([2, 1, 0], None),
+            PackedRgb::Bgra => ([2, 1, 0], Some(3)),
+            PackedRgb::Rgbx => ([0, 1, 2], None),
+            PackedRgb::Rgba => ([0, 1, 2], Some(3)),
+            PackedRgb::Xrgb => ([1, 2, 3], None),
+            PackedRgb::Argb => ([1, 2, 3], Some(0)),
+            PackedRgb::Xbgr => ([3, 2, 1], None),
+            PackedRgb::Abgr => ([3, 2, 1], Some(0)),
+            PackedRgb::Rgb => ([0, 1, 2], None),
+            PackedRgb::Bgr => ([2, 1, 0], None),
         }
     }
 }
 
 /// One picture, rows packed (no padding between rows).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawFrame {
-    pub format: PixelFormat,
+pub struct PipewireFrame {
+    pub format: PackedRgb,
     pub width: u32,
     pub height: u32,
     pub data: Vec<u8>,
 }
 
-impl RawFrame {
-    pub fn empty(format: PixelFormat) -> RawFrame {
-        RawFrame {
+impl PipewireFrame {
+    pub fn empty(format: PackedRgb) -> PipewireFrame {
+        PipewireFrame {
             format,
             width: 0,
             height: 0,
@@ -105,10 +105,10 @@ pub enum FrameError {
 pub fn copy_frame(
     mem: &[u8],
     chunk: Chunk,
-    format: PixelFormat,
+    format: PackedRgb,
     size: (u32, u32),
     crop: Option<Crop>,
-    into: &mut RawFrame,
+    into: &mut PipewireFrame,
 ) -> Result<(), FrameError> {
     let (width, height) = size;
     let bpp = format.bytes_per_pixel();
@@ -134,8 +134,8 @@ fn copy_rows(
     valid: &[u8],
     stride: usize,
     area: Crop,
-    format: PixelFormat,
-    into: &mut RawFrame,
+    format: PackedRgb,
+    into: &mut PipewireFrame,
 ) -> Result<(), FrameError> {
     let bpp = format.bytes_per_pixel();
     let row_len = area.width as usize * bpp;
@@ -182,7 +182,7 @@ fn inside(c: &Crop, (width, height): (u32, u32)) -> bool {
 }
 
 /// The picture as RGBA (padding bytes become opaque alpha).
-pub fn to_rgba(frame: &RawFrame) -> Result<RgbaImage, FrameError> {
+pub fn to_rgba(frame: &PipewireFrame) -> Result<RgbaImage, FrameError> {
     let bpp = frame.format.bytes_per_pixel();
     let pixels = frame.width as usize * frame.height as usize;
     if pixels == 0 {

@@ -8,7 +8,7 @@
 //!   so the buffers can be mapped and read on the CPU.
 //! - Meta VideoCrop: a window stream may be a region of a larger buffer.
 
-use super::frame::PixelFormat;
+use super::frame::PackedRgb;
 use pipewire as pw;
 use pw::spa;
 use spa::param::ParamType;
@@ -21,17 +21,17 @@ use spa::utils::{Choice, ChoiceEnum, ChoiceFlags, Fraction, Id, Rectangle, SpaTy
 use std::io::Cursor;
 
 /// The formats offered, preferred first (BGRx is what compositors have).
-const FORMATS: [(VideoFormat, PixelFormat); 10] = [
-    (VideoFormat::BGRx, PixelFormat::Bgrx),
-    (VideoFormat::BGRA, PixelFormat::Bgra),
-    (VideoFormat::RGBx, PixelFormat::Rgbx),
-    (VideoFormat::RGBA, PixelFormat::Rgba),
-    (VideoFormat::xRGB, PixelFormat::Xrgb),
-    (VideoFormat::ARGB, PixelFormat::Argb),
-    (VideoFormat::xBGR, PixelFormat::Xbgr),
-    (VideoFormat::ABGR, PixelFormat::Abgr),
-    (VideoFormat::RGB, PixelFormat::Rgb),
-    (VideoFormat::BGR, PixelFormat::Bgr),
+const FORMATS: [(VideoFormat, PackedRgb); 10] = [
+    (VideoFormat::BGRx, PackedRgb::Bgrx),
+    (VideoFormat::BGRA, PackedRgb::Bgra),
+    (VideoFormat::RGBx, PackedRgb::Rgbx),
+    (VideoFormat::RGBA, PackedRgb::Rgba),
+    (VideoFormat::xRGB, PackedRgb::Xrgb),
+    (VideoFormat::ARGB, PackedRgb::Argb),
+    (VideoFormat::xBGR, PackedRgb::Xbgr),
+    (VideoFormat::ABGR, PackedRgb::Abgr),
+    (VideoFormat::RGB, PackedRgb::Rgb),
+    (VideoFormat::BGR, PackedRgb::Bgr),
 ];
 
 fn serialize(object: Object) -> Result<Vec<u8>, String> {
@@ -137,7 +137,7 @@ pub(crate) fn pod(bytes: &[u8]) -> Result<&Pod, String> {
 }
 
 /// The negotiated format: pixel layout and size, or why it cannot be used.
-pub(crate) fn video_format(param: &Pod) -> Result<(PixelFormat, (u32, u32)), String> {
+pub(crate) fn video_format(param: &Pod) -> Result<(PackedRgb, (u32, u32)), String> {
     let (media, subtype) =
         format_utils::parse_format(param).map_err(|e| format!("unreadable stream format: {e}"))?;
     if media != MediaType::Video || subtype != MediaSubtype::Raw {

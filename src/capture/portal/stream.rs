@@ -10,7 +10,7 @@
 
 use super::LOG;
 use super::error::PortalError;
-use super::frame::{self, Chunk, Crop, FrameError, PixelFormat, RawFrame};
+use super::frame::{self, Chunk, Crop, FrameError, PackedRgb, PipewireFrame};
 use super::params;
 use crate::capture::CaptureError;
 use parking_lot::{Condvar, Mutex};
@@ -48,7 +48,7 @@ pub(crate) struct Slot {
 
 #[derive(Default)]
 struct SlotInner {
-    frame: Option<RawFrame>,
+    frame: Option<PipewireFrame>,
     /// The negotiated size, before the first frame arrives.
     size: Option<(u32, u32)>,
     end: Option<End>,
@@ -57,12 +57,14 @@ struct SlotInner {
 impl Slot {
     /// Put `frame` in; `frame` gets the previous buffer back, so the
     /// stream reuses two buffers instead of allocating per frame.
-    fn publish(&self, frame: &mut RawFrame) {
+    fn publish(&self, frame: &mut PipewireFrame) {
         let mut inner = self.inner.lock();
         inner.size = Some((frame.width, frame.height));
         match &mut inner.frame {
             Some(old) => std::mem::swap(old, frame),
-            None => inner.frame = Some(std::mem::replace(frame, RawFrame::empty(frame.format))),
+            None => {
+                inner.frame = Some(std::mem::replace(frame, PipewireFrame::empty(frame.format)))
+            }
         }
         drop(inner);
         self.cv.notify_all();
@@ -97,7 +99,7 @@ impl Slot {
         &self,
         source_id: &str,
         timeout: Duration,
-    ) -> Result<RawFrame, CaptureError> {
+    ) -> Result<PipewireFrame, CaptureError> {
         let mut inner = self.inner.lock();
         self.cv.wait_while_for(
             &mut inner,
@@ -267,9 +269,9 @@ fn watch_removals(registry: &RegistryRc, nodes: &[(u32, Arc<Slot>)]) -> pw::regi
 /// Per-stream state, owned by the loop's thread.
 struct StreamData {
     slot: Arc<Slot>,
-    format: Option<(PixelFormat, (u32, u32))>,
+    format: Option<(PackedRgb, (u32, u32))>,
     /// The buffer the next frame is copied into (swapped with the slot's).
-    spare: RawFrame,
+    spare: PipewireFrame,
     streamed: bool,
     warned: bool,
 }
@@ -279,7 +281,7 @@ impl StreamData {
         StreamData {
             slot,
             format: None,
-            spare: RawFrame::empty(PixelFormat::Bgrx),
+            spare: PipewireFrame::empty(PackedRgb::Bgrx),
             streamed: false,
             warned: false,
         }
@@ -401,10 +403,10 @@ enum Skip {
 
 fn copy_plane(
     plane: &mut Data,
-    format: PixelFormat,
+    format: PackedRgb,
     size: (u32, u32),
     crop: Option<Crop>,
-    into: &mut RawFrame,
+    into: &mut PipewireFrame,
 ) -> Result<(), Skip> {
     let kind = plane.type_();
     if kind == DataType::DmaBuf {

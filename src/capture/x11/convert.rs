@@ -45,20 +45,25 @@ fn xrgb_to_rgba(src: &[u8], dst: &mut [u8]) {
 mod tests {
     use super::*;
 
+    /// Two pixels in `order` converted.
+    fn two_pixels(order: ByteOrder, src: [u8; 8]) -> [u8; 8] {
+        let mut dst = [0u8; 8];
+        to_rgba(order, &src, &mut dst);
+        dst
+    }
+
     #[test]
     fn lsb_first_pixels_become_rgba() {
         let src = [0x30, 0x20, 0x10, 0x00, 0x03, 0x02, 0x01, 0x7f];
-        let mut dst = [0u8; 8];
-        to_rgba(ByteOrder::LsbFirst, &src, &mut dst);
-        assert_eq!(dst, [0x10, 0x20, 0x30, 0xff, 0x01, 0x02, 0x03, 0xff]);
+        let rgba = [0x10, 0x20, 0x30, 0xff, 0x01, 0x02, 0x03, 0xff];
+        assert_eq!(two_pixels(ByteOrder::LsbFirst, src), rgba);
     }
 
     #[test]
     fn msb_first_pixels_become_rgba() {
         let src = [0x00, 0x10, 0x20, 0x30, 0x7f, 0x01, 0x02, 0x03];
-        let mut dst = [0u8; 8];
-        to_rgba(ByteOrder::MsbFirst, &src, &mut dst);
-        assert_eq!(dst, [0x10, 0x20, 0x30, 0xff, 0x01, 0x02, 0x03, 0xff]);
+        let rgba = [0x10, 0x20, 0x30, 0xff, 0x01, 0x02, 0x03, 0xff];
+        assert_eq!(two_pixels(ByteOrder::MsbFirst, src), rgba);
     }
 
     #[test]

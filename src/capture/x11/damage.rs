@@ -336,17 +336,9 @@ impl X11Backend {
 
 #[cfg(test)]
 mod tests {
-    use super::{Rect, only_own};
+    use super::super::grab::rect;
+    use super::only_own;
     use x11rb::protocol::xproto::Rectangle;
-
-    fn rect(x: i16, y: i16, width: u16, height: u16) -> Rect {
-        Rect {
-            x,
-            y,
-            width,
-            height,
-        }
-    }
 
     fn damage(x: i16, y: i16, width: u16, height: u16) -> Rectangle {
         Rectangle {

@@ -52,15 +52,15 @@ impl Rect {
 
 /// The server's pixel layout, read once from the connection setup.
 #[derive(Debug, Clone)]
-pub(crate) struct PixelFormat {
+pub(crate) struct PixmapLayout {
     pub order: ByteOrder,
     /// Depths stored as 32 bits per pixel without row padding (24 and 32 on
     /// every current server); other depths are refused with a clear error.
     pub depths_32bpp: Vec<u8>,
 }
 
-impl PixelFormat {
-    pub fn of(conn: &RustConnection) -> PixelFormat {
+impl PixmapLayout {
+    pub fn of(conn: &RustConnection) -> PixmapLayout {
         let setup = conn.setup();
         let order = if setup.image_byte_order == x11rb::protocol::xproto::ImageOrder::MSB_FIRST {
             ByteOrder::MsbFirst
@@ -73,7 +73,7 @@ impl PixelFormat {
             .filter(|f| f.bits_per_pixel == 32 && f.scanline_pad == 32)
             .map(|f| f.depth)
             .collect();
-        PixelFormat {
+        PixmapLayout {
             order,
             depths_32bpp,
         }
@@ -110,6 +110,7 @@ struct Segment {
 }
 
 impl Segment {
+    #[allow(unsafe_code)] // mapping the segment the server hands over
     fn create(conn: &RustConnection, size: usize) -> Result<Segment, String> {
         let size32 = u32::try_from(size)
             .map_err(|_| format!("a {size}-byte frame does not fit one shared segment"))?;
@@ -157,14 +158,14 @@ enum Path {
 /// Grabs rectangles of drawables as RGBA.
 pub(crate) struct Grabber {
     path: Path,
-    format: PixelFormat,
+    format: PixmapLayout,
 }
 
 impl Grabber {
     /// SHM if `use_shm` and the server offers MIT-SHM 1.2 and a first segment
     /// of `initial_size` bytes can be made and mapped; core `GetImage` otherwise.
     pub fn new(conn: &RustConnection, use_shm: bool, initial_size: usize) -> Grabber {
-        let format = PixelFormat::of(conn);
+        let format = PixmapLayout::of(conn);
         let path = if use_shm {
             match shm_usable(conn).and_then(|()| Segment::create(conn, initial_size)) {
                 Ok(seg) => Path::Shm(Some(seg)),
@@ -268,7 +269,7 @@ fn ensure_segment<'s>(
 fn grab_shm(
     conn: &RustConnection,
     seg: &Segment,
-    format: &PixelFormat,
+    format: &PixmapLayout,
     drawable: Drawable,
     r: Rect,
 ) -> Result<RgbaImage, XFail> {
@@ -285,7 +286,7 @@ fn grab_shm(
 
 fn grab_core(
     conn: &RustConnection,
-    format: &PixelFormat,
+    format: &PixmapLayout,
     drawable: Drawable,
     r: Rect,
 ) -> Result<RgbaImage, XFail> {
@@ -303,18 +304,20 @@ fn grab_core(
     format.convert(reply.depth, r, &reply.data)
 }
 
+/// A [`Rect`] in one call, for the tests here and in `damage`.
+#[cfg(test)]
+pub(super) fn rect(x: i16, y: i16, width: u16, height: u16) -> Rect {
+    Rect {
+        x,
+        y,
+        width,
+        height,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Rect;
-
-    fn rect(x: i16, y: i16, width: u16, height: u16) -> Rect {
-        Rect {
-            x,
-            y,
-            width,
-            height,
-        }
-    }
+    use super::rect;
 
     #[test]
     fn clip_keeps_the_inside() {

@@ -8,7 +8,7 @@ use super::grab::Rect;
 use super::{Atoms, DESKTOP_ID, MIN_WINDOW_SIDE, X11Backend, XFail};
 use crate::capture::CaptureError;
 use crate::protocol::{SourceInfo, SourceKind};
-use x11rb::connection::{Connection, RequestConnection};
+use x11rb::connection::Connection;
 use x11rb::cookie::Cookie;
 use x11rb::errors::ReplyError;
 use x11rb::protocol::randr::{self, ConnectionExt as _, MonitorInfo};
@@ -50,15 +50,10 @@ impl X11Source {
 
 /// RandR 1.5 or later, which has `GetMonitors`.
 pub(super) fn randr_monitors_usable(conn: &RustConnection) -> bool {
-    let present = conn
-        .extension_information(randr::X11_EXTENSION_NAME)
-        .is_ok_and(|e| e.is_some());
-    present
-        && conn
-            .randr_query_version(1, 6)
-            .ok()
-            .and_then(|c| c.reply().ok())
-            .is_some_and(|v| (v.major_version, v.minor_version) >= (1, 5))
+    super::extension_at_least(conn, randr::X11_EXTENSION_NAME, (1, 5), || {
+        let v = conn.randr_query_version(1, 6).ok()?.reply().ok()?;
+        Some((v.major_version, v.minor_version))
+    })
 }
 
 impl X11Backend {

@@ -7,9 +7,9 @@
 //! screen edge cannot be read at all. Composite keeps each redirected window
 //! in an off-screen pixmap of its own, which we read instead.
 //!
-//! Layout: [`convert`] (pixels to RGBA), [`grab`] (SHM / core `GetImage`),
-//! [`list`] (sources), [`window`] (Composite redirects and window grabs),
-//! [`damage`] (what changed since the last grab, so unchanged sources are
+//! Layout: `convert.rs` (pixels to RGBA), `grab.rs` (SHM / core `GetImage`),
+//! `list.rs` (sources), `window.rs` (Composite redirects and window grabs),
+//! `damage.rs` (what changed since the last grab, so unchanged sources are
 //! not grabbed and the console's own drawing does not count).
 //!
 //! One connection per backend; every worker thread owns its own backend
@@ -26,7 +26,7 @@ use crate::protocol::SourceInfo;
 use grab::{Grabber, Rect};
 use image::RgbaImage;
 use std::collections::HashMap;
-use x11rb::connection::Connection;
+use x11rb::connection::{Connection, RequestConnection as _};
 use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::ErrorKind;
 use x11rb::protocol::xproto::{Atom, ConnectionExt as _, Window};
@@ -255,6 +255,18 @@ impl X11Backend {
         self.arm_damage(&X11Backend::monitor_id(name), self.root);
         self.grabber.grab(&self.conn, self.root, rect)
     }
+}
+
+/// Whether the server has extension `name` at version `min` or later;
+/// `version` asks the server, only once the extension is known to be there.
+fn extension_at_least(
+    conn: &RustConnection,
+    name: &'static str,
+    min: (u32, u32),
+    version: impl FnOnce() -> Option<(u32, u32)>,
+) -> bool {
+    let present = conn.extension_information(name).is_ok_and(|e| e.is_some());
+    present && version().is_some_and(|v| v >= min)
 }
 
 fn display_name(display: Option<&str>) -> String {

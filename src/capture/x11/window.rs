@@ -24,7 +24,6 @@
 use super::grab::Rect;
 use super::{X11Backend, XFail};
 use image::RgbaImage;
-use x11rb::connection::RequestConnection;
 use x11rb::errors::ReplyError;
 use x11rb::protocol::composite::{self, ConnectionExt as _, Redirect};
 use x11rb::protocol::xproto::{ConnectionExt as _, MapState, Window};
@@ -35,15 +34,10 @@ const MAX_FRAME_DEPTH: usize = 16;
 
 /// Composite 0.2 or later (`NameWindowPixmap`).
 pub(super) fn composite_usable(conn: &RustConnection) -> bool {
-    let present = conn
-        .extension_information(composite::X11_EXTENSION_NAME)
-        .is_ok_and(|e| e.is_some());
-    present
-        && conn
-            .composite_query_version(0, 4)
-            .ok()
-            .and_then(|c| c.reply().ok())
-            .is_some_and(|v| (v.major_version, v.minor_version) >= (0, 2))
+    super::extension_at_least(conn, composite::X11_EXTENSION_NAME, (0, 2), || {
+        let v = conn.composite_query_version(0, 4).ok()?.reply().ok()?;
+        Some((v.major_version, v.minor_version))
+    })
 }
 
 impl X11Backend {

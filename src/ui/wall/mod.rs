@@ -15,7 +15,7 @@ use super::i18n::Lang;
 use super::style;
 use super::textures::{PreviewTexture, TileTextures};
 use crate::link::{Extension, RoomView};
-use crate::media::{ThumbnailStore, TileState};
+use crate::media::{ThumbnailState, ThumbnailStore};
 use crate::protocol::SourceKind;
 use egui::{Rect, Sense, Vec2, vec2};
 use std::time::{Duration, Instant};
@@ -263,7 +263,7 @@ impl Wall {
         let state = if tile.live {
             inputs.store.get(&tile.id)
         } else {
-            TileState::Pending
+            ThumbnailState::Pending
         };
         let picture = self.picture(ui.ctx(), tile, &state, shared, inputs.preview);
         tile::paint(ui, rect, tile, &look, &picture, lang).clicked()
@@ -274,7 +274,7 @@ impl Wall {
         &mut self,
         ctx: &egui::Context,
         tile: &Tile,
-        state: &'a TileState,
+        state: &'a ThumbnailState,
         shared: bool,
         preview: &PreviewTexture,
     ) -> Picture<'a> {

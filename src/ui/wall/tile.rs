@@ -2,7 +2,7 @@
 //! the title and wire name, and the marks (shared, requested, focused).
 
 use super::tiles::Tile;
-use crate::media::TileState;
+use crate::media::ThumbnailState;
 use crate::ui::i18n::Lang;
 use crate::ui::style;
 use crate::ui::textures::fps_text;
@@ -19,7 +19,7 @@ pub(super) struct TileLook {
 
 /// What the picture area shows.
 pub(super) struct Picture<'a> {
-    pub state: &'a TileState,
+    pub state: &'a ThumbnailState,
     /// The texture to draw (the live preview or the thumbnail) and its size.
     pub texture: Option<(egui::TextureId, egui::Vec2)>,
     /// The measured rate, when the texture is the live share preview.
@@ -74,7 +74,7 @@ pub(super) fn paint(
 /// The texture, dimmed when the last capture failed, and what to say
 /// instead of (or over) it.
 fn paint_picture(painter: &Painter, img_rect: Rect, tile: &Tile, picture: &Picture, lang: Lang) {
-    let unavailable = matches!(picture.state, TileState::Unavailable(_));
+    let unavailable = matches!(picture.state, ThumbnailState::Unavailable(_));
     if let Some((tex_id, size)) = picture.texture {
         let tint = if unavailable {
             Color32::from_gray(70)
@@ -86,7 +86,7 @@ fn paint_picture(painter: &Painter, img_rect: Rect, tile: &Tile, picture: &Pictu
     }
     let small = FontId::proportional(13.0);
     match (picture.state, tile.live, picture.texture.is_some()) {
-        (TileState::Unavailable(reason), _, _) => {
+        (ThumbnailState::Unavailable(reason), _, _) => {
             painter.rect_filled(img_rect, 4.0, Color32::from_black_alpha(150));
             let text = format!("⚠ {}\n{reason}", lang.tr("unavailable"));
             centred_text(painter, img_rect, text, small, style::WARN);
@@ -132,7 +132,7 @@ fn paint_caption(
 ) {
     let text_w = rect.width() - 12.0;
     let title_pos = egui::pos2(rect.min.x + 6.0, rect.min.y + look.img_h + 5.0);
-    let title_color = if matches!(picture.state, TileState::Unavailable(_)) {
+    let title_color = if matches!(picture.state, ThumbnailState::Unavailable(_)) {
         style::MUTED
     } else {
         ui.visuals().strong_text_color()
