@@ -1,6 +1,6 @@
 //! The command line: the console (no subcommand) and one file per
-//! subcommand — [`serve`], [`query`], [`call`], [`watch`], [`sources`],
-//! [`snap`], and [`rooms`] (many rooms at once), and [`out`] (their lines on
+//! subcommand — `serve`, `query`, `call`, `watch`, `sources`,
+//! `snap`, and `rooms` (many rooms at once), and `out` (their lines on
 //! stdout, quiet when the pipe closes). Everything here is thin glue over the library.
 
 mod call;

@@ -5,7 +5,7 @@
 //! failures (4, 5, 16) stop retrying until told to, so a wrong password
 //! never turns into a retry storm.
 //!
-//! [`Client`] is the handle; the connection task lives in [`conversation`];
+//! [`Client`] is the handle; the connection task lives in `conversation`;
 //! every frame it sends or receives is reported as a [`TrafficEntry`].
 
 mod conversation;

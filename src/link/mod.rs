@@ -10,7 +10,7 @@
 //!   roomshare engine) or the embedded engine in this process.
 //! - A room's *view* ([`RoomView`]) is everything the console shows about
 //!   one room; typed answers and pushed events fold into it, in one place
-//!   ([`view`]).
+//!   (`view`).
 //! - A *status* ([`fleet::RoomStatus`]) is one row of the Rooms view: a
 //!   room's view plus what the fleet adds (name, group, the last call,
 //!   when it changed). A command-line visit's [`fleet::Probe`] is a view
@@ -19,7 +19,7 @@
 //!   one action ([`fleet::FleetAction`]); a [`fleet::Tally`] counts a
 //!   batch of them.
 //! - To *follow* a room is to keep its view current: the one loop in
-//!   [`follow`], used by the single-room link ([`worker`]) and by every
+//!   `follow`, used by the single-room link (`worker`) and by every
 //!   fleet room. It connects, subscribes, folds events, reads the room
 //!   again after a (re)connection or missed events, and polls a room that
 //!   may not push its share state (never the embedded engine).
@@ -27,7 +27,7 @@
 //!   one WebSocket text message (a [`TrafficEntry`]); a *repaint* is one
 //!   UI frame (what `on_change` asks for).
 //!
-//! Remote rooms' thumbnails are fetched ([`thumbnails`]) when the peer is
+//! Remote rooms' thumbnails are fetched (`thumbnails`) when the peer is
 //! another roomshare engine.
 
 pub mod fleet;

@@ -294,11 +294,6 @@ impl Fleet {
         snapshot.clone()
     }
 
-    /// One room's status.
-    pub fn room(&self, name: &str) -> Option<RoomStatus> {
-        self.followed(name).map(|f| f.status())
-    }
-
     /// How to reach `name` (to open it in the single-room view).
     pub fn target(&self, name: &str) -> Option<Target> {
         self.followed(name).map(|f| f.target.clone())
