@@ -95,17 +95,16 @@ pub(super) async fn run(
     };
     let mut attempt: u32 = 0;
     let mut next_id: u64 = 1;
+    // Said once when the room goes down, once when it is back; the retries
+    // in between are debug lines (a site with rooms down is not a log flood).
+    let mut down = false;
     loop {
         state.send_replace(ConnState::Connecting);
-        let opened = {
-            let _turn = match &options.connect_gate {
-                Some(gate) => gate.clone().acquire_owned().await.ok(),
-                None => None,
-            };
-            open(&endpoint, &options).await
-        };
-        let ended = match opened {
+        let ended = match open_in_turn(&endpoint, &options).await {
             Ok(conn) => {
+                if std::mem::take(&mut down) {
+                    tracing::info!("{}: connected again", endpoint.label());
+                }
                 let mut talk = Conversation::new(conn, &reporter, &mut next_id, &mut attempt);
                 talk.run(&mut rx).await
             }
@@ -134,7 +133,14 @@ pub(super) async fn run(
             Ended::Lost(reason) => {
                 let backoff = backoff(&options, attempt);
                 attempt += 1;
-                tracing::info!("{}: {reason}; retrying in {backoff:?}", endpoint.label());
+                if std::mem::replace(&mut down, true) {
+                    tracing::debug!("{}: {reason}; retrying in {backoff:?}", endpoint.label());
+                } else {
+                    tracing::warn!(
+                        "{}: down: {reason}; retrying in {backoff:?}",
+                        endpoint.label()
+                    );
+                }
                 wait_to_retry(&mut rx, &state, backoff, attempt, reason).await
             }
         };
@@ -217,6 +223,32 @@ async fn wait_for_user(rx: &mut mpsc::Receiver<Instruction>, error: ClientError)
             }
         }
     }
+}
+
+/// How long one connection attempt may hold its turn at the connect gate.
+/// The gate spreads attempts out (no storm of sockets when a campus switch
+/// comes back); it must not let rooms that never answer (blackholed: no
+/// RST, no SYN-ACK) hold every turn for their whole `connect_timeout`
+/// while the rooms that would answer at once wait behind them. A healthy
+/// room on a LAN is connected well within this.
+pub(super) const CONNECT_TURN: Duration = Duration::from_millis(250);
+
+/// Open a connection, holding a turn at the connect gate (if any) until it
+/// is open or for [`CONNECT_TURN`], whichever comes first; a slow attempt
+/// goes on without the turn, still bounded by `connect_timeout`.
+async fn open_in_turn(endpoint: &Endpoint, options: &ClientOptions) -> Result<Conn, Ended> {
+    let Some(gate) = &options.connect_gate else {
+        return open(endpoint, options).await;
+    };
+    let turn = gate.clone().acquire_owned().await;
+    let opening = open(endpoint, options);
+    tokio::pin!(opening);
+    tokio::select! {
+        opened = &mut opening => return opened,
+        () = tokio::time::sleep(CONNECT_TURN) => {}
+    }
+    drop(turn);
+    opening.await
 }
 
 async fn open(endpoint: &Endpoint, options: &ClientOptions) -> Result<Conn, Ended> {

@@ -58,9 +58,11 @@ pub struct ClientOptions {
     /// Paths subscribed on every (re)connection.
     pub subscriptions: Vec<Vec<String>>,
     /// Shared by many clients (a fleet of rooms): a turn is taken for each
-    /// connection attempt, handshake included, so that hundreds of rooms
-    /// never open sockets all in the same instant — on the first start and
-    /// on every reconnection alike.
+    /// connection attempt, so that hundreds of rooms never open sockets all
+    /// in the same instant — on the first start and on every reconnection
+    /// alike. A turn is held until the connection is open (handshake
+    /// included) or for a quarter of a second at most, so rooms that never
+    /// answer cannot keep the others waiting.
     pub connect_gate: Option<Arc<tokio::sync::Semaphore>>,
     /// Report every frame as [`ClientEvent::Traffic`] (the console's
     /// traffic pane). Off for the fleet, which shows no traffic.

@@ -8,8 +8,9 @@ use roomshare::engine::EngineHandle;
 use roomshare::protocol::{Id, Request};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -29,6 +30,8 @@ pub struct Silent {
     pub addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
     max_open: Arc<AtomicUsize>,
+    /// When each connection was accepted, in order.
+    accepted_at: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl Silent {
@@ -38,11 +41,14 @@ impl Silent {
             addr: listener.local_addr().expect("addr"),
             accepted: Arc::default(),
             max_open: Arc::default(),
+            accepted_at: Arc::default(),
         };
         let (accepted, max_open) = (silent.accepted.clone(), silent.max_open.clone());
+        let accepted_at = silent.accepted_at.clone();
         tokio::spawn(async move {
             let mut held: Vec<TcpStream> = Vec::new();
             while let Ok((stream, _)) = listener.accept().await {
+                accepted_at.lock().expect("times").push(Instant::now());
                 held.retain(still_open);
                 held.push(stream);
                 accepted.fetch_add(1, Ordering::SeqCst);
@@ -62,6 +68,11 @@ impl Silent {
 
     pub fn max_open(&self) -> usize {
         self.max_open.load(Ordering::SeqCst)
+    }
+
+    /// When each connection was accepted, in order.
+    pub fn accepted_at(&self) -> Vec<Instant> {
+        self.accepted_at.lock().expect("times").clone()
     }
 }
 
