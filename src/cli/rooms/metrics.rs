@@ -173,10 +173,23 @@ fn register_fleet(registry: &mut Registry, rooms: &[RoomSample]) {
 fn register_process(registry: &mut Registry, stats: &ProcessStats) {
     let cpu: Counter<f64, AtomicU64> = Counter::default();
     cpu.inc_by(stats.cpu_seconds);
-    registry.register_with_unit("process_cpu", "User and system CPU time", Unit::Seconds, cpu);
+    registry.register_with_unit(
+        "process_cpu",
+        "User and system CPU time",
+        Unit::Seconds,
+        cpu,
+    );
     let gauges = [
-        ("process_resident_memory", "Resident memory size", stats.resident_bytes),
-        ("process_virtual_memory", "Virtual memory size", stats.virtual_bytes),
+        (
+            "process_resident_memory",
+            "Resident memory size",
+            stats.resident_bytes,
+        ),
+        (
+            "process_virtual_memory",
+            "Virtual memory size",
+            stats.virtual_bytes,
+        ),
     ];
     for (name, help, bytes) in gauges {
         let gauge: Gauge<f64, AtomicU64> = Gauge::default();
@@ -253,7 +266,10 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} not in\n{text}");
         }
-        assert!(!text.contains("roomshare_room_sharing{room=\"B\""), "{text}");
+        assert!(
+            !text.contains("roomshare_room_sharing{room=\"B\""),
+            "{text}"
+        );
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

@@ -77,7 +77,10 @@ mod tests {
         assert_eq!(stats.virtual_bytes, 123_456_789);
         assert_eq!(stats.resident_bytes, 2000 * 4096);
         assert_eq!(stats.start_time_seconds, 1_700_000_010.0);
-        assert_eq!(boot_time("cpu 1 2\nbtime 1700000000\n"), Some(1_700_000_000.0));
+        assert_eq!(
+            boot_time("cpu 1 2\nbtime 1700000000\n"),
+            Some(1_700_000_000.0)
+        );
     }
 
     #[cfg(target_os = "linux")]
