@@ -675,10 +675,10 @@ fn prometheus_and_alertmanager_see_every_room() {
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert_eq!(refused[0]["metric"]["room"], "Wrong password");
     assert_eq!(refused[0]["metric"]["group"], "Trouble");
-    assert_eq!(
-        scalar(&prometheus, r#"roomshare_room_up{room="Spare"}"#),
-        Some(1.0)
-    );
+    wait_until(WAIT, "Spare up in Prometheus", || {
+        (scalar(&prometheus, r#"roomshare_room_up{room="Spare"}"#)? == 1.0).then_some(())
+    });
+    dashboard_queries_run(&prometheus);
 
     // An engine stopped: `up` is 0 within two scrapes.
     let stopped_at = unix_now();
@@ -710,4 +710,23 @@ fn prometheus_and_alertmanager_see_every_room() {
         scalar(&prometheus, r#"roomshare_room_up{room="Spare"}"#),
         Some(1.0)
     );
+}
+
+/// Every query of the Grafana dashboard is PromQL that Prometheus runs
+/// (with Grafana's variables replaced as Grafana would).
+fn dashboard_queries_run(prometheus: &str) {
+    let text = std::fs::read_to_string(DASHBOARD).expect("dashboard");
+    let dashboard: Value = serde_json::from_str(&text).expect("JSON");
+    let panels = dashboard["panels"].as_array().expect("panels");
+    let mut ran = 0;
+    for target in panels
+        .iter()
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
+    {
+        let expr = target["expr"].as_str().expect("expr");
+        let promql = expr.replace("$group", ".*").replace("$__range", "5m");
+        assert!(query(prometheus, &promql).is_some(), "{expr}");
+        ran += 1;
+    }
+    assert!(ran >= 8, "{ran} queries");
 }

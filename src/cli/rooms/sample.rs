@@ -144,10 +144,8 @@ pub struct Memory {
 impl Memory {
     pub fn observe(&mut self, samples: &[RoomSample]) {
         for s in samples {
-            if s.link != LinkState::Connecting {
-                if !self.tried.contains(&s.room) {
-                    self.tried.insert(s.room.clone());
-                }
+            if s.link != LinkState::Connecting && !self.tried.contains(&s.room) {
+                self.tried.insert(s.room.clone());
             }
             if s.sharing == Some(true) {
                 let since = s.state_changed.unwrap_or_else(now_unix_seconds);
