@@ -48,8 +48,9 @@ impl Drop for Proc {
     }
 }
 
-/// Start `cmd` (stdout piped when `lines`); a missing tool fails here.
-fn spawn(mut cmd: Command, what: &str) -> (Proc, Option<mpsc::Receiver<String>>) {
+/// Start `cmd`, its stdout lines coming through the channel; a missing
+/// tool fails here.
+fn spawn(mut cmd: Command, what: &str) -> (Proc, mpsc::Receiver<String>) {
     let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -60,13 +61,13 @@ fn spawn(mut cmd: Command, what: &str) -> (Proc, Option<mpsc::Receiver<String>>)
     let out = proc.child.stdout.take().expect("piped stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
+        // Drained to the end even when nobody listens, so the child never
+        // blocks on a full pipe.
         for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
+            let _ = tx.send(line);
         }
     });
-    (proc, Some(rx))
+    (proc, rx)
 }
 
 fn roomshare() -> Command {
@@ -188,7 +189,7 @@ impl Rooms {
         .args(["--password", PASSWORD, "--rooms-out"])
         .arg(&out);
         let (demo, lines) = spawn(cmd, "roomshare serve");
-        line_starting(&lines.expect("stdout"), "roomshare serving");
+        line_starting(&lines, "roomshare serving");
         let urls = demo_urls(&out);
         let runtime = runtime();
         for url in &urls[..2] {
@@ -214,7 +215,7 @@ impl Rooms {
     }
 
     /// The exporter on a free loopback port: it and its address.
-    fn exporter(&self) -> (Proc, String) {
+    fn exporter(&self, groups: &[&str]) -> (Proc, String) {
         let mut cmd = roomshare();
         cmd.args([
             "rooms",
@@ -226,10 +227,11 @@ impl Rooms {
         ])
         .arg("--rooms")
         .arg(&self.file)
+        .args(groups.iter().flat_map(|g| ["--group", g]))
         .env("ROOMSHARE_PASSWORD", PASSWORD)
         .env("WRONG_PW", WRONG);
         let (proc, lines) = spawn(cmd, "roomshare rooms exporter");
-        let line = line_starting(&lines.expect("stdout"), "roomshare exporter");
+        let line = line_starting(&lines, "roomshare exporter");
         let addr = line
             .split("http://")
             .nth(1)
@@ -260,7 +262,7 @@ fn start_spare(listen: &str) -> (Proc, String) {
         PASSWORD,
     ]);
     let (proc, lines) = spawn(cmd, "roomshare serve");
-    let line = line_starting(&lines.expect("stdout"), "roomshare serving on ws://");
+    let line = line_starting(&lines, "roomshare serving on ws://");
     let addr = line["roomshare serving on ws://".len()..]
         .split('/')
         .next()
@@ -327,7 +329,7 @@ fn settled(addr: &str) -> (String, BTreeMap<String, f64>) {
 #[test]
 fn metrics_tell_the_truth_per_room_and_promtool_accepts_them() {
     let rooms = Rooms::start();
-    let (_exporter, addr) = rooms.exporter();
+    let (_exporter, addr) = rooms.exporter(&[]);
     assert_eq!(http_get(&addr, "/-/healthy").map(|r| r.0), Some(200));
     let (body, series) = settled(&addr);
     wait_until(WAIT, "/-/ready", || {
@@ -646,7 +648,7 @@ fn unix_now() -> f64 {
 #[test]
 fn prometheus_and_alertmanager_see_every_room() {
     let mut rooms = Rooms::start();
-    let (_exporter, exporter) = rooms.exporter();
+    let (_exporter, exporter) = rooms.exporter(&[]);
     let webhook = Webhook::start();
     let dir = rooms.dir.path().to_path_buf();
     let (_alertmanager, alertmanager) = start_alertmanager(&dir, webhook.addr);
@@ -729,4 +731,49 @@ fn dashboard_queries_run(prometheus: &str) {
         ran += 1;
     }
     assert!(ran >= 8, "{ran} queries");
+}
+
+#[test]
+fn groups_shard_the_rooms() {
+    let rooms = Rooms::start();
+    let (_exporter, addr) = rooms.exporter(&["Floor 2", "Trouble"]);
+    let series = wait_until(WAIT, "the shard's rooms known", || {
+        let (_, series) = scrape(&addr)?;
+        (series.get("roomshare_fleet_rooms_known") == Some(&11.0)).then_some(series)
+    });
+    assert_eq!(series.get("roomshare_fleet_rooms"), Some(&11.0));
+    let rooms_of = |group: &str| {
+        let label = format!("group=\"{group}\"");
+        series
+            .keys()
+            .filter(|k| k.starts_with("roomshare_room_up{") && k.contains(&label))
+            .count()
+    };
+    assert_eq!(
+        (
+            rooms_of("Floor 1"),
+            rooms_of("Floor 2"),
+            rooms_of("Trouble")
+        ),
+        (0, 10, 1)
+    );
+
+    let refused = roomshare()
+        .args([
+            "rooms",
+            "exporter",
+            "--listen",
+            "127.0.0.1:0",
+            "--group",
+            "Nowhere",
+        ])
+        .arg("--rooms")
+        .arg(&rooms.file)
+        .env("ROOMSHARE_PASSWORD", PASSWORD)
+        .env("WRONG_PW", WRONG)
+        .output()
+        .expect("run the exporter");
+    assert_eq!(refused.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("Nowhere"), "{why}");
 }
