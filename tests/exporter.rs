@@ -110,6 +110,18 @@ fn free_port() -> u16 {
     listener.local_addr().expect("addr").port()
 }
 
+/// A loopback server that accepts connections and never says a word
+/// (its thread holds them until the test process ends).
+fn silent_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let held: Vec<TcpStream> = listener.incoming().map_while(Result::ok).collect();
+        drop(held);
+    });
+    addr
+}
+
 /// `GET` over HTTP/1.0 (the server closes after its answer): status and body.
 fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(addr).ok()?;
@@ -174,7 +186,8 @@ struct Rooms {
 impl Rooms {
     /// `serve --rooms-demo 20` with rooms 1 and 2 in a meeting where Alice
     /// shares; "Wrong password" (demo room 1 with another password);
-    /// "Closed" (nothing listens, no group); "Spare" (its own engine).
+    /// "Closed" (nothing listens, no group); "Silent" (accepts, never
+    /// answers); "Spare" (its own engine).
     fn start() -> Rooms {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("rooms.toml");
@@ -197,10 +210,12 @@ impl Rooms {
         }
         let (spare, spare_addr) = start_spare("127.0.0.1:0");
         let closed = free_port();
+        let silent = silent_server();
         let mut text = std::fs::read_to_string(&out).expect("rooms file");
         text.push_str(&format!(
             "[[room]]\nname = \"Wrong password\"\nurl = {:?}\ngroup = \"Trouble\"\npassword_env = \"WRONG_PW\"\n\n\
              [[room]]\nname = \"Closed\"\nurl = \"ws://127.0.0.1:{closed}/\"\n\n\
+             [[room]]\nname = \"Silent\"\nurl = \"ws://{silent}/\"\ngroup = \"Trouble\"\n\n\
              [[room]]\nname = \"Spare\"\nurl = \"ws://{spare_addr}/\"\ngroup = \"Spare\"\npassword_env = \"ROOMSHARE_PASSWORD\"\n",
             urls[0]
         ));
@@ -316,7 +331,7 @@ fn demo_name(i: usize) -> (String, String) {
 
 /// Every room known, the sharing rooms read, the exporter ready.
 fn settled(addr: &str) -> (String, BTreeMap<String, f64>) {
-    let total = (DEMO + 3) as f64;
+    let total = (DEMO + 4) as f64;
     wait_until(WAIT, "every room known and the shares read", || {
         let (body, series) = scrape(addr)?;
         let sharing = room_series("roomshare_room_sharing", "Demo 002", "Floor 1");
@@ -397,6 +412,7 @@ fn metrics_tell_the_truth_per_room_and_promtool_accepts_them() {
     for (room, group, link) in [
         ("Wrong password", "Trouble", "auth_failed"),
         ("Closed", "", "unreachable"),
+        ("Silent", "Trouble", "timeout"),
     ] {
         assert_eq!(state(room, group, link), Some(1.0), "{room}\n{body}");
         assert_eq!(state(room, group, "connected"), Some(0.0), "{room}");
@@ -412,7 +428,7 @@ fn metrics_tell_the_truth_per_room_and_promtool_accepts_them() {
     assert_eq!(series.get(&info), Some(&1.0), "{body}");
     assert_eq!(
         series.get("roomshare_fleet_rooms"),
-        Some(&((DEMO + 3) as f64))
+        Some(&((DEMO + 4) as f64))
     );
     for name in [
         "process_cpu_seconds_total",
@@ -739,9 +755,9 @@ fn groups_shard_the_rooms() {
     let (_exporter, addr) = rooms.exporter(&["Floor 2", "Trouble"]);
     let series = wait_until(WAIT, "the shard's rooms known", || {
         let (_, series) = scrape(&addr)?;
-        (series.get("roomshare_fleet_rooms_known") == Some(&11.0)).then_some(series)
+        (series.get("roomshare_fleet_rooms_known") == Some(&12.0)).then_some(series)
     });
-    assert_eq!(series.get("roomshare_fleet_rooms"), Some(&11.0));
+    assert_eq!(series.get("roomshare_fleet_rooms"), Some(&12.0));
     let rooms_of = |group: &str| {
         let label = format!("group=\"{group}\"");
         series
@@ -755,7 +771,7 @@ fn groups_shard_the_rooms() {
             rooms_of("Floor 2"),
             rooms_of("Trouble")
         ),
-        (0, 10, 1)
+        (0, 10, 2)
     );
 
     let refused = roomshare()
