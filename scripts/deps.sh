@@ -25,6 +25,10 @@ roomshare_packages=(
   # The Wayland portal tests: a private D-Bus and PipeWire with test sources.
   dbus pipewire pipewire-bin wireplumber
   gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base
+  # tests/exporter.rs: promtool, a real Prometheus and Alertmanager (the
+  # tests start their own on loopback ports; where systemd runs, the
+  # packages' own services also start, on 9090 and 9093).
+  prometheus prometheus-alertmanager
 )
 
 _roomshare_deps() {

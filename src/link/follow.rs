@@ -14,7 +14,7 @@
 //! link's last error.
 
 use super::RoomView;
-use super::fleet::{CallOutcome, FleetAction, Reach};
+use super::fleet::{CallOutcome, FleetAction, Reach, RequestResult};
 use super::view::Extension;
 use crate::client::{Client, ClientError, ClientEvent, ConnState, TrafficEntry};
 use crate::protocol::EventEnvelope;
@@ -70,6 +70,9 @@ pub(super) trait Room: Send + Sync + 'static {
 
     /// A frame went out or came in (only clients that record traffic).
     fn traffic(&self, _entry: &TrafficEntry) {}
+
+    /// A request to the room ended so (read, poll or call).
+    fn requested(&self, _result: RequestResult) {}
 }
 
 /// A room and its client, cheap to clone into tasks.
@@ -166,9 +169,15 @@ impl<R: Room> Follow<R> {
         // Without the extension, the guide comes in the same change as the
         // share state (one `rooms watch` line, not two).
         let guide = match !R::EXTENSION && depth == Depth::Full {
-            true => c.fetch_background::<ShareGuideAnswer>().await.ok(),
+            true => {
+                let guide = c.fetch_background::<ShareGuideAnswer>().await;
+                self.room.requested(RequestResult::of_read(&guide));
+                guide.ok()
+            }
             false => None,
         };
+        self.room.requested(RequestResult::of_read(&share));
+        self.room.requested(RequestResult::of_read(&meeting));
         let mut errors = Vec::new();
         if let Err(e) = &share {
             errors.push(format!("Query Share: {e}"));
@@ -203,6 +212,9 @@ impl<R: Room> Follow<R> {
             c.fetch_background::<SourcesAnswer>(),
             c.fetch_background::<ShareSessionAnswer>()
         );
+        self.room.requested(RequestResult::of_read(&guide));
+        self.room.requested(RequestResult::of_read(&sources));
+        self.room.requested(RequestResult::of_read(&session));
         self.room.update(|v| {
             if let Ok(a) = guide {
                 v.share_guide_open = Some(a.share_guide_open);
@@ -229,16 +241,20 @@ impl<R: Room> Follow<R> {
         let (method, params) = action.request();
         let method = method.to_owned();
         let sent = self.client.request(&method, params);
-        let outcome = match timeout {
-            None => CallOutcome::of(action, sent.await),
-            Some(t) => match tokio::time::timeout(t, sent).await {
-                Err(_) => CallOutcome::unanswered(
-                    action,
-                    Reach::Timeout,
-                    format!("no answer within {t:?}"),
-                ),
-                Ok(answer) => CallOutcome::of(action, answer),
-            },
+        let answer = match timeout {
+            None => Some(sent.await),
+            Some(t) => tokio::time::timeout(t, sent).await.ok(),
+        };
+        let outcome = match answer {
+            Some(answer) => {
+                self.room.requested(RequestResult::of_answer(&answer));
+                CallOutcome::of(action, answer)
+            }
+            None => {
+                self.room.requested(RequestResult::Timeout);
+                let t = timeout.unwrap_or_default();
+                CallOutcome::unanswered(action, Reach::Timeout, format!("no answer within {t:?}"))
+            }
         };
         if !self.room.read(|v| v.embedded) {
             self.spawn_refresh(Depth::Poll);

@@ -1,7 +1,7 @@
 //! `roomshare rooms …`: many rooms at once, from the rooms file —
 //! [`status`] (one visit to each, exit 0 when every room answered),
 //! [`call`] (the same call to many rooms) and [`watch`] (one line per
-//! change, live).
+//! change, live) and [`exporter`] (the same, served to Prometheus).
 //!
 //! Every room is visited in its own task, in parallel but bounded
 //! ([`MAX_PARALLEL`]), and each line is printed as soon as its room is
@@ -9,6 +9,10 @@
 //! delays nobody else's line.
 
 mod call;
+mod exporter;
+mod metrics;
+mod process;
+mod sample;
 mod status;
 mod watch;
 
@@ -47,6 +51,8 @@ pub enum RoomsCommand {
     Call(call::RoomsCallArgs),
     /// Follow every room live; one line per change (Ctrl+C to stop).
     Watch(StateArgs),
+    /// Serve every room's state to Prometheus: `roomshare rooms exporter --listen 127.0.0.1:9795`.
+    Exporter(exporter::ExporterArgs),
 }
 
 pub async fn run(args: RoomsArgs) -> ExitCode {
@@ -54,6 +60,7 @@ pub async fn run(args: RoomsArgs) -> ExitCode {
         RoomsCommand::Status(args) => status::run(args).await,
         RoomsCommand::Call(args) => call::run(args).await,
         RoomsCommand::Watch(args) => watch::run(args).await,
+        RoomsCommand::Exporter(args) => exporter::run(args).await,
     }
 }
 

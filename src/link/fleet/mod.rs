@@ -66,6 +66,7 @@ mod file;
 mod outcome;
 mod poll;
 mod probe;
+mod requests;
 mod room;
 mod secrets;
 mod status;
@@ -73,6 +74,7 @@ mod status;
 pub use file::{PasswordSource, RoomEntry, RoomsFile, RoomsFileError};
 pub use outcome::{CallOutcome, Reach, Tally};
 pub use probe::{Probe, call_once, probe};
+pub use requests::{RequestCounts, RequestResult};
 pub use status::{FleetAction, RoomStatus};
 
 use crate::client::ClientOptions;
@@ -292,6 +294,16 @@ impl Fleet {
             *snapshot = Arc::new(rooms.iter().map(|f| f.status()).collect());
         }
         snapshot.clone()
+    }
+
+    /// Every room's requests so far by how they ended, in list order, by
+    /// name (read at once: the counts are not part of the snapshot).
+    pub fn request_counts(&self) -> Vec<(String, [(RequestResult, u64); 4])> {
+        let rooms = self.inner.roster.lock().clone();
+        rooms
+            .iter()
+            .map(|f| (f.name.clone(), f.requests.snapshot()))
+            .collect()
     }
 
     /// How to reach `name` (to open it in the single-room view).

@@ -12,7 +12,7 @@
 //! `Meeting` are subscribed to, not roomshare's `RoomShare` extension).
 
 use super::status::{FleetAction, RoomStatus};
-use super::{CallOutcome, Reach};
+use super::{CallOutcome, Reach, RequestCounts, RequestResult};
 use crate::client::{Client, ClientOptions, ConnState};
 use crate::link::follow::{Depth, Follow, Room};
 use crate::link::{RoomView, Target};
@@ -90,6 +90,9 @@ pub(super) struct FollowedRoom {
     poll: Mutex<PollState>,
     task: Mutex<Option<AbortHandle>>,
     board: Arc<Board>,
+    /// Every request sent to the room, by how it ended (not in the status:
+    /// see `requests.rs`).
+    pub requests: RequestCounts,
 }
 
 impl Room for FollowedRoom {
@@ -144,6 +147,10 @@ impl Room for FollowedRoom {
         }
     }
 
+    fn requested(&self, result: RequestResult) {
+        self.requests.add(result);
+    }
+
     /// A room that pushes its share state is polled less.
     fn event(&self, envelope: &EventEnvelope) {
         if matches!(envelope.event.node().0, "Share") {
@@ -168,6 +175,7 @@ impl FollowedRoom {
             poll: Mutex::new(PollState::default()),
             task: Mutex::new(None),
             board,
+            requests: RequestCounts::default(),
         })
     }
 
