@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use support::bin::{lines_of, roomshare, stderr, stdout};
 use support::rooms::{Silent, closed_port};
@@ -552,4 +554,118 @@ fn bad_rooms_files_are_refused_with_line_and_reason() {
     let out = rooms(&["status"], &missing);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot read the rooms file"));
+}
+
+/// A port that accepts connections and closes them at once (a room whose
+/// device drops every connection), counting the attempts, until stopped;
+/// then the port is free again.
+struct Refusing {
+    port: u16,
+    attempts: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Refusing {
+    fn start() -> Refusing {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (a, s) = (attempts.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        drop(stream);
+                        a.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Refusing {
+            port,
+            attempts,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn attempts(&self) -> usize {
+        self.attempts.load(Ordering::SeqCst)
+    }
+
+    /// Stop accepting and free the port.
+    fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for Refusing {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A room that goes down is said once (a warning), however often it is
+/// retried (those lines are debug), and its return once (info): a site
+/// with rooms down is no log flood.
+#[test]
+fn a_room_down_is_said_once_and_its_return_once() {
+    let mut device = Refusing::start();
+    let url = format!("ws://127.0.0.1:{}/", device.port);
+    let dir = tempfile::tempdir().unwrap();
+    let file = rooms_file(dir.path(), &[("Flaky", &url, "", "")]);
+    let mut watch = roomshare()
+        .args(["rooms", "watch", "--rooms"])
+        .arg(&file)
+        .env("ROOMSHARE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn watch");
+    let log = lines_of(watch.stderr.take().unwrap());
+    // Three attempts, each dropped: down once, then retried.
+    wait_until(WAIT, "three connection attempts", || device.attempts() >= 3);
+    device.stop();
+    let mut serve = roomshare()
+        .args(["serve", "--no-capture", "--listen"])
+        .arg(format!("127.0.0.1:{}", device.port))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let mut lines = Vec::new();
+    wait_until(WAIT, "the room's return in the log", || {
+        lines.extend(log.try_iter());
+        lines.iter().any(|l| l.contains("connected again"))
+    });
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let address = format!("127.0.0.1:{}", device.port);
+    let about_it: Vec<&String> = lines.iter().filter(|l| l.contains(&address)).collect();
+    let down = about_it
+        .iter()
+        .filter(|l| l.contains("WARN") && l.contains("down:"));
+    assert_eq!(
+        down.count(),
+        1,
+        "one warning when it went down:\n{lines:#?}"
+    );
+    let again = about_it
+        .iter()
+        .filter(|l| l.contains("INFO") && l.contains("connected again"));
+    assert_eq!(again.count(), 1, "one line when it came back:\n{lines:#?}");
+    assert_eq!(
+        about_it.len(),
+        2,
+        "nothing else about it at info:\n{lines:#?}"
+    );
 }
