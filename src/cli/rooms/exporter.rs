@@ -10,7 +10,8 @@ use super::metrics::{self, CONTENT_TYPE};
 use super::sample::{Memory, RoomSample, sample};
 use super::{SelectedRoom, Selection, process};
 use crate::cli::interrupted;
-use crate::link::fleet::{Fleet, FleetOptions};
+use crate::cli::out::print_line;
+use crate::link::fleet::Fleet;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -65,20 +66,7 @@ pub async fn run(args: ExporterArgs) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let timeout = super::timeout_of(args.timeout);
-    let options = FleetOptions {
-        request_timeout: timeout,
-        connect_timeout: timeout,
-        ..FleetOptions::default()
-    };
-    let wake = Arc::new(Notify::new());
-    let on_change = {
-        let wake = wake.clone();
-        Arc::new(move || wake.notify_one())
-    };
-    let fleet_rooms = rooms.iter().map(SelectedRoom::named_target).collect();
-    let handle = tokio::runtime::Handle::current();
-    let fleet = Fleet::start(fleet_rooms, &handle, on_change, options);
+    let (fleet, wake) = super::follow_rooms(&rooms, args.timeout);
     let exporter = Arc::new(Exporter {
         fleet,
         memory: Mutex::new(Memory::default()),
@@ -97,10 +85,10 @@ pub async fn run(args: ExporterArgs) -> ExitCode {
         .route("/-/healthy", get(healthy))
         .route("/-/ready", get(ready))
         .with_state(exporter);
-    println!(
+    print_line(&format!(
         "roomshare exporter for {} rooms on http://{addr}/metrics (Ctrl+C to stop)",
         rooms.len()
-    );
+    ));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(interrupted())
         .await;

@@ -17,7 +17,7 @@ mod status;
 mod watch;
 
 use super::out::{print_json, print_line};
-use crate::link::fleet::{NamedTarget, RoomsFile};
+use crate::link::fleet::{Fleet, FleetOptions, NamedTarget, RoomsFile};
 use crate::link::{RoomView, Target};
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 
 /// Rooms visited at the same moment, at most. High enough that 200 rooms
@@ -222,6 +222,31 @@ fn usage(message: &str) -> ExitCode {
 /// `--timeout SECONDS` as a duration (clamped to something sane).
 fn timeout_of(seconds: f64) -> Duration {
     Duration::from_secs_f64(seconds.clamp(0.1, 3600.0))
+}
+
+/// Follow `rooms` live through a fleet (the console's Rooms view's engine:
+/// light clients, one poll budget), answers and handshakes waited for at
+/// most `timeout_s` seconds; the `Notify` is woken on every change.
+fn follow_rooms(rooms: &[SelectedRoom], timeout_s: f64) -> (Fleet, Arc<Notify>) {
+    let timeout = timeout_of(timeout_s);
+    let options = FleetOptions {
+        request_timeout: timeout,
+        connect_timeout: timeout,
+        ..FleetOptions::default()
+    };
+    let wake = Arc::new(Notify::new());
+    let on_change = {
+        let wake = wake.clone();
+        Arc::new(move || wake.notify_one())
+    };
+    let named = rooms.iter().map(SelectedRoom::named_target).collect();
+    let fleet = Fleet::start(
+        named,
+        &tokio::runtime::Handle::current(),
+        on_change,
+        options,
+    );
+    (fleet, wake)
 }
 
 /// Visit every room with `visit` (at most [`MAX_PARALLEL`] at once) and

@@ -4,31 +4,16 @@
 use super::{StateArgs, StateLine, group_or_null, print_json, print_line};
 use crate::cli::interrupted;
 use crate::client::ConnState;
-use crate::link::fleet::{Fleet, FleetOptions, RoomStatus};
+use crate::link::fleet::RoomStatus;
 use std::collections::HashMap;
 use std::process::ExitCode;
-use std::sync::Arc;
-use tokio::sync::Notify;
 
 pub async fn run(args: StateArgs) -> ExitCode {
     let rooms = match args.selection.select(&[]) {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let timeout = super::timeout_of(args.timeout);
-    let options = FleetOptions {
-        request_timeout: timeout,
-        connect_timeout: timeout,
-        ..FleetOptions::default()
-    };
-    let wake = Arc::new(Notify::new());
-    let on_change = {
-        let wake = wake.clone();
-        Arc::new(move || wake.notify_one())
-    };
-    let named = rooms.iter().map(|r| r.named_target()).collect();
-    let handle = tokio::runtime::Handle::current();
-    let fleet = Fleet::start(named, &handle, on_change, options);
+    let (fleet, wake) = super::follow_rooms(&rooms, args.timeout);
     let stop = interrupted();
     tokio::pin!(stop);
     eprintln!("watching {} rooms (Ctrl+C to stop)", rooms.len());
