@@ -24,6 +24,10 @@ use support::{PASSWORD, room_config, wait, wait_for};
 /// do not depend on it (they compare with a 30 s handshake timeout).
 const DEADLINE: Duration = Duration::from_secs(10);
 
+/// The two timing tests of the connect turns run one at a time: 100 demo
+/// engines starting at once would make the other's accepts late.
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn demo(count: usize, password: Option<&str>) -> DemoRooms {
     let options = DemoOptions {
         count,
@@ -482,6 +486,7 @@ async fn quiet_devices_are_polled_in_turn_within_one_budget() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connecting_is_paced_and_a_room_that_never_answers_holds_no_turn() {
+    let _alone = HEAVY.lock().await;
     let silent = Silent::start().await;
     let rooms = (0..6)
         .map(|i| room(&format!("Silent {i}"), "", &silent.url(), None))
@@ -502,12 +507,14 @@ async fn connecting_is_paced_and_a_room_that_never_answers_holds_no_turn() {
     })
     .await;
     // …but never more than two attempts start within one turn: the third
-    // waits until a turn is handed back (CONNECT_TURN, 250 ms).
+    // waits until a turn is handed back (CONNECT_TURN, 250 ms). Seen from
+    // the server's accepts, which may each come a little late: 100 ms of
+    // slack for a loaded machine (without turns the gap would be ~0).
     let at = silent.accepted_at();
     for (i, pair) in at.windows(3).enumerate() {
         let gap = pair[2] - pair[0];
         assert!(
-            gap >= Duration::from_millis(200),
+            gap >= Duration::from_millis(150),
             "attempts {i}..{}: {gap:?}",
             i + 2
         );
@@ -522,6 +529,7 @@ async fn connecting_is_paced_and_a_room_that_never_answers_holds_no_turn() {
 /// live one known within 5 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_rooms_that_never_answer_delay_no_live_room() {
+    let _alone = HEAVY.lock().await;
     let live = demo(100, Some(PASSWORD)).await;
     let silent = Silent::start().await;
     let mut rooms: Vec<NamedTarget> = (0..100)
