@@ -198,7 +198,10 @@ fn path_of(parts: &[String]) -> Vec<String> {
 }
 
 /// Ctrl+C (SIGINT), listened for from the moment this is called: tokio's
-/// `ctrl_c()` installs its handler only when first polled.
+/// `ctrl_c()` installs its handler only when first polled. (Not an `async
+/// fn` for that reason; off Unix nothing happens before the first poll,
+/// which clippy sees.)
+#[cfg_attr(not(unix), allow(clippy::manual_async_fn))]
 fn interrupted() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
