@@ -18,18 +18,16 @@ mod fake;
 
 use fake::{
     CAPTURE_NODE, DRIVER_CAPS, FakeMachine, META_NODE, Step, bars_mismatch, c920, c920_metadata,
-    discrete, fixture, format, h264_only, node, webcam, yuyv_grabber,
+    discrete, fixture, format, node, yuyv_grabber,
 };
 use roomshare::capture::CaptureError;
 use roomshare::capture::devices::decode::{decode_mjpeg, yuyv_to_rgba};
 use roomshare::capture::devices::node::caps;
 use roomshare::capture::devices::{
-    DeviceError, DevicePolicy, DeviceSystem, FormatChoice, FourCc, FrameSizes, StreamFormat,
-    choose_format, decode_frame, is_video_capture_node, stable_device_id,
-    with_default_huffman_tables,
+    DeviceError, DevicePolicy, FormatChoice, FourCc, FrameSizes, StreamFormat, choose_format,
+    decode_frame, is_video_capture_node, stable_device_id, with_default_huffman_tables,
 };
 use roomshare::protocol::SourceKind;
-use std::path::Path;
 use std::time::Duration;
 
 /// Every bar's centre is within `tol` of its colour.
@@ -562,65 +560,73 @@ fn yuyv_device_captures_through_the_trait() {
 
 // ------------------------------------------------------------ real hardware
 
-/// A real `/dev/video*` through the real V4L2 system where one exists;
-/// where none does (these machines), the same checks on the fake system
-/// replaying `tests/fixtures/v4l2/` — said in the name and in the output,
-/// never a silent pass.
+/// The real V4L2 system is Linux's (where its imports are used).
 #[cfg(target_os = "linux")]
-#[test]
-fn real_device_or_else_fixture_replay() {
-    use roomshare::capture::devices::v4l2::{V4l2System, video_nodes};
-    let nodes = video_nodes(Path::new("/dev")).unwrap_or_default();
-    if nodes.is_empty() {
-        println!(
-            "FIXTURE REPLAY, not a real device: no /dev/video* on this machine, so the real \
-             V4L2 ioctls were not exercised; the same checks run on the fake system replaying \
-             tests/fixtures/v4l2/"
-        );
-        // One device the wall can only explain (H264 only), then a camera
-        // whose MJPEG frames match the size it sets.
-        let replay = FakeMachine::new(vec![
-            h264_only("/dev/video0", "HDMI H264", "usb-0000:00:14.0-4"),
-            webcam("/dev/video2", "usb-Generic_HD_Webcam-video-index0"),
-        ]);
-        let img = list_open_and_grab(replay.system().as_mut()).expect("a usable fixture device");
-        assert_bars(&img, 12);
-        return;
-    }
-    println!("REAL DEVICE: {} /dev/video* node(s)", nodes.len());
-    if list_open_and_grab(&mut V4l2System::new()).is_none() {
-        println!("no listed device offers MJPEG or YUYV: listing checked, nothing to grab");
-    }
-}
+mod real_hardware {
+    use super::*;
+    use fake::{h264_only, webcam};
+    use roomshare::capture::devices::DeviceSystem;
+    use std::path::Path;
 
-/// List the devices, then open the first usable one and decode a frame of
-/// it at the size of the format it set. `None` when no device is usable
-/// (each listed one then says why, as the wall shows it).
-#[cfg(target_os = "linux")]
-fn list_open_and_grab(system: &mut dyn DeviceSystem) -> Option<image::RgbaImage> {
-    let devices = system.list().unwrap();
-    println!("{} capture device(s): {devices:#?}", devices.len());
-    let Some(device) = devices.iter().find(|d| choose_format(&d.formats).is_ok()) else {
-        for d in &devices {
-            let why = choose_format(&d.formats).expect_err("no usable format");
-            assert!(
-                why.to_string().contains("no supported video format"),
-                "{why}"
+    /// A real `/dev/video*` through the real V4L2 system where one exists;
+    /// where none does (these machines), the same checks on the fake system
+    /// replaying `tests/fixtures/v4l2/` — said in the name and in the output,
+    /// never a silent pass.
+    #[test]
+    fn real_device_or_else_fixture_replay() {
+        use roomshare::capture::devices::v4l2::{V4l2System, video_nodes};
+        let nodes = video_nodes(Path::new("/dev")).unwrap_or_default();
+        if nodes.is_empty() {
+            println!(
+                "FIXTURE REPLAY, not a real device: no /dev/video* on this machine, so the real \
+                 V4L2 ioctls were not exercised; the same checks run on the fake system replaying \
+                 tests/fixtures/v4l2/"
             );
+            // One device the wall can only explain (H264 only), then a camera
+            // whose MJPEG frames match the size it sets.
+            let replay = FakeMachine::new(vec![
+                h264_only("/dev/video0", "HDMI H264", "usb-0000:00:14.0-4"),
+                webcam("/dev/video2", "usb-Generic_HD_Webcam-video-index0"),
+            ]);
+            let img =
+                list_open_and_grab(replay.system().as_mut()).expect("a usable fixture device");
+            assert_bars(&img, 12);
+            return;
         }
-        return None;
-    };
-    let mut stream = system.open(&device.device_id).unwrap();
-    let format = *stream.format();
-    let raw = stream.next_frame().unwrap();
-    let img = decode_frame(&format, &raw.data).unwrap();
-    assert_eq!(
-        img.dimensions(),
-        (format.width, format.height),
-        "{format:?}"
-    );
-    println!("grabbed {:?} from {}", img.dimensions(), device.device_id);
-    Some(img)
+        println!("REAL DEVICE: {} /dev/video* node(s)", nodes.len());
+        if list_open_and_grab(&mut V4l2System::new()).is_none() {
+            println!("no listed device offers MJPEG or YUYV: listing checked, nothing to grab");
+        }
+    }
+
+    /// List the devices, then open the first usable one and decode a frame of
+    /// it at the size of the format it set. `None` when no device is usable
+    /// (each listed one then says why, as the wall shows it).
+    fn list_open_and_grab(system: &mut dyn DeviceSystem) -> Option<image::RgbaImage> {
+        let devices = system.list().unwrap();
+        println!("{} capture device(s): {devices:#?}", devices.len());
+        let Some(device) = devices.iter().find(|d| choose_format(&d.formats).is_ok()) else {
+            for d in &devices {
+                let why = choose_format(&d.formats).expect_err("no usable format");
+                assert!(
+                    why.to_string().contains("no supported video format"),
+                    "{why}"
+                );
+            }
+            return None;
+        };
+        let mut stream = system.open(&device.device_id).unwrap();
+        let format = *stream.format();
+        let raw = stream.next_frame().unwrap();
+        let img = decode_frame(&format, &raw.data).unwrap();
+        assert_eq!(
+            img.dimensions(),
+            (format.width, format.height),
+            "{format:?}"
+        );
+        println!("grabbed {:?} from {}", img.dimensions(), device.device_id);
+        Some(img)
+    }
 }
 
 // ------------------------------------------------------------ V4L2 pure parts
