@@ -152,7 +152,7 @@ impl ConsoleApp {
             });
         }
         self.toolbar(ui, view);
-        let intents = self.room.ui(ui, keys, &mut self.settings);
+        let intents = self.room.ui(ui, keys, view, &mut self.settings);
         self.apply(&ctx, intents);
         None
     }

@@ -76,18 +76,25 @@ impl RoomPage {
 
     /// Draw the page below the console's toolbar: the header, the share
     /// card on the right, the traffic pane, and the wall in the middle.
-    pub fn ui(&mut self, ui: &mut egui::Ui, keys: Keys, settings: &mut Settings) -> Vec<Intent> {
+    /// `view` is this frame's snapshot of the desk's room (the toolbar drew
+    /// from the same one).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        keys: Keys,
+        view: &RoomView,
+        settings: &mut Settings,
+    ) -> Vec<Intent> {
         let ctx = ui.ctx().clone();
-        let view = self.desk.view();
         let mut out = Vec::new();
-        self.take_notices(&view, &mut out);
+        self.take_notices(view, &mut out);
         self.preview.update(&ctx, self.desk.preview().as_ref());
-        let tiles = wall::tiles_of(&view, settings.lang);
+        let tiles = wall::tiles_of(view, settings.lang);
         self.log_ready(&ctx, tiles.len());
-        self.keys(keys, &view, &tiles, &mut out);
-        self.panels(ui, &view, &tiles, settings, &mut out);
+        self.keys(keys, view, &tiles, &mut out);
+        self.panels(ui, view, &tiles, settings, &mut out);
         self.tell_background_traffic(settings);
-        self.schedule_wake(&ctx, &view, Instant::now());
+        self.schedule_wake(&ctx, view, Instant::now());
         let options = settings.share;
         out.into_iter()
             .map(|intent| match intent {
