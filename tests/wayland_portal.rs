@@ -68,6 +68,11 @@ fn spawn(cmd: &mut Command, package: &str) -> Child {
 // ---------------------------------------------------------------- D-Bus ---
 
 /// A private session bus; the daemon is killed by pid when dropped.
+///
+/// Hermetic: its only service directory is an empty one of its own, so a
+/// name nobody owns is `ServiceUnknown` here whatever the machine has
+/// installed (Debian's session config would activate the system's
+/// `xdg-desktop-portal`, on every desktop).
 struct Bus {
     child: Child,
     address: String,
@@ -78,10 +83,14 @@ impl Bus {
     fn start() -> Bus {
         let dir = tempfile::tempdir().expect("temp dir");
         let listen = format!("unix:path={}", dir.path().join("bus").display());
+        let services = dir.path().join("services");
+        std::fs::create_dir(&services).expect("service dir");
+        let config = dir.path().join("session.conf");
+        std::fs::write(&config, bus_config(&listen, &services)).expect("bus config");
         let mut child = spawn(
             Command::new("dbus-daemon")
-                .args(["--session", "--nofork", "--print-address=1"])
-                .arg(format!("--address={listen}"))
+                .arg(format!("--config-file={}", config.display()))
+                .args(["--nofork", "--print-address=1"])
                 .stdout(Stdio::piped())
                 // Its only output here: a warning that it cannot raise its fd limit.
                 .stderr(Stdio::null()),
@@ -101,6 +110,29 @@ impl Bus {
             _dir: dir,
         }
     }
+}
+
+/// A session bus listening on `listen`, as Debian's `session.conf` sets
+/// one up but with `services` as its only service directory.
+fn bus_config(listen: &str, services: &std::path::Path) -> String {
+    format!(
+        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>{listen}</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>{}</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+        services.display()
+    )
 }
 
 impl Drop for Bus {
