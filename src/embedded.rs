@@ -39,7 +39,13 @@ impl Embedded {
         if let Some(config) = &options.server {
             config.check()?;
         }
-        let engine = EngineHandle::spawn(options.room);
+        let mut room = options.room;
+        if options.sources.is_some() {
+            // The capture publishes this machine's sources: until then, no
+            // demo sources that look like them.
+            room.initial_sources = Vec::new();
+        }
+        let engine = EngineHandle::spawn(room);
         let capture = options
             .sources
             .map(|mode| Capture::start(mode, engine.clone(), CaptureOptions::default(), on_change));

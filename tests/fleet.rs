@@ -13,7 +13,7 @@ use roomshare::link::fleet::{
 };
 use roomshare::link::{NO_ANSWER, Target};
 use roomshare::protocol::model::terminal_name;
-use roomshare::protocol::{ShareAction, SimAction};
+use roomshare::protocol::{RoomShareAction, ShareAction};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -280,7 +280,7 @@ async fn a_call_reaches_exactly_the_named_rooms() {
     // The silent room's answer would take a minute (30 s handshake + 30 s
     // answer): the others' results come without waiting for it.
     let names = ["Silent", "Demo 002", "Demo 004", "Closed", "Nowhere"].map(String::from);
-    let share = SimAction::RemoteShare {
+    let share = RoomShareAction::RemoteShare {
         nickname: "Carol".into(),
         whiteboard: false,
         instance_id: 1,

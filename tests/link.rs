@@ -6,7 +6,7 @@ use roomshare::client::Endpoint;
 use roomshare::engine::{EngineHandle, RoomConfig};
 use roomshare::link::{ConnState, Direction, Extension, Link, RoomView, Subject, Target};
 use roomshare::media::{Frame, PreviewSlot, Thumbnail, ThumbnailState, ThumbnailStore};
-use roomshare::protocol::{MeetingAction, ShareAction, ShareTarget, SimAction, StartShare};
+use roomshare::protocol::{MeetingAction, RoomShareAction, ShareAction, ShareTarget, StartShare};
 use roomshare::server::{Server, ServerConfig};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -122,7 +122,7 @@ fn scenario(link: &Link) {
     let notice = wait_notice(link, 8);
     assert!(notice.message.contains("stale"), "{notice:?}");
 
-    link.simulate(SimAction::RemoteShare {
+    link.room_share(RoomShareAction::RemoteShare {
         nickname: "张伟".into(),
         whiteboard: true,
         instance_id: 2,

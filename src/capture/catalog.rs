@@ -1,9 +1,9 @@
 //! The catalog thread: re-read the source list, diff it by stable id, and
 //! publish it to the engine when it changed.
 
-use super::share;
 use super::workers::{Ctx, LOG};
-use crate::protocol::SourceInfo;
+use super::{Backend, list_with_status, share};
+use crate::protocol::{CaptureStatus, SourceInfo};
 use std::time::Instant;
 
 /// How a source list changed, by stable id.
@@ -65,32 +65,27 @@ fn log_diff(diff: &SourceDiff) {
     }
 }
 
+/// What the catalog last told the engine.
+#[derive(Default)]
+struct Published {
+    list: Option<Vec<SourceInfo>>,
+    status: Option<CaptureStatus>,
+    /// The engine's `RetryCapture` count already acted on.
+    retries: u64,
+}
+
 pub(super) fn run(ctx: Ctx) {
     let mut backend = (ctx.factory)();
-    let mut published: Option<Vec<SourceInfo>> = None;
-    let mut last_error: Option<String> = None;
+    let mut published = Published {
+        retries: ctx.engine.snapshot().borrow().capture_retries,
+        ..Published::default()
+    };
     loop {
         let started = Instant::now();
-        match backend.list() {
-            Ok(list) => {
-                last_error = None;
-                let list = dedupe(list);
-                if published.as_ref() != Some(&list) {
-                    log_diff(&diff_sources(published.as_deref().unwrap_or(&[]), &list));
-                    if !publish(&ctx, &list) {
-                        tracing::debug!(target: LOG, "engine gone; catalog stops");
-                        return;
-                    }
-                    published = Some(list);
-                }
-            }
-            Err(e) => {
-                let e = e.to_string();
-                if last_error.as_ref() != Some(&e) {
-                    tracing::warn!(target: LOG, "cannot list sources: {e}");
-                    last_error = Some(e);
-                }
-            }
+        retry_if_asked(&ctx, backend.as_mut(), &mut published);
+        if !cycle(&ctx, backend.as_mut(), &mut published) {
+            tracing::debug!(target: LOG, "engine gone; catalog stops");
+            return;
         }
         tracing::trace!(target: LOG, "catalog cycle {:?}", started.elapsed());
         let wait = ctx
@@ -101,6 +96,51 @@ pub(super) fn run(ctx: Ctx) {
             return;
         }
     }
+}
+
+/// A console asked the engine to try capture again (`RetryCapture`).
+fn retry_if_asked(ctx: &Ctx, backend: &mut dyn Backend, published: &mut Published) {
+    let retries = ctx.engine.snapshot().borrow().capture_retries;
+    if retries != published.retries {
+        published.retries = retries;
+        backend.retry();
+        // The engine showed "asking again": the next status is news.
+        published.status = None;
+    }
+}
+
+/// List once and publish what changed: the list, then where capture
+/// stands. False when the engine is gone.
+fn cycle(ctx: &Ctx, backend: &mut dyn Backend, published: &mut Published) -> bool {
+    let (listed, status) = list_with_status(backend);
+    match listed {
+        Ok(list) => {
+            let list = dedupe(list);
+            if published.list.as_ref() != Some(&list) {
+                log_diff(&diff_sources(
+                    published.list.as_deref().unwrap_or(&[]),
+                    &list,
+                ));
+                if !publish(ctx, &list) {
+                    return false;
+                }
+                published.list = Some(list);
+            }
+        }
+        Err(e) => tracing::debug!(target: LOG, "cannot list sources: {e}"),
+    }
+    if published.status.as_ref() != Some(&status) {
+        match &status.reason {
+            Some(reason) => tracing::warn!(target: LOG, "capture {:?}: {reason}", status.state),
+            None => tracing::info!(target: LOG, "capture works"),
+        }
+        if let Some(Err(_)) = ctx.rt.block_on(ctx.engine.set_capture(status.clone())) {
+            return false;
+        }
+        (ctx.on_change)();
+        published.status = Some(status);
+    }
+    true
 }
 
 /// The catalog can see a shared source vanish before the share capture

@@ -31,7 +31,7 @@ pub mod xcap_backend;
 
 use crate::engine::EngineHandle;
 use crate::media::{PreviewSlot, SharePreview, ThumbnailSource, ThumbnailStore};
-use crate::protocol::SourceInfo;
+use crate::protocol::{CaptureState, CaptureStatus, SourceInfo};
 use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -83,6 +83,32 @@ pub trait Backend: Send + 'static {
     }
     /// The share of `source_id` ended.
     fn release(&mut self, _source_id: &str) {}
+    /// Whether capture works, and if not why and what to do: waiting for
+    /// the user's permission, refused, unavailable. Read after
+    /// [`Backend::list`]; backends that always can capture say `ok`.
+    fn status(&mut self) -> CaptureStatus {
+        CaptureStatus::ok()
+    }
+    /// Ask again for what was refused or failed (the ScreenCast portal: a
+    /// new request, which may open its dialog). Nothing where nothing is
+    /// asked.
+    fn retry(&mut self) {}
+}
+
+/// One listing and where capture stands after it: a listing that failed
+/// is `unavailable` with its error, unless the backend says more.
+pub fn list_with_status(
+    backend: &mut dyn Backend,
+) -> (Result<Vec<SourceInfo>, CaptureError>, CaptureStatus) {
+    let listed = backend.list();
+    let mut status = backend.status();
+    if let (Err(e), true) = (&listed, status.is_ok()) {
+        status = CaptureStatus::not_ok(
+            CaptureState::Unavailable,
+            format!("cannot list sources: {e}"),
+        );
+    }
+    (listed, status)
 }
 
 /// Makes one backend per worker thread.
@@ -120,7 +146,8 @@ impl Default for CaptureOptions {
 /// Which backend to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SourcesMode {
-    /// Real capture where a display exists, synthetic otherwise.
+    /// Real capture where there is a display (X11, or the portal on
+    /// Wayland); test patterns only where there is no display at all.
     Auto,
     /// Real capture only: the X11 backend, the ScreenCast portal on Wayland, xcap elsewhere.
     Real,
@@ -129,12 +156,13 @@ pub enum SourcesMode {
 }
 
 impl SourcesMode {
-    /// `Auto` made concrete: `Real` when a display is usable (a display
-    /// variable is set and at least one monitor is listed), else
-    /// `Synthetic`.
+    /// `Auto` made concrete: `Real` wherever there is a display, else
+    /// `Synthetic`. A display whose capture fails stays `Real`: the wall
+    /// then says why, rather than showing test patterns as if they were
+    /// this machine's screens.
     pub fn resolve(self) -> SourcesMode {
         match self {
-            SourcesMode::Auto if xcap_backend::display_usable() => SourcesMode::Real,
+            SourcesMode::Auto if real::display_exists() => SourcesMode::Real,
             SourcesMode::Auto => SourcesMode::Synthetic,
             other => other,
         }

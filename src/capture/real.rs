@@ -4,7 +4,7 @@
 
 use super::devices::{CaptureDevices, DEVICE_ID_PREFIX};
 use super::{Backend, CaptureError, XcapBackend};
-use crate::protocol::SourceInfo;
+use crate::protocol::{CaptureStatus, SourceInfo};
 use image::RgbaImage;
 use std::sync::Arc;
 
@@ -90,6 +90,21 @@ pub fn screens_factory() -> Arc<dyn Fn() -> Box<dyn Backend> + Send + Sync> {
     Arc::new(|| Box::new(XcapBackend::new()) as Box<dyn Backend>)
 }
 
+/// Whether this machine has a display to capture: on Linux an X11 or a
+/// Wayland display in the environment; elsewhere always (Windows and macOS
+/// sessions have one).
+pub fn display_exists() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let set = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
+        set("DISPLAY") || set("WAYLAND_DISPLAY")
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        true
+    }
+}
+
 #[cfg(all(target_os = "linux", not(target_env = "ohos")))]
 fn is_wayland_session() -> bool {
     std::env::var_os("WAYLAND_DISPLAY").is_some_and(|s| !s.is_empty())
@@ -149,6 +164,14 @@ impl Backend for RealBackend {
             }
             None => self.screens.hold(source_id),
         }
+    }
+
+    fn status(&mut self) -> CaptureStatus {
+        self.screens.status()
+    }
+
+    fn retry(&mut self) {
+        self.screens.retry()
     }
 
     fn release(&mut self, source_id: &str) {

@@ -3,7 +3,7 @@
 //! milliseconds ([`render`]), so tests can compare pixels exactly.
 
 use super::{Backend, CaptureError};
-use crate::protocol::SourceInfo;
+use crate::protocol::{SourceInfo, TEST_PATTERN_APP};
 use image::RgbaImage;
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
@@ -115,8 +115,14 @@ impl Backend for SyntheticBackend {
         "synthetic"
     }
 
+    /// Every source says it is a test pattern (`app`), whatever it was
+    /// added as, so no console or tool takes it for a real one.
     fn list(&mut self) -> Result<Vec<SourceInfo>, CaptureError> {
-        Ok(self.sources.list())
+        let mut list = self.sources.list();
+        for s in &mut list {
+            s.app = TEST_PATTERN_APP.into();
+        }
+        Ok(list)
     }
 
     fn capture(&mut self, source_id: &str) -> Result<RgbaImage, CaptureError> {

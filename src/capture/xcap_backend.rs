@@ -67,19 +67,6 @@ fn failed(e: xcap::XCapError) -> CaptureError {
     CaptureError::Failed(e.to_string())
 }
 
-/// Whether real capture can work here: a display to talk to and at least one
-/// monitor listed.
-pub fn display_usable() -> bool {
-    #[cfg(all(target_os = "linux", not(target_env = "ohos")))]
-    {
-        let set = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
-        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
-            return false;
-        }
-    }
-    xcap::Monitor::all().is_ok_and(|m| !m.is_empty())
-}
-
 /// The desktop (the primary monitor) and every monitor.
 fn monitor_sources() -> Result<Vec<SourceInfo>, CaptureError> {
     let monitors = xcap::Monitor::all().map_err(failed)?;

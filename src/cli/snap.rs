@@ -2,12 +2,15 @@
 //! local source (or a remote engine's thumbnail, with `--url`).
 
 use super::out::print_line;
-use super::sources::{LookArgs, connect_and_list, local_list, remote_thumbnail, resolve};
+use super::sources::{
+    LookArgs, LookError, connect_and_list, local_list, remote_thumbnail, resolve,
+};
 use crate::capture::SourcesMode;
 use clap::Args;
 use image::RgbaImage;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Args, Debug, Clone)]
 pub struct SnapArgs {
@@ -51,32 +54,32 @@ async fn remote_thumbnail_of(
 }
 
 /// Capture here (blocking: run off the async workers).
-fn local_picture(mode: SourcesMode, wanted: &str) -> Result<RgbaImage, String> {
+fn local_picture(mode: SourcesMode, wait: Duration, wanted: &str) -> Result<RgbaImage, LookError> {
     let mut backend = (mode.factory())();
-    let list = local_list(backend.as_mut())?;
-    let source = resolve(&list, wanted)
-        .ok_or_else(|| format!("no source {wanted:?}; see `roomshare sources`"))?;
-    backend.capture(&source.id).map_err(|e| e.to_string())
+    let list = local_list(backend.as_mut(), wait)?;
+    let source = resolve(&list, wanted).ok_or_else(|| {
+        LookError::Other(format!("no source {wanted:?}; see `roomshare sources`"))
+    })?;
+    backend
+        .capture(&source.id)
+        .map_err(|e| LookError::Other(e.to_string()))
 }
 
 pub async fn run(args: SnapArgs) -> ExitCode {
     let picture = if args.look.remote.url.is_some() {
         match remote_picture(&args.look, &args.source).await {
-            Ok(picture) => picture,
+            Ok(picture) => picture.map_err(LookError::Other),
             Err(code) => return code,
         }
     } else {
-        let (mode, wanted) = (args.look.sources, args.source.clone());
-        tokio::task::spawn_blocking(move || local_picture(mode, &wanted))
+        let (mode, wait, wanted) = (args.look.sources, args.look.wait, args.source.clone());
+        tokio::task::spawn_blocking(move || local_picture(mode, wait, &wanted))
             .await
-            .unwrap_or_else(|e| Err(format!("capture failed: {e}")))
+            .unwrap_or_else(|e| Err(LookError::Other(format!("capture failed: {e}"))))
     };
     let image = match picture {
         Ok(img) => img,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return e.report(),
     };
     match image.save_with_format(&args.output, image::ImageFormat::Png) {
         Ok(()) => {

@@ -3,14 +3,15 @@
 
 use super::RemoteArgs;
 use super::out::print_line;
-use crate::capture::{Backend, SourcesMode};
+use crate::capture::{Backend, SourcesMode, list_with_status};
 use crate::client::{Client, ClientError};
 use crate::protocol::answers::{SourcesAnswer, ThumbnailAnswer};
-use crate::protocol::{SourceInfo, SourceKind, number_sources};
+use crate::protocol::{CaptureState, SourceInfo, SourceKind, number_sources};
 use base64::Engine as _;
 use clap::Args;
 use serde_json::{Map, Value};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 /// Where `sources` and `snap` look: this machine, or (with `--url`) a
 /// remote engine.
@@ -19,8 +20,23 @@ pub struct LookArgs {
     /// Where sources come from locally (ignored with --url).
     #[arg(long, value_enum, default_value = "auto")]
     pub sources: SourcesMode,
+    /// How long to wait for permission to capture (on Wayland, the screen
+    /// sharing dialog), in seconds; then exit 2 with the reason.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_wait)]
+    pub wait: Duration,
     #[command(flatten)]
     pub remote: RemoteArgs,
+}
+
+/// `--wait`: seconds, a number from 0 to a day.
+fn parse_wait(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(0.0..=86_400.0).contains(&seconds) {
+        return Err(format!("{text} is out of range: 0 to 86400 seconds"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 #[derive(Args, Debug, Clone)]
@@ -104,14 +120,71 @@ pub fn resolve<'a>(list: &'a [SourceInfo], source: &str) -> Option<&'a SourceInf
         .or_else(|| list.iter().find(|s| s.device_id.as_deref() == Some(source)))
 }
 
-/// The local list, numbered as the engine numbers it, so that the indices
-/// match what a StartShare with `select_index` picks on this machine.
-pub(super) fn local_list(backend: &mut dyn Backend) -> Result<Vec<SourceInfo>, String> {
-    backend
-        .list()
-        .map(number_sources)
-        .map_err(|e| format!("cannot list sources: {e}"))
+/// Why a local look failed: capture does not work here (exit 2: refused,
+/// unavailable, no answer in time), or something else (exit 1).
+#[derive(Debug)]
+pub(super) enum LookError {
+    NotCapturing(String),
+    Other(String),
 }
+
+impl LookError {
+    /// Say why on stderr; the exit code.
+    pub(super) fn report(self) -> ExitCode {
+        match self {
+            LookError::NotCapturing(why) => {
+                eprintln!("cannot capture on this machine: {why}");
+                ExitCode::from(2)
+            }
+            LookError::Other(why) => {
+                eprintln!("{why}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+/// The local list once capture works, numbered as the engine numbers it
+/// (so the indices match what a StartShare with `select_index` picks on
+/// this machine). While the user is asked (the portal's dialog), it waits
+/// up to `wait`, saying so once on stderr; never an empty list for
+/// capture that does not work.
+pub(super) fn local_list(
+    backend: &mut dyn Backend,
+    wait: Duration,
+) -> Result<Vec<SourceInfo>, LookError> {
+    let deadline = Instant::now() + wait;
+    let mut told = false;
+    loop {
+        let (listed, status) = list_with_status(backend);
+        let reason = status.reason.unwrap_or_default();
+        match status.state {
+            CaptureState::Ok => {
+                return listed
+                    .map(number_sources)
+                    .map_err(|e| LookError::Other(format!("cannot list sources: {e}")));
+            }
+            CaptureState::Refused | CaptureState::Unavailable => {
+                return Err(LookError::NotCapturing(reason));
+            }
+            CaptureState::Waiting if Instant::now() >= deadline => {
+                let waited = wait.as_secs_f64();
+                return Err(LookError::NotCapturing(format!(
+                    "no answer within {waited} s (--wait): {reason}"
+                )));
+            }
+            CaptureState::Waiting if !told => {
+                eprintln!("{reason} (waiting up to {} s)", wait.as_secs_f64());
+                told = true;
+            }
+            CaptureState::Waiting => {}
+        }
+        std::thread::sleep(WAIT_STEP.min(deadline.saturating_duration_since(Instant::now())));
+    }
+}
+
+/// How often a waiting look asks the backend again.
+const WAIT_STEP: Duration = Duration::from_millis(100);
 
 /// Why a remote `RoomShare` query failed, in words.
 pub(super) fn remote_error(what: &str, e: &ClientError) -> String {
@@ -178,9 +251,9 @@ async fn remote_rows(remote: &RemoteArgs) -> Result<Vec<Row>, ExitCode> {
 }
 
 /// List and capture once each, here (blocking: run off the async workers).
-fn local_rows(mode: SourcesMode) -> Result<Vec<Row>, String> {
+fn local_rows(mode: SourcesMode, wait: Duration) -> Result<Vec<Row>, LookError> {
     let mut backend = (mode.factory())();
-    let rows = local_list(backend.as_mut())?
+    let rows = local_list(backend.as_mut(), wait)?
         .into_iter()
         .map(|source| {
             let state = match backend.capture(&source.id) {
@@ -201,13 +274,10 @@ pub async fn run(args: SourcesArgs) -> ExitCode {
             Err(code) => return code,
         }
     } else {
-        let mode = look.sources;
-        match tokio::task::spawn_blocking(move || local_rows(mode)).await {
+        let (mode, wait) = (look.sources, look.wait);
+        match tokio::task::spawn_blocking(move || local_rows(mode, wait)).await {
             Ok(Ok(rows)) => rows,
-            Ok(Err(e)) => {
-                eprintln!("{e}");
-                return ExitCode::from(1);
-            }
+            Ok(Err(e)) => return e.report(),
             Err(e) => {
                 eprintln!("capture failed: {e}");
                 return ExitCode::from(1);

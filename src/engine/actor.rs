@@ -3,7 +3,7 @@
 //! sessions through a bounded broadcast of pre-serialised event frames.
 
 use super::room::{Deferred, OwnShare, Room, RoomConfig, ShareStats, Step};
-use crate::protocol::{EventEnvelope, Request, RpcResult, SourceInfo};
+use crate::protocol::{CaptureStatus, EventEnvelope, Request, RpcResult, SourceInfo};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -28,11 +28,14 @@ pub struct RoomSnapshot {
     pub generation: u64,
     pub meeting_status: i64,
     pub is_sharing: bool,
+    /// Bumped by every `RetryCapture`: the capture catalog asks again.
+    pub capture_retries: u64,
 }
 
 enum Msg {
     Request(Request, oneshot::Sender<RpcResult>),
     SetSources(Vec<SourceInfo>),
+    SetCapture(CaptureStatus),
     ShareFailed {
         source_id: String,
         reason: String,
@@ -58,6 +61,7 @@ impl Owner {
             let (step, reply) = match msg {
                 Msg::Request(req, reply) => (self.room.handle(&req, unix_now()), Some(reply)),
                 Msg::SetSources(list) => (self.room.set_sources(list), None),
+                Msg::SetCapture(status) => (self.room.set_capture(status), None),
                 Msg::ShareFailed { source_id, reason } => {
                     (self.room.share_failed(&source_id, &reason), None)
                 }
@@ -128,6 +132,7 @@ fn snapshot_of(room: &Room) -> Arc<RoomSnapshot> {
         generation: room.generation(),
         meeting_status: room.meeting_info().meeting_status,
         is_sharing: room.share_info().is_sharing,
+        capture_retries: room.capture_retries(),
     })
 }
 
@@ -169,6 +174,14 @@ impl EngineHandle {
     pub async fn set_sources(&self, sources: Vec<SourceInfo>) -> Result<(), EngineGone> {
         self.tx
             .send(Msg::SetSources(sources))
+            .await
+            .map_err(|_| EngineGone)
+    }
+
+    /// Publish whether capture works (from the capture catalog).
+    pub async fn set_capture(&self, status: CaptureStatus) -> Result<(), EngineGone> {
+        self.tx
+            .send(Msg::SetCapture(status))
             .await
             .map_err(|_| EngineGone)
     }

@@ -222,9 +222,7 @@ impl<R: Room> Follow<R> {
             match sources {
                 Ok(a) => v.apply_sources(a),
                 Err(e @ (ClientError::Refused { .. } | ClientError::Malformed { .. })) => {
-                    v.extension = Extension::Absent(no_extension(&e));
-                    v.sources.clear();
-                    v.generation = None;
+                    v.without_extension(no_extension(&e));
                 }
                 Err(_) => {}
             }

@@ -41,7 +41,7 @@ pub use view::{Extension, RoomView};
 
 use crate::client::{Client, ClientOptions, Endpoint};
 use crate::media::{PreviewSlot, SharePreview, ThumbnailStore};
-use crate::protocol::{MeetingAction, ShareAction, SimAction, normalise_url};
+use crate::protocol::{MeetingAction, RoomShareAction, ShareAction, normalise_url};
 use fleet::FleetAction;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -118,7 +118,7 @@ impl Target {
 pub enum Subject {
     Share(ShareAction),
     Meeting(MeetingAction),
-    Simulate(SimAction),
+    RoomShare(RoomShareAction),
     /// Connecting (an auth failure).
     Connect,
     /// This room's share stopped by itself (its source vanished).
@@ -131,7 +131,7 @@ impl Subject {
         match self {
             Subject::Share(a) => a.name(),
             Subject::Meeting(a) => a.name(),
-            Subject::Simulate(a) => a.name(),
+            Subject::RoomShare(a) => a.name(),
             Subject::Connect => "connect",
             Subject::ShareStopped => "share stopped",
         }
@@ -292,8 +292,8 @@ impl Link {
     }
 
     /// Send a room-simulator action (embedded engines and roomshare peers).
-    pub fn simulate(&self, action: SimAction) {
-        self.call(Subject::Simulate(action.clone()), action.into());
+    pub fn room_share(&self, action: RoomShareAction) {
+        self.call(Subject::RoomShare(action.clone()), action.into());
     }
 
     fn call(&self, subject: Subject, action: FleetAction) {

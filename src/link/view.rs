@@ -8,7 +8,7 @@ use crate::protocol::answers::{ShareNode, ShareSession, SourcesAnswer};
 use crate::protocol::model::{
     MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, meeting_status_name, terminal_name,
 };
-use crate::protocol::{Event, EventEnvelope};
+use crate::protocol::{CaptureStatus, Event, EventEnvelope};
 use std::time::{Duration, Instant};
 
 /// Whether the peer speaks roomshare's `RoomShare` extension (sources and
@@ -38,6 +38,9 @@ pub struct RoomView {
     /// the UI builds tiles from `capture_device_list` and the desktop.
     pub sources: Vec<SourceInfo>,
     pub generation: Option<u64>,
+    /// Whether the engine's machine can capture, and if not why (with the
+    /// extension; `ok` without it).
+    pub capture: CaptureStatus,
     /// This engine's own share (with the extension), while it shares.
     pub share_session: Option<ShareSession>,
     /// A reason the last share stopped by itself (source vanished).
@@ -59,6 +62,7 @@ impl RoomView {
             extension: Extension::Unknown,
             sources: Vec::new(),
             generation: None,
+            capture: CaptureStatus::ok(),
             share_session: None,
             last_stop_reason: None,
         }
@@ -80,6 +84,20 @@ impl RoomView {
         self.extension = Extension::Present;
         self.sources = answer.sources;
         self.generation = Some(answer.generation);
+        self.capture = answer.capture;
+    }
+
+    /// The peer has no `RoomShare` extension (a real device).
+    pub fn without_extension(&mut self, reason: String) {
+        self.extension = Extension::Absent(reason);
+        self.sources.clear();
+        self.generation = None;
+        self.capture = CaptureStatus::ok();
+    }
+
+    /// Only test patterns to show (every source is synthetic).
+    pub fn test_patterns_only(&self) -> bool {
+        !self.sources.is_empty() && self.sources.iter().all(SourceInfo::is_test_pattern)
     }
 
     pub fn apply_session(&mut self, session: ShareSession) {

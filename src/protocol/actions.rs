@@ -411,10 +411,11 @@ impl MeetingAction {
 }
 
 /// roomshare's own `Call/RoomShare` actions: the room simulator, so that
-/// every state is reachable in a demo and in end-to-end tests over the wire.
-/// Real devices answer 9 for this module.
+/// every state is reachable in a demo and in end-to-end tests over the wire,
+/// and asking the engine's capture again. Real devices answer 9 for this
+/// module.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SimAction {
+pub enum RoomShareAction {
     /// A remote participant starts sharing (`nickname` may be Chinese).
     RemoteShare {
         /// The sharer's display name.
@@ -435,22 +436,28 @@ pub enum SimAction {
     },
     /// Set the cast code (6 digits).
     SetCastCode(String),
+    /// Ask the engine's capture layer again what it could not get: on
+    /// Wayland a new screen sharing request (the permission dialog opens
+    /// on the engine's machine). Answered at once; the outcome arrives as
+    /// `capture` in `SourcesChanged`.
+    RetryCapture,
 }
 
 /// The `Call/RoomShare` action names, as an error 9 lists them.
-pub const SIM_ACTIONS: [&str; 4] = [
+pub const ROOM_SHARE_ACTIONS: [&str; 5] = [
     "SimulateRemoteShare",
     "SimulateRemoteStop",
     "SimulateQuickCast",
     "SetCastCode",
+    "RetryCapture",
 ];
 
-impl SimAction {
+impl RoomShareAction {
     /// The action named `action` with its inputs from `p` (defaults for
     /// the optional ones): error 9 for an unknown name, 8 for a bad input.
-    pub fn parse(action: &str, p: &Params) -> Result<SimAction, RpcError> {
+    pub fn parse(action: &str, p: &Params) -> Result<RoomShareAction, RpcError> {
         Ok(match action {
-            "SimulateRemoteShare" => SimAction::RemoteShare {
+            "SimulateRemoteShare" => RoomShareAction::RemoteShare {
                 nickname: p
                     .opt_string("nickname")?
                     .unwrap_or_else(|| "远程参会者".into()),
@@ -458,8 +465,8 @@ impl SimAction {
                 instance_id: p.opt_i64("instance_id")?.unwrap_or(1),
                 role_type: p.opt_i64("role_type")?.unwrap_or(3),
             },
-            "SimulateRemoteStop" => SimAction::RemoteStop,
-            "SimulateQuickCast" => SimAction::QuickCast {
+            "SimulateRemoteStop" => RoomShareAction::RemoteStop,
+            "SimulateQuickCast" => RoomShareAction::QuickCast {
                 nickname: p
                     .opt_string("nickname")?
                     .unwrap_or_else(|| "手机投屏".into()),
@@ -472,26 +479,28 @@ impl SimAction {
                         format!("`cast_code` must be 6 digits, got {code:?}"),
                     ));
                 }
-                SimAction::SetCastCode(code)
+                RoomShareAction::SetCastCode(code)
             }
-            other => return Err(unsupported("RoomShare", other, &SIM_ACTIONS)),
+            "RetryCapture" => RoomShareAction::RetryCapture,
+            other => return Err(unsupported("RoomShare", other, &ROOM_SHARE_ACTIONS)),
         })
     }
 
     /// The action's wire name (the `action` member).
     pub fn name(&self) -> &'static str {
         match self {
-            SimAction::RemoteShare { .. } => "SimulateRemoteShare",
-            SimAction::RemoteStop => "SimulateRemoteStop",
-            SimAction::QuickCast { .. } => "SimulateQuickCast",
-            SimAction::SetCastCode(_) => "SetCastCode",
+            RoomShareAction::RemoteShare { .. } => "SimulateRemoteShare",
+            RoomShareAction::RemoteStop => "SimulateRemoteStop",
+            RoomShareAction::QuickCast { .. } => "SimulateQuickCast",
+            RoomShareAction::SetCastCode(_) => "SetCastCode",
+            RoomShareAction::RetryCapture => "RetryCapture",
         }
     }
 
     /// The `params` object of a `Call/RoomShare` request for this action.
     pub fn to_params(&self) -> Value {
         match self {
-            SimAction::RemoteShare {
+            RoomShareAction::RemoteShare {
                 nickname,
                 whiteboard,
                 instance_id,
@@ -500,10 +509,10 @@ impl SimAction {
                 "action": "SimulateRemoteShare",
                 "action_params": {"nickname": nickname, "whiteboard": whiteboard, "instance_id": instance_id, "role_type": role_type}
             }),
-            SimAction::QuickCast { nickname } => {
+            RoomShareAction::QuickCast { nickname } => {
                 json!({"action": "SimulateQuickCast", "action_params": {"nickname": nickname}})
             }
-            SimAction::SetCastCode(code) => {
+            RoomShareAction::SetCastCode(code) => {
                 json!({"action": "SetCastCode", "action_params": {"cast_code": code}})
             }
             other => json!({"action": other.name()}),

@@ -8,7 +8,7 @@
 //! tolerant where real devices differ: members a device may omit are
 //! `Option`s, and a cast code may arrive as a number.
 
-use super::model::{MeetingInfo, ShareInfo, SourceInfo, SourceKind};
+use super::model::{CaptureStatus, MeetingInfo, ShareInfo, SourceInfo, SourceKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -106,6 +106,10 @@ pub struct SourcesAnswer {
     /// Bumped whenever the index mapping changes.
     #[serde(default)]
     pub generation: u64,
+    /// Whether the engine's machine can capture, and if not why (an engine
+    /// without it is taken as capturing).
+    #[serde(default)]
+    pub capture: CaptureStatus,
 }
 
 /// `["RoomShare","ShareSession"]`.

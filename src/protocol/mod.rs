@@ -11,7 +11,7 @@
 //!   engine's state machine is `engine::Room`.
 //! - **request**: one JSON-RPC request ([`Request`]): a `Query` for a node's
 //!   data, a `Call/<Module>` carrying an **action** ([`ShareAction`],
-//!   [`MeetingAction`], [`SimAction`]), or a `Subscribe`/`Unsubscribe`.
+//!   [`MeetingAction`], [`RoomShareAction`]), or a `Subscribe`/`Unsubscribe`.
 //! - **result**: the `result` member a room answers with ([`RpcResult`]:
 //!   `error_code` 0 and the node's `data`, or an [`RpcError`]'s code and
 //!   message). An **answer** ([`Answer`], in [`answers`]) is the typed `data`
@@ -48,11 +48,14 @@ pub mod message;
 pub mod model;
 pub mod wire;
 
-pub use actions::{MeetingAction, Params, ShareAction, ShareTarget, SimAction, StartShare};
+pub use actions::{MeetingAction, Params, RoomShareAction, ShareAction, ShareTarget, StartShare};
 pub use answers::Answer;
 pub use events::{Event, EventEnvelope};
 pub use message::{Id, Incoming, Method, Rejection, Request, RpcError, RpcResult, parse_request};
-pub use model::{MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, SourceKind, number_sources};
+pub use model::{
+    CaptureState, CaptureStatus, MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, SourceKind,
+    TEST_PATTERN_APP, number_sources,
+};
 pub use wire::to_device_string;
 
 /// The TCP port real devices listen on.

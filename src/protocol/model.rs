@@ -207,6 +207,65 @@ pub struct SourceInfo {
     pub unavailable: Option<String>,
 }
 
+/// What `app` says of a synthetic source (a test pattern, not a real
+/// screen, window or device), so every console and tool can label it.
+pub const TEST_PATTERN_APP: &str = "test pattern";
+
+impl SourceInfo {
+    /// A synthetic test pattern rather than something real.
+    pub fn is_test_pattern(&self) -> bool {
+        self.app == TEST_PATTERN_APP
+    }
+}
+
+/// Whether the engine's machine can capture now (`capture` in
+/// `["RoomShare","Sources"]`), so a console shows why a wall is empty
+/// instead of "No sources".
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CaptureStatus {
+    /// Ok, waiting, refused or unavailable.
+    pub state: CaptureState,
+    /// Why, and what to do, when not `ok`; null when `ok`.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Where capture stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureState {
+    /// Sources are listed and captured.
+    #[default]
+    Ok,
+    /// Waiting for the user to allow capture (the portal's dialog).
+    Waiting,
+    /// The user or the system said no; asking again may help.
+    Refused,
+    /// This machine cannot capture as set up (a missing portal, no
+    /// PipeWire, no display).
+    Unavailable,
+}
+
+impl CaptureStatus {
+    /// Capturing: no reason.
+    pub fn ok() -> CaptureStatus {
+        CaptureStatus::default()
+    }
+
+    /// A state other than `ok`, with its reason.
+    pub fn not_ok(state: CaptureState, reason: impl Into<String>) -> CaptureStatus {
+        CaptureStatus {
+            state,
+            reason: Some(reason.into()),
+        }
+    }
+
+    /// Whether capture works.
+    pub fn is_ok(&self) -> bool {
+        self.state == CaptureState::Ok
+    }
+}
+
 /// Number sources the way `select_index` and `device_id` refer to them
 /// (design.md, "Sources and indices"): the desktop first (`select_index`
 /// 0), then each monitor, then the windows in the order given (front to

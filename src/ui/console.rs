@@ -192,7 +192,7 @@ impl ConsoleApp {
                 Intent::ShareTile(_) => {}
                 Intent::Share(a) => desk.share(a),
                 Intent::Meeting(a) => desk.meeting(a),
-                Intent::Simulate(a) => desk.simulate(a),
+                Intent::RoomShare(a) => desk.room_share(a),
                 Intent::ClearTraffic => {
                     desk.clear_traffic();
                     self.room.clear_traffic();

@@ -115,6 +115,10 @@ fn title_line(ui: &mut egui::Ui, view: &RoomView, serving: Option<&str>, lang: L
             view.label.clone()
         };
         ui.label(RichText::new(link).size(17.0).monospace());
+        if view.test_patterns_only() {
+            let text = format!("· {}", lang.tr("synthetic_sources"));
+            ui.label(RichText::new(text).size(15.0).color(style::WARN));
+        }
         if let (true, Some(addr)) = (view.embedded, serving) {
             let text = match lang {
                 Lang::En => format!("· serving {addr}"),

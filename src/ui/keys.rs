@@ -8,7 +8,8 @@ use egui::{Key, Modifiers};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyUse {
     /// The single-room page: arrows move on the wall, Enter shares,
-    /// Escape stops, Ctrl+L opens the connection dialog.
+    /// Escape stops, Ctrl+L opens the connection dialog, Ctrl+R asks again
+    /// for capture.
     RoomPage,
     /// The Rooms view: ↑↓ move, Space selects, Ctrl+A selects all shown,
     /// Enter opens, Escape clears.
@@ -36,6 +37,8 @@ pub struct Keys {
     pub focus_filter: bool,
     /// Ctrl+L, as a browser's address bar (read even while typing).
     pub open_connect: bool,
+    /// Ctrl+R: ask again for capture that was refused or failed.
+    pub ask_again: bool,
 }
 
 impl Keys {
@@ -47,6 +50,7 @@ impl Keys {
             k.focus_filter = i.consume_key(Modifiers::COMMAND, Key::F);
             if page == KeyUse::RoomPage {
                 k.open_connect = i.consume_key(Modifiers::COMMAND, Key::L);
+                k.ask_again = i.consume_key(Modifiers::COMMAND, Key::R);
             }
             if busy {
                 return;

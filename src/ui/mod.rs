@@ -33,7 +33,7 @@ pub use room_page::RoomPage;
 pub use settings::{ChangeCounter, RepaintCounter, Settings};
 
 use crate::link::{Notice, Target};
-use crate::protocol::{MeetingAction, ShareAction, ShareTarget, SimAction};
+use crate::protocol::{MeetingAction, RoomShareAction, ShareAction, ShareTarget};
 use connect::ConnectTo;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -45,7 +45,7 @@ pub enum Intent {
     ShareTile(ShareTarget),
     Share(ShareAction),
     Meeting(MeetingAction),
-    Simulate(SimAction),
+    RoomShare(RoomShareAction),
     ClearTraffic,
     Reconnect,
     /// Put text on the clipboard (and say so).

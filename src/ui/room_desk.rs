@@ -6,7 +6,7 @@
 
 use crate::link::{Link, Notice, RoomView, TrafficEntry};
 use crate::media::{PreviewSlot, SharePreview, ThumbnailStore};
-use crate::protocol::{MeetingAction, ShareAction, SimAction};
+use crate::protocol::{MeetingAction, RoomShareAction, ShareAction};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ pub trait RoomDesk: Send + Sync {
     fn view(&self) -> Arc<RoomView>;
     fn share(&self, action: ShareAction);
     fn meeting(&self, action: MeetingAction);
-    fn simulate(&self, action: SimAction);
+    fn room_share(&self, action: RoomShareAction);
     fn take_notices(&self) -> Vec<Notice>;
     fn traffic(&self) -> Vec<TrafficEntry>;
     fn clear_traffic(&self);
@@ -36,8 +36,8 @@ impl RoomDesk for Link {
     fn meeting(&self, action: MeetingAction) {
         Link::meeting(self, action)
     }
-    fn simulate(&self, action: SimAction) {
-        Link::simulate(self, action)
+    fn room_share(&self, action: RoomShareAction) {
+        Link::room_share(self, action)
     }
     fn take_notices(&self) -> Vec<Notice> {
         Link::take_notices(self)
@@ -67,7 +67,7 @@ impl RoomDesk for Link {
 pub enum Sent {
     Share(ShareAction),
     Meeting(MeetingAction),
-    Simulate(SimAction),
+    RoomShare(RoomShareAction),
     ClearTraffic,
     Reconnect,
 }
@@ -120,8 +120,8 @@ impl RoomDesk for FixedRoomDesk {
     fn meeting(&self, action: MeetingAction) {
         self.record(Sent::Meeting(action));
     }
-    fn simulate(&self, action: SimAction) {
-        self.record(Sent::Simulate(action));
+    fn room_share(&self, action: RoomShareAction) {
+        self.record(Sent::RoomShare(action));
     }
     fn take_notices(&self) -> Vec<Notice> {
         std::mem::take(&mut *self.notices.lock())

@@ -4,7 +4,7 @@
 //! (the Rooms view's counterpart is `rooms::RoomsView`).
 
 use crate::link::{RoomView, Subject, TrafficEntry};
-use crate::protocol::{ShareAction, StartShare};
+use crate::protocol::{RoomShareAction, ShareAction, StartShare};
 use crate::ui::keys::Keys;
 use crate::ui::room_desk::RoomDesk;
 use crate::ui::settings::{ChangeCounter, Settings};
@@ -121,7 +121,8 @@ impl RoomPage {
     }
 
     /// This frame's keys: Ctrl+L opens the connection dialog (on this
-    /// room's address), Escape stops the share, the rest moves on the wall.
+    /// room's address), Escape stops the share, Ctrl+R asks again for
+    /// capture that failed, the rest moves on the wall.
     fn keys(&mut self, keys: Keys, view: &RoomView, tiles: &[wall::Tile], out: &mut Vec<Intent>) {
         if keys.open_connect {
             let remote_url = (!view.embedded).then(|| view.label.clone());
@@ -129,6 +130,9 @@ impl RoomPage {
         }
         if keys.escape {
             self.escape(view, out);
+        }
+        if keys.ask_again && !view.capture.is_ok() {
+            out.push(Intent::RoomShare(RoomShareAction::RetryCapture));
         }
         self.wall.keys(keys, tiles, out);
     }

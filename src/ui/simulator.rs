@@ -4,7 +4,7 @@
 use super::Intent;
 use super::i18n::Lang;
 use super::i18n::role;
-use crate::protocol::SimAction;
+use crate::protocol::RoomShareAction;
 use crate::protocol::model::terminal_name;
 
 pub struct Simulator {
@@ -85,7 +85,7 @@ impl Simulator {
             });
         ui.horizontal_wrapped(|ui| {
             if ui.button(lang.tr("start_remote_share")).clicked() {
-                out.push(Intent::Simulate(SimAction::RemoteShare {
+                out.push(Intent::RoomShare(RoomShareAction::RemoteShare {
                     nickname: self.nickname.clone(),
                     whiteboard: self.whiteboard,
                     instance_id: self.instance_id,
@@ -93,7 +93,7 @@ impl Simulator {
                 }));
             }
             if ui.button(lang.tr("stop_remote_share")).clicked() {
-                out.push(Intent::Simulate(SimAction::RemoteStop));
+                out.push(Intent::RoomShare(RoomShareAction::RemoteStop));
             }
         });
     }
@@ -110,7 +110,7 @@ impl Simulator {
                 ui.end_row();
                 ui.label("");
                 if ui.button(lang.tr("phone_quick_cast")).clicked() {
-                    out.push(Intent::Simulate(SimAction::QuickCast {
+                    out.push(Intent::RoomShare(RoomShareAction::QuickCast {
                         nickname: self.phone_nickname.clone(),
                     }));
                 }
@@ -126,7 +126,7 @@ impl Simulator {
                     .labelled_by(label.id);
                     if ui.button(lang.tr("set_cast_code")).clicked() {
                         let code = self.cast_code.trim().to_string();
-                        out.push(Intent::Simulate(SimAction::SetCastCode(code)));
+                        out.push(Intent::RoomShare(RoomShareAction::SetCastCode(code)));
                     }
                 });
                 ui.end_row();

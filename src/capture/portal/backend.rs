@@ -4,7 +4,7 @@ use super::LOG;
 use super::error::PortalError;
 use super::session::{PortalConfig, PortalSession};
 use crate::capture::{Backend, CaptureError};
-use crate::protocol::SourceInfo;
+use crate::protocol::{CaptureState, CaptureStatus, SourceInfo};
 use image::RgbaImage;
 use parking_lot::{Condvar, Mutex};
 use std::sync::{Arc, Weak};
@@ -185,4 +185,27 @@ impl Backend for PortalBackend {
             )),
         }
     }
+
+    fn status(&mut self) -> CaptureStatus {
+        match self.portal.status() {
+            PortalStatus::Ready(_) => CaptureStatus::ok(),
+            PortalStatus::Idle | PortalStatus::Asking => {
+                CaptureStatus::not_ok(CaptureState::Waiting, WAITING)
+            }
+            PortalStatus::Failed(e) => e.capture_status(),
+        }
+    }
+
+    /// Only a failure is asked again: a granted session keeps working, and
+    /// a request under way already has its dialog open.
+    fn retry(&mut self) {
+        if let PortalStatus::Failed(e) = self.portal.status() {
+            tracing::info!(target: LOG, "asking the screen sharing portal again (was: {e})");
+            self.portal.reset();
+        }
+    }
 }
+
+/// What the wall and the tools say while the portal's dialog is up.
+const WAITING: &str =
+    "waiting for permission to capture the screen: allow screen sharing in the dialog that opened";

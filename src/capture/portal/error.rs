@@ -1,6 +1,7 @@
 //! Why a portal session could not be had, in sentences the UI can show.
 
 use crate::capture::CaptureError;
+use crate::protocol::{CaptureState, CaptureStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PortalError {
@@ -37,6 +38,51 @@ impl PortalError {
             PortalError::Refused(_) | PortalError::Protocol(_) | PortalError::NoStreams
         )
     }
+}
+
+/// What to install when no portal answers ScreenCast.
+const INSTALL_PORTAL: &str = "install xdg-desktop-portal and this desktop's backend (xdg-desktop-portal-gnome on GNOME, xdg-desktop-portal-kde on KDE Plasma, xdg-desktop-portal-wlr on sway and other wlroots desktops), then log in again";
+
+impl PortalError {
+    /// The state and reason the wall, the tools and remote consoles show:
+    /// what happened, then what to do.
+    pub fn capture_status(&self) -> CaptureStatus {
+        let (state, advice) = match self {
+            PortalError::Cancelled => (
+                CaptureState::Refused,
+                "ask again and choose what to share in the dialog".to_string(),
+            ),
+            PortalError::Refused(_) | PortalError::NoStreams => (
+                CaptureState::Refused,
+                "ask again; if it keeps failing, check the portal's log (journalctl --user -u xdg-desktop-portal)".to_string(),
+            ),
+            PortalError::NoPortal(detail) => (CaptureState::Unavailable, no_portal_advice(detail)),
+            PortalError::Protocol(_) => (
+                CaptureState::Unavailable,
+                "ask again; if it keeps failing, update xdg-desktop-portal and this desktop's backend".to_string(),
+            ),
+            PortalError::PipeWire(_) => (
+                CaptureState::Unavailable,
+                "check that PipeWire runs in this session (systemctl --user status pipewire), then ask again".to_string(),
+            ),
+        };
+        CaptureStatus::not_ok(state, format!("{self}. What to do: {advice}"))
+    }
+}
+
+/// No bus, no portal, or a portal without a ScreenCast backend for this
+/// desktop: each needs something else.
+fn no_portal_advice(detail: &str) -> String {
+    if detail.contains("cannot reach the session bus") {
+        return "run roomshare inside the desktop session (it needs the session's D-Bus, DBUS_SESSION_BUS_ADDRESS)".into();
+    }
+    if detail.contains("ServiceUnknown") || detail.contains("NameHasNoOwner") {
+        return INSTALL_PORTAL.into();
+    }
+    let desktop = std::env::var("XDG_CURRENT_DESKTOP").unwrap_or_default();
+    format!(
+        "the portal has no ScreenCast backend for this desktop (XDG_CURRENT_DESKTOP={desktop:?}): {INSTALL_PORTAL}"
+    )
 }
 
 impl From<PortalError> for CaptureError {

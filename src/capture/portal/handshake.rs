@@ -11,8 +11,10 @@ use ashpd::desktop::screencast::{
     CursorMode, Screencast, SelectSourcesOptions, SourceType, Stream, Streams,
 };
 use ashpd::desktop::{PersistMode, ResponseError, Session};
+use ashpd::enumflags2::BitFlags;
 use ashpd::zbus;
 use std::os::fd::OwnedFd;
+use std::time::{Duration, Instant};
 
 const DESTINATION: &str = "org.freedesktop.portal.Desktop";
 const PATH: &str = "/org/freedesktop/portal/desktop";
@@ -36,18 +38,19 @@ pub(crate) async fn negotiate(
     store: Option<&TokenStore>,
 ) -> Result<Grant, PortalError> {
     let connection = connect(bus_address).await?;
-    let version = probe(&connection).await?;
+    let offer = probe(&connection).await?;
+    let version = offer.version;
     let proxy = Screencast::with_connection(connection.clone())
         .await
         .map_err(from_ashpd)?;
     let token = store
         .filter(|_| version >= PERSIST_VERSION)
         .and_then(TokenStore::load);
-    let (session, streams) = match ask(&proxy, version, token.as_deref()).await {
+    let (session, streams) = match ask(&proxy, &offer, token.as_deref()).await {
         Err(e) if token.is_some() && e.token_may_be_at_fault() => {
             tracing::warn!(target: LOG, "the stored screen sharing token was not accepted ({e}); asking again");
             forget_token(store);
-            ask(&proxy, version, None).await?
+            ask(&proxy, &offer, None).await?
         }
         other => other?,
     };
@@ -98,11 +101,28 @@ async fn connect(address: Option<&str>) -> Result<zbus::Connection, PortalError>
     connection.map_err(|e| PortalError::NoPortal(format!("cannot reach the session bus: {e}")))
 }
 
-/// The interface version; any failure to read it means there is no
-/// ScreenCast portal to talk to. (ashpd alone would take "no such service"
-/// for version 1 and fail later with a less clear error.)
-async fn probe(connection: &zbus::Connection) -> Result<u32, PortalError> {
+/// What the portal offers, read before asking.
+struct Offer {
+    version: u32,
+    source_types: BitFlags<SourceType>,
+}
+
+/// Start the portal if the bus activates it on demand and wait until it
+/// owns its name, then read its version and source types without a cache.
+/// A version that cannot be read means there is no ScreenCast portal to
+/// talk to (ashpd alone would take "no such service" for version 1 and
+/// fail later with a less clear error). A source-type read that fails is
+/// reported as that failure, never as "offers nothing" (a portal still
+/// starting its backend is not a portal without monitors).
+async fn probe(connection: &zbus::Connection) -> Result<Offer, PortalError> {
     let no_portal = |e: &dyn std::fmt::Display| PortalError::NoPortal(e.to_string());
+    let bus = zbus::fdo::DBusProxy::new(connection)
+        .await
+        .map_err(|e| no_portal(&e))?;
+    let name = zbus::names::WellKnownName::from_static_str_unchecked(DESTINATION);
+    bus.start_service_by_name(name, 0)
+        .await
+        .map_err(|e| no_portal(&e))?;
     let properties = zbus::fdo::PropertiesProxy::builder(connection)
         .destination(DESTINATION)
         .and_then(|b| b.path(PATH))
@@ -113,24 +133,61 @@ async fn probe(connection: &zbus::Connection) -> Result<u32, PortalError> {
         .map_err(|e| no_portal(&e))?;
     let interface = zbus::names::InterfaceName::from_static_str_unchecked(INTERFACE);
     let version = properties
-        .get(interface, "version")
+        .get(interface.clone(), "version")
         .await
         .map_err(|e| no_portal(&e))?;
-    u32::try_from(version)
-        .map_err(|e| PortalError::Protocol(format!("its version is not a number: {e}")))
+    let version = u32::try_from(version)
+        .map_err(|e| PortalError::Protocol(format!("its version is not a number: {e}")))?;
+    let source_types = source_types(&properties, interface).await?;
+    Ok(Offer {
+        version,
+        source_types,
+    })
+}
+
+/// How long a portal that offers no source type is read again: the
+/// frontend learns its backend's types as the backend starts, and may
+/// report none until then.
+const SOURCE_TYPES_SETTLE: Duration = Duration::from_secs(2);
+
+/// `AvailableSourceTypes`, read again while it is empty, up to
+/// [`SOURCE_TYPES_SETTLE`].
+async fn source_types(
+    properties: &zbus::fdo::PropertiesProxy<'_>,
+    interface: zbus::names::InterfaceName<'static>,
+) -> Result<BitFlags<SourceType>, PortalError> {
+    let deadline = Instant::now() + SOURCE_TYPES_SETTLE;
+    loop {
+        let value = properties
+            .get(interface.clone(), "AvailableSourceTypes")
+            .await
+            .map_err(|e| {
+                PortalError::Protocol(format!(
+                    "cannot read the portal's AvailableSourceTypes: {e}"
+                ))
+            })?;
+        let bits = u32::try_from(value).map_err(|e| {
+            PortalError::Protocol(format!("its AvailableSourceTypes is not a number: {e}"))
+        })?;
+        let types = BitFlags::from_bits_truncate(bits);
+        if !types.is_empty() || Instant::now() >= deadline {
+            return Ok(types);
+        }
+        async_io::Timer::after(Duration::from_millis(200)).await;
+    }
 }
 
 /// One session: create, select, start. A failed session is closed.
 async fn ask(
     proxy: &Screencast,
-    version: u32,
+    offer: &Offer,
     token: Option<&str>,
 ) -> Result<(Session<Screencast>, Streams), PortalError> {
     let session = proxy
         .create_session(Default::default())
         .await
         .map_err(from_ashpd)?;
-    match select_and_start(proxy, &session, version, token).await {
+    match select_and_start(proxy, &session, offer, token).await {
         Ok(streams) => Ok((session, streams)),
         Err(e) => {
             let _ = session.close().await;
@@ -142,10 +199,10 @@ async fn ask(
 async fn select_and_start(
     proxy: &Screencast,
     session: &Session<Screencast>,
-    version: u32,
+    offer: &Offer,
     token: Option<&str>,
 ) -> Result<Streams, PortalError> {
-    let options = select_options(proxy, version, token).await?;
+    let options = select_options(proxy, offer, token).await?;
     proxy
         .select_sources(session, options)
         .await
@@ -165,13 +222,12 @@ async fn select_and_start(
 
 async fn select_options(
     proxy: &Screencast,
-    version: u32,
+    offer: &Offer,
     token: Option<&str>,
 ) -> Result<SelectSourcesOptions, PortalError> {
     // A type the portal does not offer makes it refuse the whole request
     // (some portals offer monitors only).
-    let offered = proxy.available_source_types().await.map_err(from_ashpd)?;
-    let types = offered & (SourceType::Monitor | SourceType::Window);
+    let types = offer.source_types & (SourceType::Monitor | SourceType::Window);
     if types.is_empty() {
         return Err(PortalError::Refused(
             "it offers neither monitors nor windows".into(),
@@ -187,7 +243,7 @@ async fn select_options(
         .set_sources(types)
         .set_multiple(true)
         .set_cursor_mode(cursor);
-    if version >= PERSIST_VERSION {
+    if offer.version >= PERSIST_VERSION {
         options = options
             .set_persist_mode(PersistMode::ExplicitlyRevoked)
             .set_restore_token(token);

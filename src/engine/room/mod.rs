@@ -6,14 +6,14 @@
 //! follow-ups ([`Room::complete`]) and the helpers every command shares; each
 //! command family has its own file, so adding an action touches one of them:
 //! `query.rs` (`Query`), `share.rs` (`Call/Share` and the own share's
-//! bookkeeping), `meeting.rs` (`Call/Meeting`), `simulate.rs`
+//! bookkeeping), `meeting.rs` (`Call/Meeting`), `room_share.rs`
 //! (`Call/RoomShare`, the simulator) and `sources.rs` (the source list the
 //! capture layer publishes). Each `Call/<Module>` family is a `Command`.
 
 mod meeting;
 mod query;
+mod room_share;
 mod share;
-mod simulate;
 mod sources;
 
 pub use share::{OwnShare, SHARE_STOPPED_SOURCE_GONE, ShareStats};
@@ -22,10 +22,12 @@ use super::demo::demo_sources;
 use crate::protocol::actions::Params;
 use crate::protocol::answers::{ShareInfoAnswer, ShareSessionAnswer};
 use crate::protocol::codes;
-use crate::protocol::model::{MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, number_sources};
+use crate::protocol::model::{
+    CaptureStatus, MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, number_sources,
+};
 use crate::protocol::{
-    Event, EventEnvelope, MeetingAction, Method, Request, RpcError, RpcResult, ShareAction,
-    SimAction,
+    Event, EventEnvelope, MeetingAction, Method, Request, RoomShareAction, RpcError, RpcResult,
+    ShareAction,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -109,6 +111,10 @@ pub struct Room {
     sources: Vec<SourceInfo>,
     /// Bumped whenever the index mapping of `sources` changes.
     generation: u64,
+    /// Whether the capture layer can capture (published with `sources`).
+    capture: CaptureStatus,
+    /// Bumped by every `RetryCapture`; the capture layer watches it.
+    capture_retries: u64,
     /// Bumped on every meeting change, so stale deferred work is ignored.
     epoch: u64,
 }
@@ -126,6 +132,8 @@ impl Room {
             cast_code,
             sources,
             generation: 1,
+            capture: CaptureStatus::ok(),
+            capture_retries: 0,
             epoch: 0,
             config,
         }
@@ -147,6 +155,11 @@ impl Room {
 
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// How many times a `RetryCapture` was asked for.
+    pub fn capture_retries(&self) -> u64 {
+        self.capture_retries
     }
 
     // ----- write side ------------------------------------------------------
@@ -180,7 +193,7 @@ impl Room {
         let applied = match module {
             "Share" => ShareAction::read(params).and_then(|a| a.apply(self, now, step)),
             "Meeting" => MeetingAction::read(params).and_then(|a| a.apply(self, now, step)),
-            "RoomShare" => SimAction::read(params).and_then(|a| a.apply(self, now, step)),
+            "RoomShare" => RoomShareAction::read(params).and_then(|a| a.apply(self, now, step)),
             other => Err(RpcError::new(
                 codes::UNSUPPORTED_ACTION,
                 format!("unsupported module Call/{other}; supported: Call/Share, Call/Meeting"),

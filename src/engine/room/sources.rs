@@ -5,8 +5,12 @@ use super::{Room, SHARE_STOPPED_SOURCE_GONE, Step};
 use crate::protocol::actions::ShareTarget;
 use crate::protocol::answers::{CaptureDeviceListAnswer, SourcesAnswer};
 use crate::protocol::codes::PARAMETER_ERROR;
-use crate::protocol::model::{SourceInfo, SourceKind, number_sources};
+use crate::protocol::model::{CaptureState, CaptureStatus, SourceInfo, SourceKind, number_sources};
 use crate::protocol::{Event, EventEnvelope, RpcError, StartShare};
+
+/// What the capture state says between `RetryCapture` and the capture
+/// layer's own answer.
+const ASKING_AGAIN: &str = "asking again for permission to capture";
 
 impl Room {
     /// The `device_id`s of the capture devices, in list order.
@@ -21,6 +25,31 @@ impl Room {
         SourcesAnswer {
             sources: self.sources.clone(),
             generation: self.generation,
+            capture: self.capture.clone(),
+        }
+    }
+
+    /// Where capture stands (from the capture catalog): a change is told
+    /// as `SourcesChanged`, so remote consoles show the same reason.
+    pub fn set_capture(&mut self, status: CaptureStatus) -> Step {
+        let mut step = Step::default();
+        if status != self.capture {
+            self.capture = status;
+            step.events.push(EventEnvelope::new(Event::SourcesChanged(
+                self.sources_answer(),
+            )));
+        }
+        step
+    }
+
+    /// `RetryCapture`: the capture catalog sees the count move (in the
+    /// snapshot) and asks again. A failed capture shows as waiting at once,
+    /// so the console does not keep showing the old refusal meanwhile.
+    pub(super) fn retry_capture(&mut self, step: &mut Step) {
+        self.capture_retries += 1;
+        if !self.capture.is_ok() {
+            let waiting = CaptureStatus::not_ok(CaptureState::Waiting, ASKING_AGAIN);
+            step.events.extend(self.set_capture(waiting).events);
         }
     }
 

@@ -5,7 +5,7 @@
 use super::CallOutcome;
 use crate::client::ConnState;
 use crate::link::RoomView;
-use crate::protocol::{MeetingAction, ShareAction, SimAction};
+use crate::protocol::{MeetingAction, RoomShareAction, ShareAction};
 use serde_json::Value;
 use std::ops::{Deref, DerefMut};
 use std::time::Instant;
@@ -84,7 +84,7 @@ pub enum FleetAction {
     Share(ShareAction),
     Meeting(MeetingAction),
     /// roomshare's room simulator (demo rooms and other roomshare engines).
-    Simulate(SimAction),
+    RoomShare(RoomShareAction),
     /// Any request as given (`roomshare rooms call MODULE ACTION …`).
     Request {
         method: String,
@@ -98,7 +98,7 @@ impl FleetAction {
         match self {
             FleetAction::Share(a) => a.name(),
             FleetAction::Meeting(a) => a.name(),
-            FleetAction::Simulate(a) => a.name(),
+            FleetAction::RoomShare(a) => a.name(),
             FleetAction::Request { method, params } => params
                 .get("action")
                 .and_then(Value::as_str)
@@ -111,7 +111,7 @@ impl FleetAction {
         match self {
             FleetAction::Share(a) => ("Call/Share", a.to_params()),
             FleetAction::Meeting(a) => ("Call/Meeting", a.to_params()),
-            FleetAction::Simulate(a) => ("Call/RoomShare", a.to_params()),
+            FleetAction::RoomShare(a) => ("Call/RoomShare", a.to_params()),
             FleetAction::Request { method, params } => (method.as_str(), params.clone()),
         }
     }
@@ -129,8 +129,8 @@ impl From<MeetingAction> for FleetAction {
     }
 }
 
-impl From<SimAction> for FleetAction {
-    fn from(a: SimAction) -> FleetAction {
-        FleetAction::Simulate(a)
+impl From<RoomShareAction> for FleetAction {
+    fn from(a: RoomShareAction) -> FleetAction {
+        FleetAction::RoomShare(a)
     }
 }

@@ -3,6 +3,7 @@
 //! tile) asks the room to share it; the shared tile is marked with a live
 //! preview. Only visible tiles are laid out, painted and uploaded.
 
+mod capture;
 mod keys;
 mod tile;
 mod tiles;
@@ -145,15 +146,16 @@ impl Wall {
         self.header_ui(ui, lang);
         extension_line(ui, inputs.view, inputs.tiles, lang);
         ui.add_space(4.0);
+        let capture = &inputs.view.capture;
+        if !capture.is_ok() {
+            capture::panel(ui, capture, lang, out);
+            ui.add_space(8.0);
+        }
         let visible = self.visible(inputs.tiles);
         if visible.is_empty() {
-            let why = if inputs.tiles.is_empty() {
-                lang.tr("no_sources")
-            } else {
-                lang.tr("no_match")
-            };
-            ui.add_space(20.0);
-            ui.label(egui::RichText::new(why).size(18.0).color(style::MUTED));
+            if capture.is_ok() {
+                empty_wall(ui, inputs.tiles.is_empty(), lang);
+            }
             return;
         }
         let scroll_to_focus = std::mem::take(&mut self.scroll_to_focus);
@@ -293,6 +295,20 @@ impl Wall {
             texture,
             live_fps,
         }
+    }
+}
+
+/// No tile to show although capture works: nothing listed, or the filter.
+fn empty_wall(ui: &mut egui::Ui, nothing_listed: bool, lang: Lang) {
+    ui.add_space(20.0);
+    let why = if nothing_listed {
+        lang.tr("no_sources")
+    } else {
+        lang.tr("no_match")
+    };
+    ui.label(egui::RichText::new(why).size(18.0).color(style::MUTED));
+    if nothing_listed {
+        ui.label(egui::RichText::new(lang.tr("no_sources_hint")).color(style::MUTED));
     }
 }
 

@@ -63,6 +63,9 @@ pub(super) fn paint(
         response.hovered(),
         lang,
     );
+    if tile.is_test_pattern() {
+        test_pattern_badge(&painter, img_rect, lang);
+    }
     let hover = if look.shared {
         format!("{} — {}", tile.title, lang.tr("now_sharing"))
     } else {
@@ -210,6 +213,17 @@ fn badge(painter: &Painter, img_rect: Rect, text: String, fill: Color32) {
     );
     painter.rect_filled(plate, 4.0, fill);
     painter.galley(plate.min + vec2(6.0, 3.0), galley, Color32::BLACK);
+}
+
+/// "Test pattern" in the picture's bottom-right corner, on every synthetic
+/// tile, so nobody takes the colour bars for this machine's screen.
+fn test_pattern_badge(painter: &Painter, img_rect: Rect, lang: Lang) {
+    let text = format!("▦ {}", lang.tr("test_pattern"));
+    let galley = painter.layout_no_wrap(text, FontId::proportional(13.0), Color32::WHITE);
+    let size = galley.size() + vec2(12.0, 6.0);
+    let plate = Rect::from_min_size(img_rect.max - size - vec2(6.0, 6.0), size);
+    painter.rect_filled(plate, 4.0, Color32::from_black_alpha(190));
+    painter.galley(plate.min + vec2(6.0, 3.0), galley, Color32::WHITE);
 }
 
 /// Lay out `text` on one line, cut with "…" at `width`.

@@ -2,7 +2,7 @@
 //! display order (screens and capture devices first, then windows).
 
 use crate::link::{Extension, RoomView};
-use crate::protocol::{ShareTarget, SourceInfo, SourceKind};
+use crate::protocol::{ShareTarget, SourceInfo, SourceKind, TEST_PATTERN_APP};
 use crate::ui::i18n::Lang;
 
 /// One tile: a source the room can share.
@@ -43,6 +43,11 @@ impl Tile {
     /// lone desktop and a lone grabber share a row), 1 windows.
     pub fn group(&self) -> usize {
         usize::from(self.kind == SourceKind::Window)
+    }
+
+    /// A synthetic test pattern, not a real screen, window or device.
+    pub fn is_test_pattern(&self) -> bool {
+        self.app == TEST_PATTERN_APP
     }
 
     /// True when `filter` (any case) is in the title, app or id.

@@ -1,34 +1,39 @@
 //! `Call/RoomShare`: the simulator's actions, which play what the room's
 //! surroundings do (a remote participant shares, a phone casts, the cast
-//! code rotates).
+//! code rotates), and asking the capture layer again.
 
 use super::{Command, Deferred, QuickCast, Room, Step};
 use crate::protocol::actions::Params;
 use crate::protocol::answers::CastCodeAnswer;
 use crate::protocol::codes::{self, NOT_IN_MEETING, REPEAT_OPERATION};
 use crate::protocol::model::{MeetingInfo, MeetingTime, ShareUserInfo};
-use crate::protocol::{Event, EventEnvelope, RpcError, SimAction};
+use crate::protocol::{Event, EventEnvelope, RoomShareAction, RpcError};
 
-impl Command for SimAction {
+impl Command for RoomShareAction {
     fn read(params: &Params) -> Result<Self, RpcError> {
-        SimAction::parse(params.action()?, params)
+        RoomShareAction::parse(params.action()?, params)
     }
 
     fn apply(&self, room: &mut Room, now: i64, step: &mut Step) -> Result<(), RpcError> {
+        if let RoomShareAction::RetryCapture = self {
+            room.retry_capture(step);
+            return Ok(());
+        }
         room.change_share(step, |room, step| match self {
-            SimAction::RemoteShare { .. } => room.remote_share_starts(self, now),
-            SimAction::RemoteStop => match room.remote_share.take() {
+            RoomShareAction::RemoteShare { .. } => room.remote_share_starts(self, now),
+            RoomShareAction::RemoteStop => match room.remote_share.take() {
                 Some(_) => Ok(()),
                 None => Err(RpcError::new(
                     REPEAT_OPERATION,
                     "no remote participant is sharing",
                 )),
             },
-            SimAction::QuickCast { nickname } => room.quick_cast_starts(nickname, now, step),
-            SimAction::SetCastCode(code) => {
+            RoomShareAction::QuickCast { nickname } => room.quick_cast_starts(nickname, now, step),
+            RoomShareAction::SetCastCode(code) => {
                 room.set_cast_code(code, step);
                 Ok(())
             }
+            RoomShareAction::RetryCapture => Ok(()),
         })
     }
 }
@@ -45,8 +50,8 @@ impl Room {
     }
 
     /// A remote participant takes the share (this Rooms' own share stops).
-    fn remote_share_starts(&mut self, action: &SimAction, now: i64) -> Result<(), RpcError> {
-        let SimAction::RemoteShare {
+    fn remote_share_starts(&mut self, action: &RoomShareAction, now: i64) -> Result<(), RpcError> {
+        let RoomShareAction::RemoteShare {
             nickname,
             whiteboard,
             instance_id,
