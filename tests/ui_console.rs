@@ -627,3 +627,112 @@ fn filter_and_reconnect_header() {
         "{sent:?}"
     );
 }
+
+// ----- a wall that never lies ------------------------------------------------
+
+const REFUSED: &str = "screen sharing was not allowed (the dialog was cancelled). What to do: ask again and choose what to share in the dialog";
+
+fn refused_view() -> RoomView {
+    RoomView {
+        sources: Vec::new(),
+        capture: roomshare::protocol::CaptureStatus::not_ok(
+            roomshare::protocol::CaptureState::Refused,
+            REFUSED,
+        ),
+        ..base_view()
+    }
+}
+
+fn retries(f: &FixedRoomDesk) -> usize {
+    let retry = roomshare::ui::Sent::RoomShare(roomshare::protocol::RoomShareAction::RetryCapture);
+    f.sent().iter().filter(|s| **s == retry).count()
+}
+
+#[test]
+fn refused_capture_says_why_and_asks_again_by_button_and_key() {
+    pin_renderer();
+    let f = fixture(refused_view());
+    let mut h = harness_for(Arc::new(f.clone()));
+    h.run_ok();
+    assert!(has_label(&h, "Screen sharing was not allowed"));
+    assert!(has_label(&h, "Ask again to open the dialog once more."));
+    assert!(has_label(&h, REFUSED), "the engine's reason is shown");
+    assert!(
+        !has_label(&h, "No sources"),
+        "not an unexplained empty wall"
+    );
+    assert_eq!(retries(&f), 0);
+
+    click_label(&mut h, "Ask again (Ctrl+R)");
+    h.run_ok();
+    assert_eq!(retries(&f), 1, "the button asks the engine again");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::R);
+    h.run_ok();
+    assert_eq!(retries(&f), 2, "so does Ctrl+R");
+    h.snapshot("capture_refused");
+}
+
+#[test]
+fn refused_capture_in_chinese() {
+    pin_renderer();
+    let f = fixture(refused_view());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1360.0, 860.0))
+        .build_eframe(move |cc| {
+            let settings = Settings {
+                lang: roomshare::ui::Lang::Zh,
+                ..Settings::default()
+            };
+            ConsoleApp::new(&cc.egui_ctx, Arc::new(f), settings, None, None)
+        });
+    h.run_ok();
+    assert!(has_label(&h, "屏幕共享未获允许"));
+    assert!(has_label(&h, "重新请求 (Ctrl+R)"));
+}
+
+#[test]
+fn waiting_for_permission_has_no_ask_again_and_ctrl_r_does_nothing() {
+    pin_renderer();
+    let f = fixture(RoomView {
+        capture: roomshare::protocol::CaptureStatus::not_ok(
+            roomshare::protocol::CaptureState::Waiting,
+            "waiting for permission to capture the screen: allow screen sharing in the dialog that opened",
+        ),
+        ..refused_view()
+    });
+    let mut h = harness_for(Arc::new(f.clone()));
+    h.run_ok();
+    assert!(has_label(&h, "Waiting for permission to capture"));
+    assert!(has_label(
+        &h,
+        "Allow screen sharing in the dialog that opened."
+    ));
+    assert!(
+        !has_label(&h, "Ask again (Ctrl+R)"),
+        "the dialog is already up"
+    );
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::R);
+    h.run_ok();
+    assert_eq!(retries(&f), 0);
+}
+
+#[test]
+fn test_patterns_say_so_in_the_header_and_on_every_tile() {
+    let mut list = sources();
+    for s in &mut list {
+        s.app = roomshare::protocol::TEST_PATTERN_APP.into();
+    }
+    let f = fixture(RoomView {
+        sources: list,
+        ..base_view()
+    });
+    assert!(f.view.test_patterns_only());
+    snapshot("test_patterns", f.clone(), |h| {
+        assert!(has_label(h, "· synthetic sources (test patterns)"));
+    });
+    let real = fixture(base_view());
+    assert!(
+        !real.view.test_patterns_only(),
+        "real sources are not labelled"
+    );
+}

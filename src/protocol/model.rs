@@ -264,6 +264,15 @@ impl CaptureStatus {
     pub fn is_ok(&self) -> bool {
         self.state == CaptureState::Ok
     }
+
+    /// Refused or unavailable: asking again may help (while waiting, the
+    /// question is already asked).
+    pub fn can_ask_again(&self) -> bool {
+        matches!(
+            self.state,
+            CaptureState::Refused | CaptureState::Unavailable
+        )
+    }
 }
 
 /// Number sources the way `select_index` and `device_id` refer to them

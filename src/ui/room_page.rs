@@ -131,7 +131,7 @@ impl RoomPage {
         if keys.escape {
             self.escape(view, out);
         }
-        if keys.ask_again && !view.capture.is_ok() {
+        if keys.ask_again && view.capture.can_ask_again() {
             out.push(Intent::RoomShare(RoomShareAction::RetryCapture));
         }
         self.wall.keys(keys, tiles, out);

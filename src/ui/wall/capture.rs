@@ -41,11 +41,14 @@ pub(super) fn panel(ui: &mut egui::Ui, status: &CaptureStatus, lang: Lang, out: 
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
-                if status.state == CaptureState::Waiting {
-                    ui.spinner();
+                // No spinner: waiting may last minutes, and an idle console
+                // draws nothing (a spinner repaints every frame).
+                let icon = if status.state == CaptureState::Waiting {
+                    "…"
                 } else {
-                    ui.label(RichText::new("⚠").size(20.0).color(colour));
-                }
+                    "⚠"
+                };
+                ui.label(RichText::new(icon).size(20.0).color(colour));
                 ui.label(RichText::new(headline).size(18.0).strong().color(colour));
             });
             ui.label(RichText::new(todo).size(15.0));
@@ -53,7 +56,7 @@ pub(super) fn panel(ui: &mut egui::Ui, status: &CaptureStatus, lang: Lang, out: 
                 ui.add_space(4.0);
                 ui.label(RichText::new(reason).color(style::MUTED));
             }
-            if status.state != CaptureState::Waiting {
+            if status.can_ask_again() {
                 ui.add_space(6.0);
                 if ui
                     .button(RichText::new(lang.tr("ask_again")).size(15.0))
