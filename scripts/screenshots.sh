@@ -201,4 +201,31 @@ kill "$CONSOLE_PID" 2>/dev/null || true; wait "$CONSOLE_PID" 2>/dev/null || true
 start_console --rooms "$WORK/rooms.toml" --sources synthetic
 shot 08-rooms 4
 
+# 9. Test patterns, asked for: every tile and the header say so.
+kill "$CONSOLE_PID" 2>/dev/null || true; wait "$CONSOLE_PID" 2>/dev/null || true
+start_console --sources synthetic
+shot 09-test-patterns 3
+
+# 10. A Wayland desktop whose portal refuses (sway, headless; see
+#     scripts/wayland-session.sh): the wall says why and offers to ask again.
+if command -v sway >/dev/null && command -v grim >/dev/null; then
+  WL="$(mktemp -d /tmp/roomshare-shots-XXXX)"; chmod 777 "$WL"
+  cp "$BIN" "$WL/roomshare"
+  cat >"$WL/inner.sh" <<INNER
+#!/bin/bash
+"$WL/roomshare" >"$WL/console.log" 2>&1 &
+P=\$!
+for _ in \$(seq 100); do grep -q "capture Refused" "$WL/console.log" && break; sleep 0.1; done
+sleep 1 # the repaint after the refusal
+grim "$WL/shot.png"
+kill \$P; wait \$P
+INNER
+  chmod 755 "$WL/inner.sh"
+  scripts/wayland-session.sh bash "$WL/inner.sh" >/dev/null 2>&1 || true
+  cp "$WL/shot.png" "$OUT/10-wayland-refused.png" && echo "wrote screenshots/10-wayland-refused.png"
+  rm -rf "$WL"
+else
+  echo "skipped 10-wayland-refused: needs sway and grim (bash scripts/deps.sh)" >&2
+fi
+
 echo "done: $(find "$OUT" -maxdepth 1 -name "*.png" | wc -l) PNGs in screenshots/"

@@ -404,3 +404,61 @@ fn watch_ends_quietly_when_the_pipe_closes() {
     };
     assert_quiet(&out, "watch");
 }
+
+// ----- test patterns only when asked or without a display --------------------
+
+/// Every row of a `sources` table says "test pattern" in its APP column.
+fn assert_all_test_patterns(table: &str) {
+    let mut lines = table.lines();
+    let header = lines.next().expect("a header");
+    let app_at = header.find("APP").expect("an APP column"); // ASCII: bytes = chars
+    let rows: Vec<&str> = lines.collect();
+    assert!(!rows.is_empty(), "{table}");
+    for row in rows {
+        let app: String = row.chars().skip(app_at).take(12).collect();
+        assert_eq!(app, "test pattern", "{table}");
+    }
+}
+
+#[test]
+fn synthetic_sources_say_they_are_test_patterns() {
+    let out = roomshare()
+        .args(["sources", "--sources", "synthetic"])
+        .output()
+        .expect("run sources");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_all_test_patterns(&stdout(&out));
+}
+
+#[test]
+fn without_any_display_auto_is_test_patterns_and_says_so() {
+    let out = roomshare()
+        .args(["sources"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("run sources");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_all_test_patterns(&stdout(&out));
+}
+
+#[test]
+fn a_wait_that_is_not_a_number_of_seconds_is_refused() {
+    for bad in ["-1", "soon", "100000"] {
+        let out = roomshare()
+            .args([
+                "sources",
+                "--sources",
+                "synthetic",
+                &format!("--wait={bad}"),
+            ])
+            .output()
+            .expect("run sources");
+        assert_eq!(out.status.code(), Some(2), "--wait {bad}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--wait"),
+            "--wait {bad}: {}",
+            stderr(&out)
+        );
+    }
+}
