@@ -76,8 +76,10 @@ struct Published {
 
 pub(super) fn run(ctx: Ctx) {
     let mut backend = (ctx.factory)();
+    // The engine starts out `ok`: only a change is news.
     let mut published = Published {
         retries: ctx.engine.snapshot().borrow().capture_retries,
+        status: Some(CaptureStatus::ok()),
         ..Published::default()
     };
     loop {

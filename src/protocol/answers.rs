@@ -103,13 +103,14 @@ pub struct MeetingInfoAnswer {
 pub struct SourcesAnswer {
     /// Every source, in `select_index` order.
     pub sources: Vec<SourceInfo>,
+    /// Whether the engine's machine can capture, and if not why (an engine
+    /// without it is taken as capturing). Before `generation`: nested
+    /// objects come before scalars (protocol.md, regex-matching controllers).
+    #[serde(default)]
+    pub capture: CaptureStatus,
     /// Bumped whenever the index mapping changes.
     #[serde(default)]
     pub generation: u64,
-    /// Whether the engine's machine can capture, and if not why (an engine
-    /// without it is taken as capturing).
-    #[serde(default)]
-    pub capture: CaptureStatus,
 }
 
 /// `["RoomShare","ShareSession"]`.

@@ -119,10 +119,18 @@ async fn probe(connection: &zbus::Connection) -> Result<Offer, PortalError> {
     let bus = zbus::fdo::DBusProxy::new(connection)
         .await
         .map_err(|e| no_portal(&e))?;
+    // A running portal need not be activatable (StartServiceByName fails
+    // for a name no .service file provides, even when it has an owner).
     let name = zbus::names::WellKnownName::from_static_str_unchecked(DESTINATION);
-    bus.start_service_by_name(name, 0)
+    let running = bus
+        .name_has_owner(name.clone().into())
         .await
-        .map_err(|e| no_portal(&e))?;
+        .unwrap_or(false);
+    if !running {
+        bus.start_service_by_name(name, 0)
+            .await
+            .map_err(|e| no_portal(&e))?;
+    }
     let properties = zbus::fdo::PropertiesProxy::builder(connection)
         .destination(DESTINATION)
         .and_then(|b| b.path(PATH))

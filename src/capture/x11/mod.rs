@@ -170,8 +170,10 @@ impl X11Backend {
         let pixmap = conn.generate_id().map_err(|e| setup_error(e.to_string()))?;
         let grabber = Grabber::new(&conn, options.use_shm, root_bytes);
         let damage = damage::DamageTracker::new(&conn);
+        let composite = window::composite_usable(&conn);
+        log_degraded(&grabber, composite);
         let backend = X11Backend {
-            composite: window::composite_usable(&conn),
+            composite,
             randr_monitors: list::randr_monitors_usable(&conn),
             conn,
             root,
@@ -336,5 +338,16 @@ impl Drop for X11Backend {
         self.damage.release(&self.conn);
         self.grabber.release(&self.conn);
         let _ = self.conn.flush();
+    }
+}
+
+/// What still works on an X server without MIT-SHM or Composite, said
+/// once when the backend starts (capture itself goes on).
+fn log_degraded(grabber: &Grabber, composite: bool) {
+    if let Some(why) = grabber.fallback_reason() {
+        tracing::info!(target: "roomshare::capture", "x11: grabbing with core GetImage ({why}): everything works, each grab costs more");
+    }
+    if !composite {
+        tracing::warn!(target: "roomshare::capture", "x11: no Composite extension: a covered window captures what covers it");
     }
 }
