@@ -252,16 +252,18 @@ struct Timeline {
 /// the inspection's first grab sees the starting picture.
 fn run_timeline(e: &Env, win: u32, zero: Instant) -> Timeline {
     let mut t = Timeline::default();
+    let mut shown = COLOURS[0];
     let mut redraw = |k: u32, rgb: [u8; 3], t: &mut Timeline| {
         at(zero, f64::from(k) / 10.0);
-        t.changes += 1;
+        t.changes += u32::from(rgb != shown);
+        shown = rgb;
         paint(e, win, rgb, zero)
     };
     for k in 1..10 {
         redraw(k, COLOURS[k as usize % 5], &mut t);
     }
     t.black_from = redraw(10, [0, 0, 0], &mut t);
-    t.black_to = redraw(30, COLOURS[1], &mut t);
+    t.black_to = redraw(30, COLOURS[0], &mut t);
     for k in 31..40 {
         t.still_from = redraw(k, COLOURS[k as usize % 5], &mut t);
     }
@@ -292,6 +294,7 @@ fn a_window_that_animates_turns_black_animates_and_stops_is_reported_as_it_did()
     let (out, said) = running.finish(DEADLINE);
     let r = report_of(&out);
     let context = format!("{did:?}\n{r:#?}\nstderr: {said:?}");
+    eprintln!("{context}");
     assert_eq!(out.status.code(), Some(4), "--fail-on black: {context}");
     assert_eq!(
         (r.source.id.as_str(), r.source.kind, r.source.title.as_str()),
@@ -346,9 +349,9 @@ fn a_window_closed_mid_inspection_is_gone_with_the_figures_so_far() {
         "30",
     ];
     let (running, zero) = start_inspect(&e.server.display, &args);
-    for k in 1..10 {
+    for k in 1..10u32 {
         at(zero, f64::from(k) / 10.0);
-        paint(&e, win, COLOURS[k % 5], zero);
+        paint(&e, win, COLOURS[k as usize % 5], zero);
     }
     at(zero, 1.0);
     e.x.destroy(win);

@@ -29,10 +29,10 @@ pub struct InspectArgs {
     /// The source: its id (`desktop`, `window:1234`, `monitor:screen`), select_index or device_id.
     pub source: String,
     /// How long to inspect, in seconds (more than 0, at most 3600).
-    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
+    #[arg(long, default_value_t = 10.0, value_parser = seconds, allow_negative_numbers = true)]
     pub seconds: f64,
     /// Grabs per second (1 to 120).
-    #[arg(long, default_value_t = 30.0, value_parser = fps)]
+    #[arg(long, default_value_t = 30.0, value_parser = fps, allow_negative_numbers = true)]
     pub fps: f64,
     /// Print one JSON object instead of the report.
     #[arg(long)]
@@ -46,16 +46,16 @@ pub struct InspectArgs {
     )]
     pub fail_on: Vec<FailOn>,
     /// A pixel is black at or under this luma, a fraction of the range (0 to 1).
-    #[arg(long, default_value_t = 0.10, value_parser = fraction)]
+    #[arg(long, default_value_t = 0.10, value_parser = fraction, allow_negative_numbers = true)]
     pub black_pixel: f64,
     /// A frame is black when at least this fraction of its pixels is (0 to 1).
-    #[arg(long, default_value_t = 0.98, value_parser = fraction)]
+    #[arg(long, default_value_t = 0.98, value_parser = fraction, allow_negative_numbers = true)]
     pub black_ratio: f64,
     /// A frame is unchanged within this mean luma difference, a fraction of the range (0 to 1).
-    #[arg(long, default_value_t = 0.001, value_parser = fraction)]
+    #[arg(long, default_value_t = 0.001, value_parser = fraction, allow_negative_numbers = true)]
     pub static_difference: f64,
     /// Seconds a black or unchanged stretch must last to count (0 to 3600).
-    #[arg(long, default_value_t = 2.0, value_parser = min_duration)]
+    #[arg(long, default_value_t = 2.0, value_parser = min_duration, allow_negative_numbers = true)]
     pub min_duration: f64,
     /// Where sources come from.
     #[arg(long, value_enum, default_value = "auto")]
