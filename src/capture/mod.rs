@@ -17,6 +17,7 @@
 
 mod catalog;
 pub mod devices;
+pub mod health;
 #[cfg(target_os = "linux")]
 pub mod portal;
 pub mod real;

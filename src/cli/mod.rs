@@ -1,9 +1,10 @@
 //! The command line: the console (no subcommand) and one file per
 //! subcommand — `serve`, `query`, `call`, `watch`, `sources`,
-//! `snap`, and `rooms` (many rooms at once), and `out` (their lines on
+//! `snap`, `inspect`, and `rooms` (many rooms at once), and `out` (their lines on
 //! stdout, quiet when the pipe closes). Everything here is thin glue over the library.
 
 mod call;
+mod inspect;
 mod out;
 mod query;
 mod rooms;
@@ -156,6 +157,8 @@ pub enum Command {
     Sources(sources::SourcesArgs),
     /// Capture one source (id or select_index) to a PNG: `roomshare snap 1 -o win.png`.
     Snap(snap::SnapArgs),
+    /// Watch one source for a while and report black, static and stalled stretches: `roomshare inspect 1 --seconds 10`.
+    Inspect(inspect::InspectArgs),
     /// Subscribe and print events as they arrive: `roomshare watch Share`.
     Watch(watch::WatchArgs),
     /// Many rooms at once, from the rooms file: `roomshare rooms status`, `rooms call`, `rooms watch`.
@@ -170,6 +173,7 @@ pub async fn run_command(command: Command) -> ExitCode {
         Command::Call(args) => call::run(args).await,
         Command::Sources(args) => sources::run(args).await,
         Command::Snap(args) => snap::run(args).await,
+        Command::Inspect(args) => inspect::run(args).await,
         Command::Watch(args) => watch::run(args).await,
         Command::Rooms(args) => rooms::run(args).await,
     }

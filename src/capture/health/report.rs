@@ -1,0 +1,288 @@
+//! What an inspection of one source found: [`InspectReport`], the object
+//! `roomshare inspect --json` prints (and, once the remote `Inspect`
+//! action exists, what it answers: the type should then move to
+//! `protocol`), and [`Inspection`], which gathers it grab by grab.
+
+use super::sample::{SampleError, measure};
+use super::tracker::{HealthTracker, Stretch};
+use super::{HealthOptions, LumaSample};
+use crate::protocol::{SourceInfo, SourceKind};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// The inspected source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InspectedSource {
+    pub id: String,
+    pub kind: SourceKind,
+    pub title: String,
+    /// The size the source was listed with (the frames' sizes are in `sizes`).
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Between two grabbed frames, in milliseconds; null with fewer than two.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntervalMs {
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// A stretch in seconds from the start; `end` null if it lasted to the end.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Span {
+    pub start: f64,
+    pub end: Option<f64>,
+}
+
+/// A frame size, from `at` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeAt {
+    pub at: f64,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A V4L2 input's status (`VIDIOC_ENUMINPUT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalStatus {
+    Ok,
+    NoSignal,
+    NoPower,
+}
+
+/// The worst that happened, worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Gone,
+    NoSignal,
+    Stalled,
+    Black,
+    Static,
+    Ok,
+}
+
+/// One inspection's figures (`roomshare inspect --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InspectReport {
+    pub source: InspectedSource,
+    /// The time inspected.
+    pub seconds: f64,
+    /// Frames grabbed.
+    pub frames: u64,
+    /// Frames that differed from the one before.
+    pub changed: u64,
+    /// `frames / seconds`.
+    pub capture_fps: f64,
+    /// `changed / seconds`.
+    pub content_fps: f64,
+    pub interval_ms: IntervalMs,
+    pub black: Vec<Span>,
+    /// Unchanged stretches, black ones left out.
+    #[serde(rename = "static")]
+    pub still: Vec<Span>,
+    pub stalls: Vec<Span>,
+    pub sizes: Vec<SizeAt>,
+    pub signal: Option<SignalStatus>,
+    pub verdict: Verdict,
+}
+
+impl InspectReport {
+    /// Whether `what` happened during the inspection (`Ok`: nothing did).
+    pub fn happened(&self, what: Verdict) -> bool {
+        match what {
+            Verdict::Gone => self.verdict == Verdict::Gone,
+            Verdict::NoSignal => matches!(
+                self.signal,
+                Some(SignalStatus::NoSignal | SignalStatus::NoPower)
+            ),
+            Verdict::Stalled => !self.stalls.is_empty(),
+            Verdict::Black => !self.black.is_empty(),
+            Verdict::Static => !self.still.is_empty(),
+            Verdict::Ok => self.verdict == Verdict::Ok,
+        }
+    }
+
+    /// The worst that happened (gone, no signal, stalled, black, static), else ok.
+    fn judge(&mut self, gone: bool) {
+        self.verdict = Verdict::Ok;
+        let worst = [
+            Verdict::Gone,
+            Verdict::NoSignal,
+            Verdict::Stalled,
+            Verdict::Black,
+            Verdict::Static,
+        ]
+        .into_iter()
+        .find(|v| match v {
+            Verdict::Gone => gone,
+            other => self.happened(*other),
+        });
+        self.verdict = worst.unwrap_or(Verdict::Ok);
+    }
+}
+
+/// An inspection under way: the tracker, the intervals between frames.
+pub struct Inspection {
+    source: InspectedSource,
+    tracker: HealthTracker,
+    last_frame: Option<Instant>,
+    /// Between successive frames, in milliseconds.
+    intervals: Vec<f32>,
+    signal: Option<SignalStatus>,
+}
+
+impl Inspection {
+    /// Inspect `source`, grabbed every `interval`, from `origin`.
+    pub fn new(
+        source: &SourceInfo,
+        options: HealthOptions,
+        interval: Duration,
+        origin: Instant,
+    ) -> Inspection {
+        Inspection {
+            source: InspectedSource {
+                id: source.id.clone(),
+                kind: source.kind,
+                title: source.title.clone(),
+                width: source.width,
+                height: source.height,
+            },
+            tracker: HealthTracker::new(options, interval, origin),
+            last_frame: None,
+            intervals: Vec::new(),
+            signal: None,
+        }
+    }
+
+    pub fn tracker(&self) -> &HealthTracker {
+        &self.tracker
+    }
+
+    /// A grabbed RGBA frame, taken at `at`.
+    pub fn frame(
+        &mut self,
+        at: Instant,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+    ) -> Result<(), SampleError> {
+        let sample = measure(width, height, rgba, self.tracker.options().black_pixel)?;
+        self.sample(at, sample);
+        Ok(())
+    }
+
+    /// A frame already measured.
+    pub fn sample(&mut self, at: Instant, sample: LumaSample) {
+        if self.tracker.gone_at().is_some() {
+            return;
+        }
+        if let Some(last) = self.last_frame {
+            let ms = at.saturating_duration_since(last).as_secs_f64() * 1000.0;
+            self.intervals.push(ms as f32);
+        }
+        self.last_frame = Some(at);
+        self.tracker.frame(at, sample);
+    }
+
+    pub fn failed(&mut self, at: Instant) {
+        self.tracker.failed(at);
+    }
+
+    pub fn gone(&mut self, at: Instant) {
+        self.tracker.gone(at);
+    }
+
+    /// A V4L2 input's status, as last read.
+    pub fn signal(&mut self, status: SignalStatus) {
+        self.signal = Some(status);
+    }
+
+    /// The report of the inspection ended at `end`.
+    pub fn report(&self, end: Instant) -> InspectReport {
+        let tr = &self.tracker;
+        let origin = tr.origin();
+        let end = tr.gone_at().map_or(end, |g| g.min(end).max(origin));
+        let secs = |t: Instant| round(t.saturating_duration_since(origin).as_secs_f64(), 3);
+        let spans = |list: &[Stretch]| {
+            list.iter()
+                .map(|s| Span {
+                    start: secs(s.start),
+                    end: s.end.map(secs),
+                })
+                .collect()
+        };
+        let stretches = tr.stretches(end);
+        let seconds = secs(end);
+        let per_second = |n: u64| {
+            if seconds > 0.0 {
+                round(n as f64 / seconds, 2)
+            } else {
+                0.0
+            }
+        };
+        let mut report = InspectReport {
+            source: self.source.clone(),
+            seconds,
+            frames: tr.frames(),
+            changed: tr.changed(),
+            capture_fps: per_second(tr.frames()),
+            content_fps: per_second(tr.changed()),
+            interval_ms: interval_ms(&self.intervals),
+            black: spans(&stretches.black),
+            still: spans(&stretches.still),
+            stalls: spans(&stretches.stalls),
+            sizes: sizes(tr, secs),
+            signal: self.signal,
+            verdict: Verdict::Ok,
+        };
+        report.judge(tr.gone_at().is_some());
+        report
+    }
+}
+
+/// The frame sizes, the first at 0 whenever the first frame came.
+fn sizes(tr: &HealthTracker, secs: impl Fn(Instant) -> f64) -> Vec<SizeAt> {
+    tr.sizes()
+        .iter()
+        .enumerate()
+        .map(|(i, &(t, width, height))| SizeAt {
+            at: if i == 0 { 0.0 } else { secs(t) },
+            width,
+            height,
+        })
+        .collect()
+}
+
+/// p50, p95 (nearest rank) and max of the intervals.
+fn interval_ms(intervals: &[f32]) -> IntervalMs {
+    let mut sorted = intervals.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let rank = |p: f64| -> Option<f64> {
+        let n = sorted.len();
+        let i = ((p * n as f64).ceil() as usize).clamp(1, n.max(1)) - 1;
+        sorted.get(i).map(|v| round(f64::from(*v), 1))
+    };
+    IntervalMs {
+        p50: rank(0.50),
+        p95: rank(0.95),
+        max: sorted.last().map(|v| round(f64::from(*v), 1)),
+    }
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let k = 10f64.powi(digits);
+    (x * k).round() / k
+}
+
+#[cfg(test)]
+#[path = "report_tests.rs"]
+mod tests;
