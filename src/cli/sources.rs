@@ -29,7 +29,7 @@ pub struct LookArgs {
 }
 
 /// `--wait`: seconds, a number from 0 to a day.
-fn parse_wait(text: &str) -> Result<Duration, String> {
+pub(super) fn parse_wait(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .parse()
         .map_err(|_| format!("{text:?} is not a number of seconds"))?;

@@ -5,21 +5,26 @@
 use super::InspectArgs;
 use crate::capture::health::{InspectReport, Inspection};
 use crate::capture::{Backend, CaptureError};
-use crate::cli::sources::{local_list, resolve};
+use crate::cli::sources::{LookError, local_list, resolve};
 use crate::protocol::SourceInfo;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Inspect here (blocking: run off the async workers). `Err`: the source
-/// could not be found or listed, in words.
+/// Inspect here (blocking: run off the async workers). `Err`: capture does
+/// not work here, or the source could not be found or listed, in words.
 pub(super) fn inspect_local(
     args: &InspectArgs,
     stop: &AtomicBool,
-) -> Result<InspectReport, String> {
+) -> Result<InspectReport, LookError> {
     let mut backend = (args.sources.factory())();
-    let list = local_list(backend.as_mut())?;
+    let list = local_list(backend.as_mut(), args.wait)?;
     let source = resolve(&list, &args.source)
-        .ok_or_else(|| format!("no source {:?}; see `roomshare sources`", args.source))?
+        .ok_or_else(|| {
+            LookError::Other(format!(
+                "no source {:?}; see `roomshare sources`",
+                args.source
+            ))
+        })?
         .clone();
     if let Some(why) = &source.unavailable {
         eprintln!("note: {} cannot be captured now: {why}", source.id);

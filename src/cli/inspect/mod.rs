@@ -60,6 +60,10 @@ pub struct InspectArgs {
     /// Where sources come from.
     #[arg(long, value_enum, default_value = "auto")]
     pub sources: SourcesMode,
+    /// How long to wait for permission to capture (on Wayland, the screen
+    /// sharing dialog), in seconds; then exit 2 with the reason.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = crate::cli::sources::parse_wait)]
+    pub wait: std::time::Duration,
 }
 
 /// What `--fail-on` can name.
@@ -160,10 +164,7 @@ pub async fn run(args: InspectArgs) -> ExitCode {
     };
     let report = match done {
         Ok(Ok(report)) => report,
-        Ok(Err(e)) => {
-            eprintln!("{e}");
-            return ExitCode::from(1);
-        }
+        Ok(Err(e)) => return e.report(),
         Err(e) => {
             eprintln!("inspection failed: {e}");
             return ExitCode::from(1);
