@@ -46,6 +46,7 @@ fn wall_of(tiles: u32) -> FixedRoomDesk {
         width: 1920,
         height: 1080,
         unavailable: None,
+        health: None,
     }];
     for w in 1..tiles.max(1) {
         sources.push(SourceInfo {
@@ -58,6 +59,7 @@ fn wall_of(tiles: u32) -> FixedRoomDesk {
             width: 1280,
             height: 720,
             unavailable: None,
+            health: None,
         });
     }
     let view = RoomView {

@@ -69,6 +69,7 @@ fn sixty_tiles() -> FixedRoomDesk {
             width: 1280,
             height: 720,
             unavailable: None,
+            health: None,
         })
         .collect();
     let view = RoomView {

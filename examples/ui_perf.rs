@@ -45,6 +45,7 @@ fn sixty_sources() -> Vec<SourceInfo> {
         width: 1920,
         height: 1080,
         unavailable: None,
+        health: None,
     }];
     for d in 0..3 {
         v.push(SourceInfo {
@@ -57,6 +58,7 @@ fn sixty_sources() -> Vec<SourceInfo> {
             width: 1920,
             height: 1080,
             unavailable: None,
+            health: None,
         });
     }
     for w in 1..=56u32 {
@@ -70,6 +72,7 @@ fn sixty_sources() -> Vec<SourceInfo> {
             width: 1280,
             height: 720,
             unavailable: None,
+            health: None,
         });
     }
     v

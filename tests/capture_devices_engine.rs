@@ -89,6 +89,7 @@ fn screen(id: &str, kind: SourceKind, title: &str) -> SourceInfo {
         width: 320,
         height: 180,
         unavailable: None,
+        health: None,
     }
 }
 

@@ -387,3 +387,54 @@ async fn served_real_capture_lists_shares_and_follows_closed_and_renamed_windows
     drop(x);
     drop(server);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_sources_carry_each_windows_health() {
+    let server =
+        XServer::start(1280, 1024).unwrap_or_else(|e| panic!("{e} (apt-get install xvfb openbox)"));
+    let x = XClient::connect(&server.display);
+    let black = x.window(&spec("All black", [0, 0, 0], 20));
+    let still = x.window(&spec("Still red", RED, 360));
+    x.wait_managed(&[black, still], DEADLINE);
+    let [black_id, still_id] = [black, still].map(X11Backend::window_id);
+
+    let serve = Serve::start(&server.display);
+    let mut c = Client::connect(serve.addr).await;
+    let r = c
+        .request("Subscribe", json!({ "path": ["RoomShare"] }))
+        .await;
+    assert_eq!(r["error_code"], 0, "{r}");
+    let health = |list: &[Value], id: &str| find(list, id).map(|s| s["health"].clone());
+    let state = |list: &[Value], id: &str| health(list, id).map(|h| h["state"].clone());
+    // ffmpeg's rules: black (and still) for 2 s before it is said.
+    let data = c
+        .poll(&["RoomShare", "Sources"], "black and still told", |d| {
+            let list = d["sources"].as_array().cloned().unwrap_or_default();
+            state(&list, &black_id) == Some(json!("black"))
+                && state(&list, &still_id) == Some(json!("static"))
+        })
+        .await;
+    let list = data["sources"].as_array().expect("a list").clone();
+    let since = health(&list, &black_id)
+        .and_then(|h| h["since"].as_i64())
+        .expect("since");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64;
+    assert!(
+        (0..=60).contains(&(now - since)),
+        "since is when it turned black: {since} vs {now}"
+    );
+    // The same state keeps the same `since`: no jitter, no needless events.
+    let again = c.sources().await;
+    assert_eq!(health(&again, &black_id), health(&list, &black_id));
+    // And the change was told: a SourcesChanged with the black window black.
+    let event = c
+        .event("SourcesChanged", |p| {
+            let list = p["data"]["sources"].as_array().cloned().unwrap_or_default();
+            state(&list, &black_id) == Some(json!("black"))
+        })
+        .await;
+    assert_eq!(event["data"]["capture"]["state"], "ok", "{event}");
+}

@@ -71,6 +71,7 @@ fn monitor() -> SourceInfo {
         width: 1280,
         height: 720,
         unavailable: None,
+        health: None,
     }
 }
 

@@ -292,6 +292,7 @@ async fn subscriber_that_stops_reading_is_dropped_others_keep_going() {
                 width: 800,
                 height: 600,
                 unavailable: None,
+                health: None,
             })
             .collect::<Vec<_>>()
     };
@@ -574,6 +575,7 @@ async fn unsubscribed_connection_reading_late_is_not_dropped() {
             width: 800,
             height: 600,
             unavailable: None,
+            health: None,
         })
         .collect::<Vec<_>>();
     engine.set_sources(sources).await.unwrap();

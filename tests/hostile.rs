@@ -830,6 +830,7 @@ async fn a_subscriber_that_stops_reading_is_dropped_and_others_served() {
                 width: 800,
                 height: 600,
                 unavailable: None,
+                health: None,
             })
             .collect::<Vec<_>>()
     };

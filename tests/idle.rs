@@ -41,8 +41,10 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 const IDLE_SECONDS: usize = 5;
 const SETTLE_DEADLINE: Duration = Duration::from_secs(40);
-/// After `ready`: one full catalog + thumbnail cycle (1 s each) and margin.
-const FIRST_CYCLE: Duration = Duration::from_secs(2);
+/// After `ready`: one full catalog + thumbnail cycle (1 s each) and margin,
+/// then the health rule's 2 s before a still picture is reported static
+/// and the catalog cycle that publishes it (the list changes once more).
+const FIRST_CYCLE: Duration = Duration::from_secs(5);
 
 fn require_tools() {
     for (tool, package) in [

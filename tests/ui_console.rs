@@ -16,8 +16,8 @@ use roomshare::media::{
 };
 use roomshare::protocol::answers::ShareSession;
 use roomshare::protocol::{
-    MeetingInfo, ShareAction, ShareInfo, ShareTarget, ShareUserInfo, SourceInfo, SourceKind,
-    StartShare,
+    MeetingInfo, ShareAction, ShareInfo, ShareTarget, ShareUserInfo, SourceHealth,
+    SourceHealthState, SourceInfo, SourceKind, StartShare,
 };
 use roomshare::server::{Server, ServerConfig};
 use roomshare::ui::{ConsoleApp, FixedRoomDesk, RoomDesk, Settings};
@@ -308,6 +308,7 @@ fn source(id: &str, kind: SourceKind, index: Option<u32>, title: &str, app: &str
         width: 1920,
         height: 1080,
         unavailable: None,
+        health: None,
     }
 }
 
@@ -735,4 +736,69 @@ fn test_patterns_say_so_in_the_header_and_on_every_tile() {
         !real.view.test_patterns_only(),
         "real sources are not labelled"
     );
+}
+
+// ----- health of each source --------------------------------------------------
+
+fn with_health(list: &mut [SourceInfo], id: &str, state: SourceHealthState, since: Option<i64>) {
+    let s = list.iter_mut().find(|s| s.id == id).expect("a source");
+    s.health = Some(SourceHealth { state, since });
+}
+
+#[test]
+fn health_shows_in_words_on_tiles_and_the_share_card() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64;
+    let mut list = sources();
+    // No `since` on the clocked states: the snapshot must not depend on
+    // the second it is taken in (the clocks are unit-tested).
+    with_health(&mut list, "desktop", SourceHealthState::Black, None);
+    with_health(&mut list, "hdmi-1", SourceHealthState::Stalled, None);
+    with_health(
+        &mut list,
+        "win-slides",
+        SourceHealthState::Static,
+        Some(now - 190),
+    );
+    with_health(
+        &mut list,
+        "win-terminal",
+        SourceHealthState::Static,
+        Some(now - 5),
+    );
+    with_health(
+        &mut list,
+        "win-board",
+        SourceHealthState::Live,
+        Some(now - 100),
+    );
+    let view = RoomView {
+        sources: list,
+        share_info: Some(ShareInfo {
+            share_user_info: Some(sharer("roomshare", 1, 20, false)),
+            is_sharing: true,
+            quick_casting_state: 0,
+        }),
+        share_session: Some(ShareSession {
+            source_id: "hdmi-1".into(),
+            ..ShareSession::default()
+        }),
+        ..base_view()
+    };
+    snapshot("health", fixture(view), |h| {
+        assert!(has_label(h, "Desktop — Black"));
+        assert!(has_label(h, "HDMI-1 — Stalled"));
+        assert!(has_label(h, "Quarterly review — Slides — Still 3 min"));
+        assert!(
+            has_label(h, "Terminal"),
+            "still for 5 s is not worth a word"
+        );
+        assert!(has_label(h, "白板 Whiteboard"), "live says nothing");
+        assert!(
+            has_label(h, "⚠ The room is watching this: Stalled"),
+            "the share card says the shared source is stalled"
+        );
+    });
 }

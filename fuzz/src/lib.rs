@@ -660,6 +660,7 @@ fn sources(input: &mut ByteSource) -> Vec<SourceInfo> {
                 width: if renamed { 1280 } else { 1920 },
                 height: 1080,
                 unavailable: None,
+                health: None,
             });
         }
     }

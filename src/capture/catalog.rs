@@ -42,6 +42,15 @@ pub fn diff_sources(before: &[SourceInfo], after: &[SourceInfo]) -> SourceDiff {
     diff
 }
 
+/// Each source with its health as the thumbnailer last measured it.
+fn with_health(ctx: &Ctx, mut list: Vec<SourceInfo>) -> Vec<SourceInfo> {
+    let health = ctx.health.lock();
+    for s in &mut list {
+        s.health = health.get(&s.id).copied();
+    }
+    list
+}
+
 /// Duplicate ids would make the index mapping ambiguous: keep the first.
 fn dedupe(list: Vec<SourceInfo>) -> Vec<SourceInfo> {
     let mut out: Vec<SourceInfo> = Vec::with_capacity(list.len());
@@ -117,7 +126,7 @@ fn cycle(ctx: &Ctx, backend: &mut dyn Backend, published: &mut Published) -> boo
     let (listed, status) = list_with_status(backend);
     match listed {
         Ok(list) => {
-            let list = dedupe(list);
+            let list = with_health(ctx, dedupe(list));
             if published.list.as_ref() != Some(&list) {
                 log_diff(&diff_sources(
                     published.list.as_deref().unwrap_or(&[]),

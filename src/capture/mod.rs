@@ -33,6 +33,7 @@ pub mod xcap_backend;
 use crate::engine::EngineHandle;
 use crate::media::{PreviewSlot, SharePreview, ThumbnailSource, ThumbnailStore};
 use crate::protocol::{CaptureState, CaptureStatus, SourceInfo};
+use health::HealthMap;
 use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -298,6 +299,7 @@ impl Capture {
             thumbnails: ThumbnailStore::default(),
             preview: PreviewSlot::default(),
             catalog: Arc::new(Mutex::new(Vec::new())),
+            health: HealthMap::default(),
         };
         let threads = workers::spawn_all(&ctx);
         Capture {

@@ -2,6 +2,7 @@
 //! `thumbnail_interval`, one at a time, and downscale only what changed.
 
 use super::Backend;
+use super::health::{HealthBoard, HealthOptions};
 use super::scale::{Downscaler, masked_frame_hash};
 use super::workers::Ctx;
 use super::{CaptureError, share};
@@ -21,35 +22,29 @@ pub(super) fn run(ctx: Ctx) {
     let mut backend = (ctx.factory)();
     let mut scaler = Downscaler::new();
     let mut last: HashMap<String, Last> = HashMap::new();
+    let mut health = HealthBoard::new(
+        HealthOptions::default(),
+        ctx.options.thumbnail_interval,
+        ctx.health.clone(),
+    );
     loop {
         let cycle = Instant::now();
         let list = ctx.catalog();
         last.retain(|id, _| list.iter().any(|s| &s.id == id));
+        let ids: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
+        health.retain(&ids);
         for s in &list {
             if ctx.stopper.is_stopped() {
                 return;
             }
-            // What cannot be captured now (a minimised window) is not
-            // tried: its tile says why.
-            let changed = match &s.unavailable {
-                Some(why) => ctx.thumbnails.set_unavailable(&s.id, why.clone()),
-                // Nothing drawn into it since its tile was made (and the
-                // tile is still that picture): no capture at all.
-                None if last.contains_key(&s.id)
-                    && matches!(ctx.thumbnails.get(&s.id), ThumbnailState::Ready(_))
-                    && backend.unchanged(&s.id) =>
-                {
-                    false
-                }
-                None => match backend.capture(&s.id) {
-                    Ok(img) => {
-                        let hash = fingerprint(backend.as_mut(), &s.id, &img);
-                        refresh(&ctx, &mut scaler, &mut last, &s.id, img, hash)
-                    }
-                    Err(e) => ctx.thumbnails.set_unavailable(&s.id, tile_reason(s, &e)),
-                },
-            };
-            if changed {
+            if thumbnail(
+                &ctx,
+                backend.as_mut(),
+                &mut scaler,
+                &mut last,
+                &mut health,
+                s,
+            ) {
                 (ctx.on_change)();
             }
         }
@@ -71,6 +66,45 @@ pub(super) fn run(ctx: Ctx) {
         };
         if ctx.stopper.sleep(wait) {
             return;
+        }
+    }
+}
+
+/// One source's thumbnail (and health); true if what its tile shows changed.
+fn thumbnail(
+    ctx: &Ctx,
+    backend: &mut dyn Backend,
+    scaler: &mut Downscaler,
+    last: &mut HashMap<String, Last>,
+    health: &mut HealthBoard,
+    s: &SourceInfo,
+) -> bool {
+    // What cannot be captured now (a minimised window) is not tried: its
+    // tile says why.
+    if let Some(why) = &s.unavailable {
+        return ctx.thumbnails.set_unavailable(&s.id, why.clone());
+    }
+    // Nothing drawn into it since its tile was made (and the tile is still
+    // that picture): no capture at all.
+    if last.contains_key(&s.id)
+        && matches!(ctx.thumbnails.get(&s.id), ThumbnailState::Ready(_))
+        && backend.unchanged(&s.id)
+    {
+        health.unchanged(&s.id, Instant::now());
+        return false;
+    }
+    match backend.capture(&s.id) {
+        Ok(img) => {
+            health.frame(&s.id, Instant::now(), &img);
+            let hash = fingerprint(backend, &s.id, &img);
+            refresh(ctx, scaler, last, &s.id, img, hash)
+        }
+        Err(e) => {
+            match e {
+                CaptureError::Gone(_) => health.gone(&s.id, Instant::now()),
+                CaptureError::Failed(_) => health.failed(&s.id, Instant::now()),
+            }
+            ctx.thumbnails.set_unavailable(&s.id, tile_reason(s, &e))
         }
     }
 }

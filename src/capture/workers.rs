@@ -1,5 +1,6 @@
 //! What the three worker threads share, and how they are started.
 
+use super::health::HealthMap;
 use super::{BackendFactory, CaptureOptions, Rt, Stopper, catalog, share, thumbnails};
 use crate::engine::EngineHandle;
 use crate::media::{PreviewSlot, ThumbnailStore};
@@ -23,6 +24,9 @@ pub(crate) struct Ctx {
     pub preview: PreviewSlot,
     /// The catalog's latest list, for the thumbnailer.
     pub catalog: Arc<Mutex<Vec<SourceInfo>>>,
+    /// Each source's health, measured by the thumbnailer, published with
+    /// the list by the catalog.
+    pub health: HealthMap,
 }
 
 impl Ctx {

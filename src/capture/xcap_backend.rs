@@ -88,6 +88,7 @@ fn monitor_sources() -> Result<Vec<SourceInfo>, CaptureError> {
             width,
             height,
             unavailable: None,
+            health: None,
         };
         if i == primary {
             out.push(source(
@@ -131,6 +132,7 @@ impl XcapBackend {
             width,
             height,
             unavailable: minimised.then(|| "minimised".to_string()),
+            health: None,
         })
     }
 }

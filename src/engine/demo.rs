@@ -17,6 +17,7 @@ pub fn demo_sources() -> Vec<SourceInfo> {
         width: 1920,
         height: 1080,
         unavailable: None,
+        health: None,
     };
     vec![
         src("desktop", SourceKind::Desktop, "Desktop"),

@@ -53,8 +53,8 @@ pub use answers::Answer;
 pub use events::{Event, EventEnvelope};
 pub use message::{Id, Incoming, Method, Rejection, Request, RpcError, RpcResult, parse_request};
 pub use model::{
-    CaptureState, CaptureStatus, MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, SourceKind,
-    TEST_PATTERN_APP, number_sources,
+    CaptureState, CaptureStatus, MeetingInfo, ShareInfo, ShareUserInfo, SourceHealth,
+    SourceHealthState, SourceInfo, SourceKind, TEST_PATTERN_APP, number_sources,
 };
 pub use wire::to_device_string;
 

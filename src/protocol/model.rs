@@ -176,9 +176,46 @@ pub enum SourceKind {
     CaptureDevice,
 }
 
+/// How a source's picture is doing (`health` of a source in
+/// `["RoomShare","Sources"]`): measured from the frames the thumbnails and
+/// the share already grab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceHealth {
+    /// Live, static, black, stalled, no signal, no power or gone.
+    pub state: SourceHealthState,
+    /// When the state began (Unix seconds); null when unknown.
+    #[serde(default)]
+    pub since: Option<i64>,
+}
+
+/// What a source's picture is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceHealthState {
+    /// Frames arrive and the picture changes.
+    Live,
+    /// Frames arrive, the picture has not changed for a while: normal for a
+    /// screen or a window, information rather than a fault.
+    Static,
+    /// The picture has been black for a while (blackdetect's rule).
+    Black,
+    /// No frame for several frame intervals: the grab or the device stopped.
+    Stalled,
+    /// A capture input that reports no signal (V4L2 input status).
+    NoSignal,
+    /// A capture input that reports no power.
+    NoPower,
+    /// The source no longer exists.
+    Gone,
+}
+
 /// One shareable source, as the engine publishes it (`["RoomShare","Sources"]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceInfo {
+    /// How its picture is doing; absent until measured. First: nested
+    /// objects come before scalars (protocol.md, regex-matching controllers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<SourceHealth>,
     /// Stable across refreshes (a window's X id, a monitor's name).
     pub id: String,
     /// Desktop, monitor, window or capture device.
@@ -330,6 +367,7 @@ mod tests {
             width: 1,
             height: 1,
             unavailable: None,
+            health: None,
         }
     }
 

@@ -94,7 +94,7 @@ impl RoomPage {
         self.keys(keys, view, &tiles, &mut out);
         self.panels(ui, view, &tiles, settings, &mut out);
         self.tell_background_traffic(settings);
-        self.schedule_wake(&ctx, view, Instant::now());
+        self.schedule_wake(&ctx, view, &tiles, Instant::now());
         let options = settings.share;
         out.into_iter()
             .map(|intent| match intent {
@@ -262,11 +262,18 @@ impl RoomPage {
     /// link and capture wake the UI when what it shows changed, and input
     /// wakes it by itself. A timer here would redraw an idle console, and
     /// every frame is costly under software rendering.
-    fn schedule_wake(&self, ctx: &egui::Context, view: &RoomView, now: Instant) {
+    fn schedule_wake(
+        &self,
+        ctx: &egui::Context,
+        view: &RoomView,
+        tiles: &[wall::Tile],
+        now: Instant,
+    ) {
         let pending = self.wall.pending.as_ref();
         let wake = [
             header::next_tick(&view.conn, now),
             pending.map(|(_, at)| wall::PENDING_TIMEOUT.saturating_sub(at.elapsed())),
+            wall::next_health_change(tiles),
         ]
         .into_iter()
         .flatten()

@@ -161,6 +161,10 @@ fn sharer_grid(ui: &mut egui::Ui, view: &RoomView, who: &ShareUserInfo, lang: La
             .find(|s| s.id == own.source_id)
             .map_or(own.source_id.as_str(), |s| s.title.as_str());
         row(ui, "source_shared", title.to_string());
+        if let Some(fault) = super::wall::shared_fault(view, lang) {
+            let text = format!("⚠ {} {fault}", lang.tr("shared_fault"));
+            ui.label(RichText::new(text).color(style::ERR).strong());
+        }
     }
 }
 

@@ -351,5 +351,6 @@ fn source_info(device: &DeviceInfo) -> SourceInfo {
         width,
         height,
         unavailable: None,
+        health: None,
     }
 }

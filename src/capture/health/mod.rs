@@ -14,13 +14,17 @@
 //!   difference of two samples (no copy of the frame);
 //! - `tracker.rs`: [`HealthTracker`], fed timestamped frames, failures and
 //!   the end of a source; pure (times are given, never read);
+//! - `board.rs`: [`HealthBoard`], every listed source's tracker fed by the
+//!   thumbnailer, published as the wire's `health` of each source;
 //! - `report.rs`: what `roomshare inspect` prints, [`InspectReport`], and
 //!   [`Inspection`], which gathers it.
 
+mod board;
 mod report;
 mod sample;
 mod tracker;
 
+pub use board::{HealthBoard, HealthMap};
 pub use report::{
     InspectReport, InspectedSource, Inspection, IntervalMs, SignalStatus, SizeAt, Span, Verdict,
 };

@@ -15,6 +15,7 @@ fn source() -> SourceInfo {
         width: 64,
         height: 36,
         unavailable: None,
+        health: None,
     }
 }
 

@@ -122,6 +122,7 @@ pub fn catalog(streams: &[(StreamInfo, Option<(u32, u32)>)]) -> Vec<SourceInfo> 
             width,
             height,
             unavailable: None,
+            health: None,
         };
         match info.kind {
             StreamKind::Window => {

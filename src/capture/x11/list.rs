@@ -102,6 +102,7 @@ impl X11Backend {
             width: u32::from(g.width),
             height: u32::from(g.height),
             unavailable: None,
+            health: None,
         };
         Ok(X11Source::new(info, 0, 0))
     }
@@ -121,6 +122,7 @@ impl X11Backend {
                     width: u32::from(m.width),
                     height: u32::from(m.height),
                     unavailable: None,
+                    health: None,
                 };
                 X11Source {
                     primary: m.primary,
@@ -314,6 +316,7 @@ impl WindowFacts {
             width: self.width,
             height: self.height,
             unavailable: self.minimized.clone(),
+            health: None,
         };
         X11Source {
             minimized: self.minimized,

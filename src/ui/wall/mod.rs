@@ -4,6 +4,7 @@
 //! preview. Only visible tiles are laid out, painted and uploaded.
 
 mod capture;
+mod health;
 mod keys;
 mod tile;
 mod tiles;
@@ -296,6 +297,26 @@ impl Wall {
             live_fps,
         }
     }
+}
+
+/// When a visible tile's health words next change (a running clock, a
+/// minute more of stillness), so the console repaints then and only then.
+pub fn next_health_change(tiles: &[Tile]) -> Option<Duration> {
+    let now = health::unix_now();
+    tiles
+        .iter()
+        .filter_map(|t| t.health.as_ref())
+        .filter_map(|h| health::next_change(h, now))
+        .min()
+}
+
+/// The shared source's fault in words ("Black 0:14"), if it has one: the
+/// room is watching it.
+pub fn shared_fault(view: &RoomView, lang: Lang) -> Option<String> {
+    let own = view.share_session.as_ref()?;
+    let source = view.sources.iter().find(|s| s.id == own.source_id)?;
+    let health = source.health.filter(health::is_fault)?;
+    health::badge(&health, health::unix_now(), lang).map(|(text, _)| text)
 }
 
 /// No tile to show although capture works: nothing listed, or the filter.

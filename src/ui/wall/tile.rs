@@ -37,9 +37,17 @@ pub(super) fn paint(
 ) -> Response {
     let id = ui.scope_id().with(("tile", &tile.id));
     let response = ui.interact(rect, id, Sense::click());
-    response.widget_info(|| {
-        egui::WidgetInfo::selected(egui::Role::Button, true, look.shared, &tile.title)
-    });
+    let now = super::health::unix_now();
+    let health = tile
+        .health
+        .and_then(|h| super::health::badge(&h, now, lang));
+    // A screen reader hears the health too ("Desktop — Black 0:14").
+    let label = match &health {
+        Some((words, _)) => format!("{} — {words}", tile.title),
+        None => tile.title.clone(),
+    };
+    response
+        .widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, look.shared, &label));
     let painter = ui.painter_at(rect.expand(4.0));
     let bg = if response.hovered() {
         style::TILE_BG_HOVER
@@ -65,6 +73,9 @@ pub(super) fn paint(
     );
     if tile.is_test_pattern() {
         test_pattern_badge(&painter, img_rect, lang);
+    }
+    if let Some((text, colour)) = health {
+        health_badge(&painter, img_rect, text, colour);
     }
     let hover = if look.shared {
         format!("{} — {}", tile.title, lang.tr("now_sharing"))
@@ -224,6 +235,19 @@ fn test_pattern_badge(painter: &Painter, img_rect: Rect, lang: Lang) {
     let plate = Rect::from_min_size(img_rect.max - size - vec2(6.0, 6.0), size);
     painter.rect_filled(plate, 4.0, Color32::from_black_alpha(190));
     painter.galley(plate.min + vec2(6.0, 3.0), galley, Color32::WHITE);
+}
+
+/// The source's health in words in the picture's bottom-left corner: a
+/// dark plate with the words in the state's colour (words, not colour
+/// alone).
+fn health_badge(painter: &Painter, img_rect: Rect, text: String, colour: Color32) {
+    let galley = painter.layout_no_wrap(text, FontId::proportional(13.0), colour);
+    let size = galley.size() + vec2(12.0, 6.0);
+    let min = egui::pos2(img_rect.min.x + 6.0, img_rect.max.y - size.y - 6.0);
+    let plate = Rect::from_min_size(min, size);
+    painter.rect_filled(plate, 4.0, Color32::from_black_alpha(200));
+    painter.rect_stroke(plate, 4.0, Stroke::new(1.0, colour), StrokeKind::Inside);
+    painter.galley(plate.min + vec2(6.0, 3.0), galley, colour);
 }
 
 /// Lay out `text` on one line, cut with "…" at `width`.

@@ -2,7 +2,7 @@
 //! display order (screens and capture devices first, then windows).
 
 use crate::link::{Extension, RoomView};
-use crate::protocol::{ShareTarget, SourceInfo, SourceKind, TEST_PATTERN_APP};
+use crate::protocol::{ShareTarget, SourceHealth, SourceInfo, SourceKind, TEST_PATTERN_APP};
 use crate::ui::i18n::Lang;
 
 /// One tile: a source the room can share.
@@ -17,6 +17,8 @@ pub struct Tile {
     pub target: ShareTarget,
     /// Thumbnails exist for this tile (the roomshare extension is present).
     pub live: bool,
+    /// How its picture is doing, when the engine measures it.
+    pub health: Option<SourceHealth>,
 }
 
 impl Tile {
@@ -84,6 +86,7 @@ impl Tile {
             height: s.height,
             target,
             live: true,
+            health: s.health,
         })
     }
 }
@@ -111,6 +114,7 @@ fn device_tiles(view: &RoomView, lang: Lang) -> Vec<Tile> {
         height: 0,
         target: ShareTarget::Index(0),
         live: false,
+        health: None,
     };
     let devices = view.capture_device_list.iter().map(|d| Tile {
         id: format!("device:{d}"),
@@ -121,6 +125,7 @@ fn device_tiles(view: &RoomView, lang: Lang) -> Vec<Tile> {
         height: 0,
         target: ShareTarget::Device(Some(d.clone())),
         live: false,
+        health: None,
     });
     std::iter::once(desktop).chain(devices).collect()
 }

@@ -1,0 +1,129 @@
+//! The health of every listed source, from the grabs the thumbnailer makes
+//! anyway (and the X11 backend's Damage "nothing drawn"), kept as the wire
+//! carries it: the catalog attaches it to the sources it publishes, so a
+//! change reaches every console in the next `SourcesChanged` (at most once
+//! per catalog cycle, a second).
+
+use super::{HealthOptions, HealthState, HealthTracker, measure};
+use crate::protocol::{SourceHealth, SourceHealthState};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The published health of each source, by id (read by the catalog).
+pub type HealthMap = Arc<Mutex<HashMap<String, SourceHealth>>>;
+
+/// One source's tracker and what was last published for it.
+struct Followed {
+    tracker: HealthTracker,
+    /// The state and start last turned into a wire value: the Unix `since`
+    /// is computed once per state, so it does not jitter between cycles.
+    shown: Option<(HealthState, Option<Instant>)>,
+}
+
+/// Per-source health trackers fed by the thumbnailer.
+pub struct HealthBoard {
+    options: HealthOptions,
+    /// How often each source is grabbed (the thumbnail interval).
+    interval: Duration,
+    sources: HashMap<String, Followed>,
+    published: HealthMap,
+}
+
+impl HealthBoard {
+    pub fn new(options: HealthOptions, interval: Duration, published: HealthMap) -> HealthBoard {
+        HealthBoard {
+            options,
+            interval,
+            sources: HashMap::new(),
+            published,
+        }
+    }
+
+    fn followed(&mut self, id: &str, at: Instant) -> &mut Followed {
+        let (options, interval) = (self.options, self.interval);
+        self.sources
+            .entry(id.to_string())
+            .or_insert_with(|| Followed {
+                tracker: HealthTracker::new(options, interval, at),
+                shown: None,
+            })
+    }
+
+    /// A fresh grab of `id`.
+    pub fn frame(&mut self, id: &str, at: Instant, picture: &image::RgbaImage) {
+        let black_pixel = self.options.black_pixel;
+        let (w, h) = picture.dimensions();
+        let followed = self.followed(id, at);
+        match measure(w, h, picture.as_raw(), black_pixel) {
+            Ok(sample) => followed.tracker.frame(at, sample),
+            Err(_) => followed.tracker.failed(at),
+        }
+        self.publish(id, at);
+    }
+
+    /// Nothing was drawn into `id` since its last grab: the same picture
+    /// again, without grabbing it.
+    pub fn unchanged(&mut self, id: &str, at: Instant) {
+        self.followed(id, at).tracker.unchanged_frame(at);
+        self.publish(id, at);
+    }
+
+    /// A grab of `id` failed (it delivers nothing: a stall once long enough).
+    pub fn failed(&mut self, id: &str, at: Instant) {
+        self.followed(id, at).tracker.failed(at);
+        self.publish(id, at);
+    }
+
+    /// `id` no longer exists.
+    pub fn gone(&mut self, id: &str, at: Instant) {
+        self.followed(id, at).tracker.gone(at);
+        self.publish(id, at);
+    }
+
+    /// Forget sources that are no longer listed.
+    pub fn retain(&mut self, ids: &[&str]) {
+        self.sources.retain(|id, _| ids.contains(&id.as_str()));
+        self.published
+            .lock()
+            .retain(|id, _| ids.contains(&id.as_str()));
+    }
+
+    /// Turn `id`'s state into its wire value when it changed.
+    fn publish(&mut self, id: &str, now: Instant) {
+        let Some(followed) = self.sources.get_mut(id) else {
+            return;
+        };
+        let health = followed.tracker.health(now);
+        let shown = Some((health.state, health.since));
+        if followed.shown == shown {
+            return;
+        }
+        followed.shown = shown;
+        let wire = SourceHealth {
+            state: wire_state(health.state),
+            since: health.since.map(|since| unix_seconds_at(since, now)),
+        };
+        self.published.lock().insert(id.to_string(), wire);
+    }
+}
+
+fn wire_state(state: HealthState) -> SourceHealthState {
+    match state {
+        HealthState::Live => SourceHealthState::Live,
+        HealthState::Static => SourceHealthState::Static,
+        HealthState::Black => SourceHealthState::Black,
+        HealthState::Stalled => SourceHealthState::Stalled,
+        HealthState::Gone => SourceHealthState::Gone,
+    }
+}
+
+/// The Unix time (seconds) of `at`, an instant before `now`.
+fn unix_seconds_at(at: Instant, now: Instant) -> i64 {
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let ago = now.saturating_duration_since(at);
+    wall.saturating_sub(ago).as_secs() as i64
+}
