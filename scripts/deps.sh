@@ -25,6 +25,11 @@ roomshare_packages=(
   # The Wayland portal tests: a private D-Bus and PipeWire with test sources.
   dbus pipewire pipewire-bin wireplumber
   gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base
+  # tests/portal_frontend.rs: the real portal frontend and its permission
+  # store (/usr/libexec/xdg-desktop-portal, xdg-permission-store). Having it
+  # installed also proves the private buses are hermetic (issue 16): the
+  # whole suite must pass with a desktop's portal on the machine.
+  xdg-desktop-portal
   # tests/exporter.rs: promtool, a real Prometheus and Alertmanager (the
   # tests start their own on loopback ports; where systemd runs, the
   # packages' own services also start, on 9090 and 9093).

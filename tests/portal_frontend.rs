@@ -351,10 +351,14 @@ fn backend_that_vanishes_mid_request_says_so() {
 
     let err = failure(&desk);
 
-    assert!(desk.backend.vanished());
+    assert!(desk.backend.vanished(), "the backend left the bus");
+    assert!(matches!(err, PortalError::NoPortal(_)), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("went away"), "{text}");
-    assert!(!text.contains("cancelled"), "{text}");
+    assert!(
+        text.contains("its ScreenCast backend went away during the request"),
+        "{text}"
+    );
+    assert!(!text.contains("refused"), "not a refusal: {text}");
 }
 
 // ------------------------------------------------------ pixel formats ---

@@ -400,6 +400,20 @@ impl SessionObject {
     }
 }
 
+const BACKEND_NAME: &str = "org.freedesktop.impl.portal.desktop.fake";
+
+/// What the client sees of a desktop's ScreenCast backend (its interface,
+/// under its name): the fake frontend answers every call itself.
+struct BackendMarker;
+
+#[zbus::interface(name = "org.freedesktop.impl.portal.ScreenCast")]
+impl BackendMarker {
+    #[zbus(property, name = "version")]
+    fn version(&self) -> u32 {
+        4
+    }
+}
+
 /// The fake portal, owning its bus name on a private bus.
 struct Fake {
     portal: Arc<FakePortal>,
@@ -416,6 +430,10 @@ impl Fake {
             zbus::connection::Builder::address(bus.address.as_str())?
                 .name(PORTAL_NAME)?
                 .serve_at(PORTAL_PATH, ScreenCast(portal.clone()))?
+                // A desktop's backend is on the bus beside its frontend;
+                // without one, a refusal reads as a crashed backend.
+                .name(BACKEND_NAME)?
+                .serve_at(PORTAL_PATH, BackendMarker)?
                 .build()
                 .await
         })
