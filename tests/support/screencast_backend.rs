@@ -265,7 +265,6 @@ impl ScreenCast {
     async fn start(
         &self,
         #[zbus(connection)] conn: &zbus::Connection,
-        #[zbus(object_server)] server: &zbus::ObjectServer,
         handle: OwnedObjectPath,
         session_handle: OwnedObjectPath,
         _app_id: String,
@@ -273,6 +272,7 @@ impl ScreenCast {
         _options: HashMap<String, OwnedValue>,
     ) -> zbus::fdo::Result<Answer> {
         // The dialog's request object, as a real backend exports one.
+        let server = conn.object_server();
         server.at(&handle, RequestObject).await?;
         let answer = match self.0.decide(session_handle.as_str()) {
             Ok(()) => (0, self.0.grant()),
