@@ -24,20 +24,18 @@
 //! Pixel formats: producers in BGRx, RGBx, BGRA and RGBA, as portals send
 //! them, each captured in its colour through the frontend.
 //!
-//! **Not covered: a producer that offers only DMA-BUF.** None can exist on
-//! these machines: there is no DRM device (`/dev/dri`) and no `udmabuf`, so
-//! nothing can allocate a DMA-BUF, and GStreamer's `pipewiresink` (0.3.65)
-//! sends shared memory only. A producer that merely *advertises* DMA-BUF
-//! (EnumFormat with a mandatory `VideoModifier`) could be written with the
-//! `pipewire` crate; what the backend's stream reports then (it offers no
-//! modifier, so the link's negotiation fails inside PipeWire) is untested,
-//! and turning it into an "only DMA-BUF" reason is still to do.
+//! DMA-BUF: no producer here can send DMA-BUF (no DRM device, no
+//! `udmabuf`; `pipewiresink` sends shared memory only), so the DMA-BUF-only
+//! source is `tests/support/dmabuf_producer.rs`, a real PipeWire node that
+//! *offers* DMA-BUF formats only (a mandatory `VideoModifier`, as
+//! compositors mark them) and never gets as far as a buffer, which is what
+//! a consumer without DMA-BUF support meets: a link that cannot form.
 //!
 //! Every process started here is killed by pid when its test ends.
 #![cfg(target_os = "linux")]
 
-use roomshare::capture::Backend;
 use roomshare::capture::portal::{Portal, PortalConfig, PortalError, PortalSession, PortalStatus};
+use roomshare::capture::{Backend, CaptureError};
 use roomshare::protocol::SourceKind;
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
@@ -53,6 +51,9 @@ mod wait;
 #[path = "support/portal_rig.rs"]
 mod portal_rig;
 use portal_rig::{Bus, DEADLINE, PipeWire};
+
+#[path = "support/dmabuf_producer.rs"]
+mod dmabuf_producer;
 
 #[path = "support/screencast_backend.rs"]
 mod screencast_backend;
@@ -80,18 +81,28 @@ impl Desk {
     /// One producer per `(name, format, argb)`, offered as monitors
     /// `0`, `1`, … of 64x48.
     fn start(producers: &[(&str, &str, u32)], dialog: Dialog) -> Desk {
+        let (desk, ()) = Desk::start_with(dialog, |pw| {
+            let offers = producers
+                .iter()
+                .enumerate()
+                .map(|(i, (name, format, argb))| {
+                    monitor(i, pw.source(name, format, *argb, (64, 48)))
+                })
+                .collect();
+            (offers, ())
+        });
+        desk
+    }
+
+    /// With the streams `make` sets up on the private PipeWire (and
+    /// whatever of theirs must live as long).
+    fn start_with<T>(
+        dialog: Dialog,
+        make: impl FnOnce(&mut PipeWire) -> (Vec<Offer>, T),
+    ) -> (Desk, T) {
         let bus = Bus::start();
         let mut pw = PipeWire::start(&bus);
-        let offers = producers
-            .iter()
-            .enumerate()
-            .map(|(i, (name, format, argb))| Offer {
-                node: pw.source(name, format, *argb, (64, 48)),
-                source_type: 1,
-                id: i.to_string(),
-                size: (64, 48),
-            })
-            .collect();
+        let (offers, kept) = make(&mut pw);
         let backend = TestBackend::serve(&bus.address, offers, dialog);
         let home = tempfile::tempdir().expect("temp dir");
         let portals = home.path().join("portals");
@@ -119,12 +130,13 @@ impl Desk {
         pw.wait_for("the portal frontend on the bus", |_| {
             has_owner(&desk_bus, "org.freedesktop.portal.Desktop").then_some(())
         });
-        Desk {
+        let desk = Desk {
             pw,
             backend,
             home,
             bus,
-        }
+        };
+        (desk, kept)
     }
 
     fn token_path(&self) -> PathBuf {
@@ -172,6 +184,16 @@ impl Desk {
             },
             _ => None,
         }
+    }
+}
+
+/// Monitor `i` (portal id `i`, 64x48) on PipeWire node `node`.
+fn monitor(i: usize, node: u32) -> Offer {
+    Offer {
+        node,
+        source_type: 1,
+        id: i.to_string(),
+        size: (64, 48),
     }
 }
 
@@ -357,13 +379,18 @@ fn refused_request_through_the_frontend_says_so() {
     assert!(!desk.token_path().exists(), "nothing to keep");
 }
 
+/// The frontend answers response 2 for a backend that crashed as for one
+/// that refused; the client tells them apart by the backend's absence.
 #[test]
 fn backend_that_vanishes_mid_request_says_so() {
     let desk = Desk::start(&[("green", "BGRx", GREEN.0)], Dialog::Vanish);
 
     let err = failure(&desk);
 
-    assert!(desk.backend.vanished(), "the backend left the bus");
+    assert!(
+        !has_owner(&desk.bus.address, screencast_backend::BACKEND_NAME),
+        "the backend left the bus"
+    );
     assert!(matches!(err, PortalError::NoPortal(_)), "{err:?}");
     let text = err.to_string();
     assert!(
@@ -393,4 +420,34 @@ fn every_packed_format_a_portal_sends_captures_in_its_colour() {
         assert_eq!((picture.width(), picture.height()), (64, 48), "{format}");
         assert_eq!(picture.get_pixel(5, 40).0, [r, g, b, a], "{format}");
     }
+}
+
+#[test]
+fn producer_offering_only_dmabuf_is_refused_with_that_reason() {
+    let (desk, _producer) = Desk::start_with(Dialog::Accept, |pw| {
+        let producer = dmabuf_producer::DmabufProducer::start(&pw.socket(), "dmabuf-only");
+        (vec![monitor(0, pw.node("dmabuf-only"))], producer)
+    });
+    let session = desk.granted();
+
+    // Until the producer's formats are read, capture says it has no
+    // picture yet; then the reason, for good.
+    let err = wait_until(
+        DEADLINE,
+        "the DMA-BUF-only stream to fail",
+        || match session.capture("portal-monitor:0") {
+            Err(e) if !e.to_string().contains("no picture") => Some(e),
+            _ => None,
+        },
+    );
+    assert!(matches!(err, CaptureError::Failed(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("the source offers only DMA-BUF buffers"),
+        "{text}"
+    );
+    assert!(
+        session.sources().is_empty(),
+        "a source that cannot be read is not listed"
+    );
 }

@@ -222,6 +222,11 @@ impl PipeWire {
             .arg(format!("foreground-color={argb:#010x}"))
             .args(["!", &caps, "!", "pipewiresink", "mode=provide", &props]);
         self.spawn(name, cmd);
+        self.node(name)
+    }
+
+    /// The id of the node called `name`, once it is there.
+    pub fn node(&mut self, name: &str) -> u32 {
         self.wait_for(&format!("node {name}"), |pw| {
             let node = |o: &&serde_json::Value| {
                 o["type"] == "PipeWire:Interface:Node" && o["info"]["props"]["node.name"] == name

@@ -99,7 +99,8 @@ struct Inner {
 /// The backend, owning [`BACKEND_NAME`] on a bus until dropped.
 pub struct TestBackend {
     inner: Arc<Inner>,
-    conn: zbus::Connection,
+    /// Held: the name and objects live as long as the connection.
+    _conn: zbus::Connection,
 }
 
 impl TestBackend {
@@ -119,7 +120,7 @@ impl TestBackend {
                 .await
         })
         .expect("serve the test ScreenCast backend");
-        TestBackend { inner, conn }
+        TestBackend { inner, _conn: conn }
     }
 
     pub fn set_dialog(&self, dialog: Dialog) {
@@ -128,11 +129,6 @@ impl TestBackend {
 
     pub fn record(&self) -> Record {
         self.inner.record.lock().clone()
-    }
-
-    /// Whether it has left the bus ([`Dialog::Vanish`]).
-    pub fn vanished(&self) -> bool {
-        self.conn.is_closed()
     }
 }
 
