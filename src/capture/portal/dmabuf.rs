@@ -113,3 +113,51 @@ pub(crate) fn dmabuf_only(param: &Pod) -> bool {
             && p.flags.contains(PropertyFlags::MANDATORY)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::params;
+    use super::*;
+    use pw::spa::pod::serialize::PodSerializer;
+    use pw::spa::pod::{ChoiceValue, Property};
+    use pw::spa::utils::{Choice, ChoiceEnum, ChoiceFlags};
+    use std::io::Cursor;
+
+    /// The streams' own EnumFormat with a modifier property added.
+    fn with_modifier(flags: PropertyFlags) -> Vec<u8> {
+        let bytes = params::enum_format().expect("format");
+        let pod = params::pod(&bytes).expect("pod");
+        let Ok((_, Value::Object(mut object))) =
+            PodDeserializer::deserialize_any_from(pod.as_bytes())
+        else {
+            panic!("not an object");
+        };
+        object.properties.push(Property {
+            key: pw::spa::sys::SPA_FORMAT_VIDEO_modifier,
+            flags,
+            value: Value::Choice(ChoiceValue::Long(Choice(
+                ChoiceFlags::empty(),
+                ChoiceEnum::Enum {
+                    default: 0,
+                    alternatives: vec![0],
+                },
+            ))),
+        });
+        PodSerializer::serialize(Cursor::new(Vec::new()), &Value::Object(object))
+            .expect("serialize")
+            .0
+            .into_inner()
+    }
+
+    #[test]
+    fn only_a_mandatory_modifier_means_dmabuf_only() {
+        let pod = |bytes: &[u8]| dmabuf_only(params::pod(bytes).expect("pod"));
+        let shm = params::enum_format().expect("format");
+        assert!(!pod(&shm), "no modifier: shared memory");
+        assert!(
+            !pod(&with_modifier(PropertyFlags::empty())),
+            "an optional modifier: shared memory still possible"
+        );
+        assert!(pod(&with_modifier(PropertyFlags::MANDATORY)));
+    }
+}

@@ -17,6 +17,8 @@ use std::os::fd::OwnedFd;
 const DESTINATION: &str = "org.freedesktop.portal.Desktop";
 const PATH: &str = "/org/freedesktop/portal/desktop";
 const INTERFACE: &str = "org.freedesktop.portal.ScreenCast";
+/// How long looking for the portal's backend after a failure may take.
+const LOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// `persist_mode` and `restore_token` came with version 4 of the interface.
 const PERSIST_VERSION: u32 = 4;
 
@@ -207,8 +209,11 @@ async fn backend_gone(connection: &zbus::Connection, e: PortalError) -> PortalEr
     if !matches!(e, PortalError::Refused(_)) || sandboxed {
         return e;
     }
-    match screencast_backend_on_bus(connection).await {
-        Ok(false) => PortalError::NoPortal(
+    // A backend that hangs instead must not hold up the answer.
+    let look = std::pin::pin!(screencast_backend_on_bus(connection));
+    let timeout = std::pin::pin!(async_io::Timer::after(LOOK_TIMEOUT));
+    match futures_util::future::select(look, timeout).await {
+        futures_util::future::Either::Left((Ok(false), _)) => PortalError::NoPortal(
             "its ScreenCast backend went away during the request: no portal backend with ScreenCast is left on the session bus".into(),
         ),
         _ => e,
