@@ -72,10 +72,11 @@ pub(crate) fn check(core: &CoreRc, registry: &RegistryRc, nodes: &[(u32, Arc<Slo
                 return;
             };
             let (all, dmabuf) = counts.borrow().get(&node).copied().unwrap_or_default();
-            if all > 0 && all == dmabuf {
-                if let Some(slot) = slots.get(&node) {
-                    slot.end(End::Failed(ONLY_DMABUF.into()));
-                }
+            if all > 0
+                && all == dmabuf
+                && let Some(slot) = slots.get(&node)
+            {
+                slot.end(End::Failed(ONLY_DMABUF.into()));
             }
         })
         .register();
