@@ -25,10 +25,16 @@ roomshare_packages=(
   # The Wayland portal tests: a private D-Bus and PipeWire with test sources.
   dbus pipewire pipewire-bin wireplumber
   gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base
+  # tests/portal_frontend.rs: the real portal frontend and its permission
+  # store (/usr/libexec/xdg-desktop-portal, xdg-permission-store). Having it
+  # installed (and -wlr, below) also proves the private buses are hermetic
+  # (issue 16): the whole suite must pass with a desktop's portal on the
+  # machine.
+  xdg-desktop-portal
   # tests/wayland_console.rs and scripts/wayland-session.sh: the console in
   # a real headless Wayland session (sway) with the real portal and its wlr
   # backend (whose ScreenCast refuses there), screenshots with grim.
-  sway swaybg xdg-desktop-portal xdg-desktop-portal-wlr grim
+  sway swaybg xdg-desktop-portal-wlr grim
   # tests/exporter.rs: promtool, a real Prometheus and Alertmanager (the
   # tests start their own on loopback ports; where systemd runs, the
   # packages' own services also start, on 9090 and 9093).

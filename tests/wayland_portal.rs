@@ -1,26 +1,31 @@
 //! The Wayland ScreenCast portal backend, tested at its two boundaries.
 //!
-//! **The portal here is a fake.** No Wayland compositor (and so no real
-//! xdg-desktop-portal backend, which needs one to show its dialog) can run
-//! on this machine. The fake is served with zbus on a private D-Bus session
-//! bus (a `dbus-daemon` this file starts and kills by pid) under the real
-//! name and path, `org.freedesktop.portal.Desktop` at
-//! `/org/freedesktop/portal/desktop`, and speaks the real protocol:
-//! CreateSession / SelectSources / Start answered through
-//! `org.freedesktop.portal.Request.Response` signals on the request paths
-//! the client derives from its handle tokens, Session objects with Close
-//! and Closed, OpenPipeWireRemote returning an fd. Its "dialog" is a policy
-//! (accept or cancel), and it issues single-use restore tokens the way
-//! xdg-desktop-portal does.
+//! **The portal here is a fake frontend.** The real frontend
+//! (`xdg-desktop-portal`) with a test backend and real PipeWire is
+//! `tests/portal_frontend.rs`; this file talks to a stand-in for the
+//! frontend itself, because it must produce on command what the real one
+//! only does on some desktops or never in a test: a stale token that fails
+//! the request instead of asking again, a portal without ScreenCast, a
+//! property read that fails, a session closed from the compositor's side.
+//! The fake is served with zbus on a private D-Bus session bus (a
+//! `dbus-daemon` started and killed by pid, with no service of the
+//! machine's: `tests/support/portal_rig.rs`) under the real name and path,
+//! `org.freedesktop.portal.Desktop` at `/org/freedesktop/portal/desktop`,
+//! and speaks the real protocol: CreateSession / SelectSources / Start
+//! answered through `org.freedesktop.portal.Request.Response` signals on
+//! the request paths the client derives from its handle tokens, Session
+//! objects with Close and Closed, OpenPipeWireRemote returning an fd. Its
+//! "dialog" is a policy (accept or cancel), and it issues single-use
+//! restore tokens the way xdg-desktop-portal does.
 //!
-//! **PipeWire is real.** `pipewire_streams_deliver_frames_and_report_gone`
-//! starts a private PipeWire daemon and WirePlumber (which links the
-//! client's streams to their target nodes, as on a desktop), and GStreamer
-//! `videotestsrc ! pipewiresink` processes as the monitor and window
-//! sources. The fake portal's OpenPipeWireRemote hands out a socket to that
-//! daemon, so the backend's real stream code negotiates formats, maps SHM
-//! buffers and converts pixels from a real producer; killing a source
-//! process is the window closing.
+//! **PipeWire is real.** The `pipewire_*` tests start a private PipeWire
+//! daemon and WirePlumber (which links the client's streams to their
+//! target nodes, as on a desktop), and GStreamer `videotestsrc !
+//! pipewiresink` processes as the monitor and window sources. The fake
+//! portal's OpenPipeWireRemote hands out a socket to that daemon, so the
+//! backend's real stream code negotiates formats, maps SHM buffers and
+//! converts pixels from a real producer; killing a source process is the
+//! window closing.
 //!
 //! The token tests don't need pictures: there OpenPipeWireRemote returns one
 //! end of a socket pair that nothing answers (the streams just never start).
@@ -43,104 +48,20 @@ use roomshare::capture::portal::{
 use roomshare::capture::{Backend, CaptureError};
 use roomshare::protocol::SourceKind;
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 use wait::wait_until;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
 
-const DEADLINE: Duration = Duration::from_secs(20);
-
 #[path = "support/wait.rs"]
 mod wait;
 
-fn spawn(cmd: &mut Command, package: &str) -> Child {
-    let name = cmd.get_program().to_string_lossy().into_owned();
-    cmd.spawn().unwrap_or_else(|e| {
-        panic!("cannot run {name}: {e} (install it: apt-get install {package})")
-    })
-}
-
-// ---------------------------------------------------------------- D-Bus ---
-
-/// A private session bus; the daemon is killed by pid when dropped.
-///
-/// Hermetic: its only service directory is an empty one of its own, so a
-/// name nobody owns is `ServiceUnknown` here whatever the machine has
-/// installed (Debian's session config would activate the system's
-/// `xdg-desktop-portal`, on every desktop).
-struct Bus {
-    child: Child,
-    address: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Bus {
-    fn start() -> Bus {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let listen = format!("unix:path={}", dir.path().join("bus").display());
-        let services = dir.path().join("services");
-        std::fs::create_dir(&services).expect("service dir");
-        let config = dir.path().join("session.conf");
-        std::fs::write(&config, bus_config(&listen, &services)).expect("bus config");
-        let mut child = spawn(
-            Command::new("dbus-daemon")
-                .arg(format!("--config-file={}", config.display()))
-                .args(["--nofork", "--print-address=1"])
-                .stdout(Stdio::piped())
-                // Its only output here: a warning that it cannot raise its fd limit.
-                .stderr(Stdio::null()),
-            "dbus-daemon",
-        );
-        // The daemon prints its address once it listens (or exits: EOF).
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("piped stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("dbus-daemon output");
-        let address = line.trim().to_string();
-        assert!(!address.is_empty(), "dbus-daemon printed no address");
-        Bus {
-            child,
-            address,
-            _dir: dir,
-        }
-    }
-}
-
-/// A session bus listening on `listen`, as Debian's `session.conf` sets
-/// one up but with `services` as its only service directory.
-fn bus_config(listen: &str, services: &std::path::Path) -> String {
-    format!(
-        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <keep_umask/>
-  <listen>{listen}</listen>
-  <auth>EXTERNAL</auth>
-  <servicedir>{}</servicedir>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-        services.display()
-    )
-}
-
-impl Drop for Bus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "support/portal_rig.rs"]
+mod portal_rig;
+use portal_rig::{Bus, DEADLINE, PipeWire};
 
 // ---------------------------------------------------------- fake portal ---
 
@@ -204,6 +125,8 @@ struct FakeConfig {
     streams: Vec<FakeStream>,
     /// A PipeWire socket for OpenPipeWireRemote; none: a socket pair.
     pipewire: Option<PathBuf>,
+    /// `AvailableSourceTypes` as served; `Err`: reading it fails so.
+    source_types: Result<u32, &'static str>,
 }
 
 impl Default for FakeConfig {
@@ -228,6 +151,7 @@ impl Default for FakeConfig {
                 },
             ],
             pipewire: None,
+            source_types: Ok(1 | 2),
         }
     }
 }
@@ -442,8 +366,11 @@ impl ScreenCast {
     }
 
     #[zbus(property, name = "AvailableSourceTypes")]
-    fn available_source_types(&self) -> u32 {
-        1 | 2
+    fn available_source_types(&self) -> zbus::fdo::Result<u32> {
+        self.0
+            .config
+            .source_types
+            .map_err(|why| zbus::fdo::Error::Failed(why.into()))
     }
 
     #[zbus(property, name = "AvailableCursorModes")]
@@ -473,6 +400,20 @@ impl SessionObject {
     }
 }
 
+const BACKEND_NAME: &str = "org.freedesktop.impl.portal.desktop.fake";
+
+/// What the client sees of a desktop's ScreenCast backend (its interface,
+/// under its name): the fake frontend answers every call itself.
+struct BackendMarker;
+
+#[zbus::interface(name = "org.freedesktop.impl.portal.ScreenCast")]
+impl BackendMarker {
+    #[zbus(property, name = "version")]
+    fn version(&self) -> u32 {
+        4
+    }
+}
+
 /// The fake portal, owning its bus name on a private bus.
 struct Fake {
     portal: Arc<FakePortal>,
@@ -489,6 +430,10 @@ impl Fake {
             zbus::connection::Builder::address(bus.address.as_str())?
                 .name(PORTAL_NAME)?
                 .serve_at(PORTAL_PATH, ScreenCast(portal.clone()))?
+                // A desktop's backend is on the bus beside its frontend;
+                // without one, a refusal reads as a crashed backend.
+                .name(BACKEND_NAME)?
+                .serve_at(PORTAL_PATH, BackendMarker)?
                 .build()
                 .await
         })
@@ -788,6 +733,64 @@ fn portal_without_screencast_is_a_clear_error() {
     );
 }
 
+/// Issue 16 item 4: a read that fails is that failure, not an empty offer
+/// (the portal may still be starting, as D-Bus activates it).
+#[test]
+fn unreadable_source_types_are_reported_as_that_failure() {
+    let bus = Bus::start();
+    let fake = Fake::serve(
+        &bus,
+        FakeConfig {
+            source_types: Err("the portal backend is still starting"),
+            ..FakeConfig::default()
+        },
+    );
+    let home = tempfile::tempdir().expect("temp dir");
+
+    let err = start(&bus, &home.path().join("portal-token"))
+        .err()
+        .expect("fails");
+
+    let text = err.to_string();
+    assert!(
+        text.contains("AvailableSourceTypes"),
+        "names the read: {text}"
+    );
+    assert!(
+        text.contains("the portal backend is still starting"),
+        "the bus's reason is kept: {text}"
+    );
+    assert!(
+        !text.contains("offers neither"),
+        "not an empty offer: {text}"
+    );
+    assert_eq!(fake.state(|s| s.dialogs), 0, "nothing asked");
+}
+
+#[test]
+fn portal_offering_no_source_types_says_so() {
+    let bus = Bus::start();
+    let fake = Fake::serve(
+        &bus,
+        FakeConfig {
+            source_types: Ok(0),
+            ..FakeConfig::default()
+        },
+    );
+    let home = tempfile::tempdir().expect("temp dir");
+
+    let err = start(&bus, &home.path().join("portal-token"))
+        .err()
+        .expect("fails");
+
+    let text = err.to_string();
+    assert!(
+        text.contains("it offers neither monitors nor windows"),
+        "{text}"
+    );
+    assert_eq!(fake.state(|s| s.dialogs), 0, "nothing asked");
+}
+
 #[test]
 fn portal_closing_the_session_ends_every_source() {
     let bus = Bus::start();
@@ -1022,142 +1025,6 @@ fn bad_buffers_are_refused_not_read_out_of_bounds() {
     );
     assert_eq!(copy(99, 4, 0), Err(FrameError::Short { need: 24, have: 0 }));
     assert_eq!(copy(0, 24, 0), Ok(()), "stride 0 is packed");
-}
-
-// ------------------------------------------------------------- PipeWire ---
-
-/// A private PipeWire daemon with WirePlumber, and GStreamer sources.
-struct PipeWire {
-    dir: tempfile::TempDir,
-    bus: String,
-    children: Vec<(String, Child)>,
-}
-
-impl PipeWire {
-    const HINT: &str = "pipewire pipewire-bin wireplumber gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base";
-
-    fn start(bus: &Bus) -> PipeWire {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
-            .expect("chmod");
-        let mut pw = PipeWire {
-            dir,
-            bus: bus.address.clone(),
-            children: Vec::new(),
-        };
-        pw.spawn("pipewire", Command::new("pipewire"));
-        let socket = pw.socket();
-        pw.wait_for("the PipeWire socket", |_| socket.exists().then_some(()));
-        pw.spawn("wireplumber", Command::new("wireplumber"));
-        // WirePlumber links streams to their targets: wait until it is a
-        // client of the daemon, so nothing is created before it can link.
-        pw.wait_for("WirePlumber to connect", |pw| {
-            let client = |o: &serde_json::Value| {
-                o["type"] == "PipeWire:Interface:Client"
-                    && o["info"]["props"]["application.name"] == "WirePlumber"
-            };
-            pw.objects().iter().any(client).then_some(())
-        });
-        pw
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.path().join("pipewire-0")
-    }
-
-    /// Run `cmd` with this daemon's environment (and nothing of the user's).
-    fn command(&self, mut cmd: Command) -> Command {
-        let home = self.dir.path().join("home");
-        cmd.env("XDG_RUNTIME_DIR", self.dir.path())
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
-            .env("HOME", &home)
-            .env("XDG_STATE_HOME", home.join("state"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env_remove("PIPEWIRE_REMOTE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        cmd
-    }
-
-    fn log(&self, name: &str) -> PathBuf {
-        self.dir.path().join(format!("{name}.log"))
-    }
-
-    /// Start a helper; its output goes to `<name>.log` for the failure text.
-    fn spawn(&mut self, name: &str, cmd: Command) {
-        let log = std::fs::File::create(self.log(name)).expect("log file");
-        let mut cmd = self.command(cmd);
-        let child = spawn(cmd.stderr(log), Self::HINT);
-        self.children.push((name.to_string(), child));
-    }
-
-    /// Like [`wait_until`], failing at once (with its log) when a helper
-    /// exits: a missing plugin or a daemon that cannot start.
-    fn wait_for<T>(&mut self, what: &str, mut f: impl FnMut(&Self) -> Option<T>) -> T {
-        wait_until(DEADLINE, what, || {
-            for (name, child) in &mut self.children {
-                if let Ok(Some(status)) = child.try_wait() {
-                    let log = std::fs::read_to_string(self.dir.path().join(format!("{name}.log")));
-                    panic!(
-                        "{name} exited ({status}) while waiting for {what}: {}\n(apt-get install {})",
-                        log.unwrap_or_default(),
-                        Self::HINT
-                    );
-                }
-            }
-            f(self)
-        })
-    }
-
-    fn objects(&self) -> Vec<serde_json::Value> {
-        let mut cmd = self.command(Command::new("pw-dump"));
-        let out = cmd
-            .stdout(Stdio::piped())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run pw-dump: {e} (apt-get install pipewire-bin)"));
-        serde_json::from_slice(&out.stdout).unwrap_or_default()
-    }
-
-    /// A `videotestsrc` of one colour as a Video/Source node; its node id.
-    fn source(&mut self, name: &str, format: &str, argb: u32, (w, h): (u32, u32)) -> u32 {
-        let caps = format!("video/x-raw,format={format},width={w},height={h},framerate=30/1");
-        let props = format!("stream-properties=props,media.class=Video/Source,node.name={name}");
-        let mut cmd = Command::new("gst-launch-1.0");
-        cmd.args(["-q", "videotestsrc", "is-live=true", "pattern=solid-color"])
-            .arg(format!("foreground-color={argb:#010x}"))
-            .args(["!", &caps, "!", "pipewiresink", "mode=provide", &props]);
-        self.spawn(name, cmd);
-        self.wait_for(&format!("node {name}"), |pw| {
-            let node = |o: &&serde_json::Value| {
-                o["type"] == "PipeWire:Interface:Node" && o["info"]["props"]["node.name"] == name
-            };
-            let id = pw
-                .objects()
-                .iter()
-                .find(node)
-                .and_then(|o| o["id"].as_u64());
-            id.map(|id| id as u32)
-        })
-    }
-
-    /// End a helper by its pid, the way a closed window's producer ends.
-    fn kill(&mut self, name: &str) {
-        if let Some(i) = self.children.iter().position(|(n, _)| n == name) {
-            let (_, mut child) = self.children.remove(i);
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for PipeWire {
-    fn drop(&mut self) {
-        for (_, child) in self.children.iter_mut().rev() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 /// A backend on the fake portal and a private PipeWire with two sources,

@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 const DESTINATION: &str = "org.freedesktop.portal.Desktop";
 const PATH: &str = "/org/freedesktop/portal/desktop";
 const INTERFACE: &str = "org.freedesktop.portal.ScreenCast";
+/// How long looking for the portal's backend after a failure may take.
+const LOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// `persist_mode` and `restore_token` came with version 4 of the interface.
 const PERSIST_VERSION: u32 = 4;
 
@@ -198,6 +200,7 @@ async fn ask(
     match select_and_start(proxy, &session, offer, token).await {
         Ok(streams) => Ok((session, streams)),
         Err(e) => {
+            let e = backend_gone(proxy.connection(), e).await;
             let _ = session.close().await;
             Err(e)
         }
@@ -257,6 +260,55 @@ async fn select_options(
             .set_restore_token(token);
     }
     Ok(options)
+}
+
+/// A request the portal ended with response 2 may mean its desktop
+/// backend (xdg-desktop-portal-gnome, -kde, -wlr …) crashed or left the bus
+/// mid-request: the frontend answers 2 for that too, and keeps showing the
+/// backend's source types. What tells the two apart: no backend serving
+/// ScreenCast is left on the bus. (Not inside a Flatpak sandbox, whose bus
+/// proxy hides the backends.)
+async fn backend_gone(connection: &zbus::Connection, e: PortalError) -> PortalError {
+    let sandboxed = std::path::Path::new("/.flatpak-info").exists();
+    if !matches!(e, PortalError::Refused(_)) || sandboxed {
+        return e;
+    }
+    // A backend that hangs instead must not hold up the answer.
+    let look = std::pin::pin!(screencast_backend_on_bus(connection));
+    let timeout = std::pin::pin!(async_io::Timer::after(LOOK_TIMEOUT));
+    match futures_util::future::select(look, timeout).await {
+        futures_util::future::Either::Left((Ok(false), _)) => PortalError::NoPortal(
+            "its ScreenCast backend went away during the request: no portal backend with ScreenCast is left on the session bus".into(),
+        ),
+        _ => e,
+    }
+}
+
+/// Whether a running `org.freedesktop.impl.portal.desktop.*` service
+/// serves the ScreenCast backend interface (only running ones: looking
+/// does not start any).
+async fn screencast_backend_on_bus(connection: &zbus::Connection) -> zbus::Result<bool> {
+    let names = zbus::fdo::DBusProxy::new(connection)
+        .await?
+        .list_names()
+        .await?;
+    for name in names {
+        if !name.starts_with("org.freedesktop.impl.portal.desktop.") {
+            continue;
+        }
+        let introspection = zbus::fdo::IntrospectableProxy::builder(connection)
+            .destination(name)?
+            .path(PATH)?
+            .build()
+            .await?
+            .introspect()
+            .await;
+        let impl_interface = "\"org.freedesktop.impl.portal.ScreenCast\"";
+        if introspection.is_ok_and(|xml| xml.contains(impl_interface)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Tokens are single-use: keep the new one, or forget the spent one when

@@ -27,10 +27,12 @@
 //!   thread (`roomshare-pipewire`) holding all its streams; frames cross to
 //!   callers through a mutex'd slot per stream.
 //! - Pictures: packed RGB(A/x) SHM buffers (see [`frame`]); DMA-BUF is never
-//!   offered, so producers fall back to shared memory.
+//!   offered, so producers fall back to shared memory; a source that offers
+//!   DMA-BUF only fails with that reason (`dmabuf`), never a silent wait.
 //! - Tokens: [`TokenStore`] at [`default_token_path`].
 
 mod backend;
+mod dmabuf;
 mod error;
 pub mod frame;
 mod handshake;

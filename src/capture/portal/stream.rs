@@ -11,7 +11,7 @@
 use super::LOG;
 use super::error::PortalError;
 use super::frame::{self, Chunk, Crop, FrameError, PackedRgb, PipewireFrame};
-use super::params;
+use super::{dmabuf, params};
 use crate::capture::CaptureError;
 use parking_lot::{Condvar, Mutex};
 use pipewire as pw;
@@ -188,6 +188,7 @@ fn run(
 /// Everything living on the loop's thread. Fields drop in this order:
 /// listeners before what they listen to, streams before the core.
 struct Graph {
+    _dmabuf: dmabuf::Check,
     _streams: Vec<(StreamListener<StreamData>, StreamRc)>,
     _registry_listener: pw::registry::Listener,
     _registry: RegistryRc,
@@ -215,11 +216,13 @@ impl Graph {
             .get_registry_rc()
             .map_err(pw_error("no PipeWire registry"))?;
         let registry_listener = watch_removals(&registry, nodes);
+        let dmabuf = dmabuf::check(&core, &registry, nodes);
         let streams = nodes
             .iter()
             .map(|(node, slot)| open_stream(&core, *node, slot.clone()))
             .collect::<Result<Vec<_>, String>>()?;
         Ok(Graph {
+            _dmabuf: dmabuf,
             _streams: streams,
             _registry_listener: registry_listener,
             _registry: registry,
@@ -382,9 +385,7 @@ fn on_process(stream: &Stream, data: &mut StreamData) {
         Ok(()) => data.slot.publish(&mut data.spare),
         // An empty or flagged buffer means "nothing new": keep the last one.
         Err(Skip::Nothing) => {}
-        Err(Skip::DmaBuf) => data.slot.end(End::Failed(
-            "the compositor sends DMA-BUF buffers, which this backend cannot read".into(),
-        )),
+        Err(Skip::DmaBuf) => data.slot.end(End::Failed(dmabuf::ONLY_DMABUF.into())),
         Err(Skip::Bad(e)) if !data.warned => {
             data.warned = true;
             tracing::warn!(target: LOG, "skipping screen sharing frames: {e}");
