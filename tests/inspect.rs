@@ -9,6 +9,7 @@
 //!   exit 4, the command ending when the window went;
 //! - a still window: the human report, static is information (exit 0)
 //!   unless `--fail-on static`;
+//! - Ctrl+C: the report of what was inspected so far;
 //! - bad input: a clear error and exit 2.
 //!
 //! The test's clock and the inspection's are lined up by the line the
@@ -441,6 +442,39 @@ fn a_still_window_is_static_information_unless_fail_on_static() {
         "{r:?}"
     );
     assert_eq!(r.changed, 0, "{r:?}");
+}
+
+#[test]
+fn ctrl_c_ends_the_inspection_early_and_still_reports() {
+    // Synthetic sources: no display needed.
+    let args = [
+        "1",
+        "--sources",
+        "synthetic",
+        "--seconds",
+        "60",
+        "--fps",
+        "10",
+        "--json",
+        "--fail-on",
+        "gone",
+    ];
+    let (running, zero) = start_inspect("", &args);
+    let status = Command::new("kill")
+        .args(["-INT", &running.child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let (out, said) = running.finish(DEADLINE);
+    assert!(
+        zero.elapsed() < Duration::from_secs(30),
+        "it did not run its 60 s"
+    );
+    assert_eq!(out.status.code(), Some(0), "{said:?}");
+    let r = report_of(&out);
+    assert!(r.seconds < 30.0, "{r:?}");
+    assert_eq!(r.source.id, "win-slides");
+    assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
 }
 
 /// Run without a display (the arguments are refused before anything is grabbed).
