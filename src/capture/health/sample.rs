@@ -185,7 +185,7 @@ mod tests {
             let step = grid_step(w, h);
             let n = samples_along(w, step) * samples_along(h, step);
             assert!(
-                n <= MAX_SAMPLES && n >= 1,
+                (1..=MAX_SAMPLES).contains(&n),
                 "{w}x{h}: step {step}, {n} samples"
             );
         }
