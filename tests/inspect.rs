@@ -9,6 +9,7 @@
 //!   exit 4, the command ending when the window went;
 //! - a still window: the human report, static is information (exit 0)
 //!   unless `--fail-on static`;
+//! - a window minimised for 2 s: its grabs fail, a stall;
 //! - Ctrl+C: the report of what was inspected so far;
 //! - bad input: a clear error and exit 2.
 //!
@@ -34,6 +35,7 @@ use roomshare::protocol::SourceKind;
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use wait::wait_until;
 use x11::{WindowSpec, XClient, XServer};
 
 /// How far a reported stretch may be from when the window did it.
@@ -238,6 +240,38 @@ fn a_window_closed_mid_inspection_is_gone_with_the_figures_so_far() {
         "{context}"
     );
     assert_eq!(r.sizes.len(), 1, "{context}");
+}
+
+#[test]
+fn a_window_minimised_for_two_seconds_is_a_stall_of_its_grabs() {
+    let e = env();
+    let win = window(&e, "Inspect Minimised");
+    let id = X11Backend::window_id(win);
+    let args = [id.as_str(), "--sources", "real", "--json", "--seconds", "4"];
+    let (running, zero) = start_inspect(&e.server.display, &args);
+    at(zero, 0.5);
+    e.x.iconify(win);
+    wait_until(DEADLINE, "the window minimised", || !e.x.viewable(win));
+    let hidden = zero.elapsed().as_secs_f64();
+    at(zero, 2.5);
+    e.x.deiconify(win);
+    wait_until(DEADLINE, "the window shown again", || e.x.viewable(win));
+    let shown = zero.elapsed().as_secs_f64();
+    let (out, said) = running.finish(DEADLINE);
+    let r = report_of(&out);
+    let context = format!("hidden {hidden:.3}–{shown:.3} s\n{r:#?}\nstderr: {said:?}");
+    eprintln!("{context}");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "stalled is in the default --fail-on: {context}"
+    );
+    assert_eq!(r.verdict, Verdict::Stalled, "{context}");
+    // The stall runs from the last picture before the window went to the
+    // first after it came back.
+    assert_eq!(r.stalls.len(), 1, "{context}");
+    near("stall start", Some(r.stalls[0].start), hidden);
+    near("stall end", r.stalls[0].end, shown);
 }
 
 #[test]
