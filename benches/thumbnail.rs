@@ -1,16 +1,20 @@
 //! Thumbnail pipeline: a 1920×1080 frame to a 320×180 tile with
 //! fast_image_resize (SIMD, what the thumbnailer uses) against
-//! `image::imageops::thumbnail`, in the same run.
+//! `image::imageops::thumbnail`, in the same run; and the health
+//! measurement of the same frame (`capture::health`: luma on a grid, black
+//! share, difference to the last frame) against the resize and against a
+//! plain copy of the frame.
 //!
 //! `cargo bench --bench thumbnail -- --quick` (criterion prints both times;
 //! the ratio is printed at the end from a direct measurement too).
 
 use criterion::{Criterion, criterion_group};
+use roomshare::capture::health::{HealthOptions, HealthTracker, measure};
 use roomshare::capture::scale::{Downscaler, frame_hash};
 use roomshare::capture::synthetic::render;
 use roomshare::engine::demo_sources;
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 fn frame() -> image::RgbaImage {
     // A busy picture (bars, text) rather than a flat colour.
@@ -41,6 +45,37 @@ fn bench(c: &mut Criterion) {
         b.iter(|| hand_written_hash(1920, 1080, black_box(img.as_raw())))
     });
     g.finish();
+    bench_health(c, &img);
+}
+
+/// Health of one 1080p frame: the measurement alone, and measurement plus
+/// the tracker (what `inspect` does per grab), against a plain copy.
+fn bench_health(c: &mut Criterion, img: &image::RgbaImage) {
+    let mut g = c.benchmark_group("health_1920x1080");
+    g.bench_function("measure", |b| {
+        b.iter(|| measure(1920, 1080, black_box(img.as_raw()), 0.10).unwrap())
+    });
+    let mut tracker = tracker();
+    let mut t = Instant::now();
+    g.bench_function("measure_and_track", |b| {
+        b.iter(|| {
+            t += Duration::from_millis(33);
+            let sample = measure(1920, 1080, black_box(img.as_raw()), 0.10).unwrap();
+            tracker.frame(t, sample);
+        })
+    });
+    g.bench_function("copy_frame_baseline", |b| {
+        b.iter(|| black_box(img.as_raw()).to_vec())
+    });
+    g.finish();
+}
+
+fn tracker() -> HealthTracker {
+    HealthTracker::new(
+        HealthOptions::default(),
+        Duration::from_millis(33),
+        Instant::now(),
+    )
 }
 
 /// The hand-written change detector roomshare used before XXH3 (one
@@ -102,10 +137,51 @@ fn ratio() {
     );
 }
 
+/// Health against the resize and a copy, measured directly, interleaved.
+fn health_ratio() {
+    let img = frame();
+    let raw = img.as_raw();
+    let mut scaler = Downscaler::new();
+    let mut tracker = tracker();
+    let mut t = Instant::now();
+    let (mut health, mut tracked, mut copy, mut resize) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..9 {
+        health.push(per_call(100, || {
+            black_box(measure(1920, 1080, black_box(raw), 0.10).unwrap());
+        }));
+        tracked.push(per_call(100, || {
+            t += Duration::from_millis(33);
+            tracker.frame(t, measure(1920, 1080, black_box(raw), 0.10).unwrap());
+        }));
+        copy.push(per_call(100, || {
+            black_box(black_box(raw).to_vec());
+        }));
+        resize.push(per_call(20, || {
+            black_box(scaler.downscale(1920, 1080, raw, (320, 180)).unwrap());
+        }));
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (h, k, c, r) = (
+        median(&mut health),
+        median(&mut tracked),
+        median(&mut copy),
+        median(&mut resize),
+    );
+    println!(
+        "health of a 1920x1080 frame: measure {h:?}, measure + track {k:?}; copy of the frame {c:?} ({:.2}x the measure), thumbnail resize {r:?} ({:.2}x)",
+        c.as_secs_f64() / h.as_secs_f64(),
+        r.as_secs_f64() / h.as_secs_f64()
+    );
+}
+
 criterion_group!(benches, bench);
 
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
     ratio();
+    health_ratio();
 }

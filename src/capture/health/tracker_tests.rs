@@ -192,7 +192,7 @@ fn a_stall_at_the_end_is_open_and_nothing_at_all_is_a_stall_from_the_start() {
         (HealthState::Stalled, Some(0.0))
     );
     assert_eq!(c.spans(&tr.stretches(c.t(1.5)).stalls), [(0.0, None)]);
-    feed(&c, &mut tr, 1.5, 2.0, |i| animated(i));
+    feed(&c, &mut tr, 1.5, 2.0, animated);
     let s = tr.stretches(c.t(4.0));
     assert_eq!(c.spans(&s.stalls), [(0.0, Some(1.5)), (1.967, None)]);
 }

@@ -148,6 +148,8 @@ impl InspectArgs {
 }
 
 pub async fn run(args: InspectArgs) -> ExitCode {
+    // Listening for Ctrl+C before anything is grabbed.
+    let ctrl_c = super::interrupted();
     let stop = Arc::new(AtomicBool::new(false));
     let job = {
         let (args, stop) = (args.clone(), stop.clone());
@@ -157,7 +159,7 @@ pub async fn run(args: InspectArgs) -> ExitCode {
     // Ctrl+C ends the inspection early, with the figures so far.
     let done = tokio::select! {
         done = &mut job => done,
-        () = super::interrupted() => {
+        () = ctrl_c => {
             stop.store(true, Ordering::Relaxed);
             job.await
         }
