@@ -51,6 +51,7 @@ use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 use wait::wait_until;
@@ -82,7 +83,12 @@ enum UnknownToken {
 enum Dialog {
     Accept,
     Cancel,
+    /// The dialog stays up: Start is never answered.
+    Never,
 }
+
+/// `decide`'s code for a dialog that is never answered.
+const NO_ANSWER: u32 = u32::MAX;
 
 #[derive(Clone)]
 struct FakeStream {
@@ -222,6 +228,7 @@ impl FakePortal {
         match self.config.dialog {
             Dialog::Accept => Ok(false),
             Dialog::Cancel => Err(1),
+            Dialog::Never => Err(NO_ANSWER),
         }
     }
 
@@ -348,7 +355,9 @@ impl ScreenCast {
             Ok(_) => (0, self.0.grant()),
             Err(code) => (code, HashMap::new()),
         };
-        self.0.respond(conn, &sender, &request, code, results).await;
+        if code != NO_ANSWER {
+            self.0.respond(conn, &sender, &request, code, results).await;
+        }
         Ok(OwnedObjectPath::try_from(request).expect("request path"))
     }
 
@@ -1177,5 +1186,110 @@ fn pipewire_daemon_that_dies_is_a_failure_not_a_gone_source() {
     assert!(
         text.starts_with("capture failed: the PipeWire connection was lost"),
         "{text}"
+    );
+}
+
+// ----- the command-line tools on a Wayland session ---------------------------
+
+/// `roomshare ARGS` as on a Wayland session whose session bus is `bus`
+/// (no X display; the token kept under `state`).
+fn roomshare_on_wayland(bus: &Bus, state: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_roomshare"))
+        .args(args)
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .env("WAYLAND_DISPLAY", "wayland-roomshare-test")
+        .env("XDG_SESSION_TYPE", "wayland")
+        .env("XDG_STATE_HOME", state)
+        .env("ROOMSHARE_LOG", "error")
+        .env_remove("DISPLAY")
+        .output()
+        .expect("run roomshare")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn sources_waits_for_the_dialog_then_says_why_with_exit_2() {
+    let bus = Bus::start();
+    let fake = Fake::serve(
+        &bus,
+        FakeConfig {
+            dialog: Dialog::Never,
+            ..FakeConfig::default()
+        },
+    );
+    let home = tempfile::tempdir().expect("temp dir");
+
+    let out = roomshare_on_wayland(&bus, home.path(), &["sources", "--wait", "1.5"]);
+
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        text(&out.stdout).is_empty(),
+        "no table: {}",
+        text(&out.stdout)
+    );
+    let waiting: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("(waiting up to 1.5 s)"))
+        .collect();
+    assert_eq!(waiting.len(), 1, "one line says what it waits for: {err}");
+    assert!(
+        waiting[0].contains("allow screen sharing in the dialog that opened"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cannot capture on this machine: no answer within 1.5 s (--wait)"),
+        "{err}"
+    );
+    assert_eq!(fake.state(|s| s.dialogs), 1, "the dialog was shown once");
+}
+
+#[test]
+fn sources_and_snap_say_the_dialog_was_cancelled_with_exit_2() {
+    let bus = Bus::start();
+    let _fake = Fake::serve(
+        &bus,
+        FakeConfig {
+            dialog: Dialog::Cancel,
+            ..FakeConfig::default()
+        },
+    );
+    let home = tempfile::tempdir().expect("temp dir");
+    let png = home.path().join("desktop.png");
+    let png = png.to_str().expect("a UTF-8 path");
+    for args in [vec!["sources"], vec!["snap", "desktop", "-o", png]] {
+        let out = roomshare_on_wayland(&bus, home.path(), &args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("cannot capture on this machine: screen sharing was not allowed (the dialog was cancelled). What to do: ask again"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn without_a_portal_sources_says_what_to_install_with_exit_2() {
+    let bus = Bus::start();
+    let home = tempfile::tempdir().expect("temp dir");
+
+    let out = roomshare_on_wayland(&bus, home.path(), &["sources"]);
+
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no xdg-desktop-portal with ScreenCast on this session bus"),
+        "{err}"
+    );
+    assert!(
+        err.contains("install xdg-desktop-portal and this desktop's backend"),
+        "what to do: {err}"
+    );
+    assert!(
+        !err.contains("test pattern") && text(&out.stdout).is_empty(),
+        "no test patterns"
     );
 }

@@ -79,6 +79,9 @@ fn no_portal_advice(detail: &str) -> String {
     if detail.contains("ServiceUnknown") || detail.contains("NameHasNoOwner") {
         return INSTALL_PORTAL.into();
     }
+    if detail.contains("went away") {
+        return "the desktop's portal backend stopped during the request: ask again; if it keeps happening, read its log (journalctl --user)".into();
+    }
     let desktop = std::env::var("XDG_CURRENT_DESKTOP").unwrap_or_default();
     format!(
         "the portal has no ScreenCast backend for this desktop (XDG_CURRENT_DESKTOP={desktop:?}): {INSTALL_PORTAL}"
