@@ -5,6 +5,8 @@
 //! One test function on purpose: xcap reads `DISPLAY` from the process
 //! environment, so this binary points it at its private Xvfb once, before any
 //! capture thread exists, and nothing else in the binary runs in parallel.
+// Needs Xvfb, openbox and the X11 backend.
+#![cfg(all(target_os = "linux", not(target_env = "ohos")))]
 
 mod support;
 #[path = "support/capture_x11.rs"]

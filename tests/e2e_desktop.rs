@@ -7,6 +7,8 @@
 //!
 //! Needs Xvfb, openbox and xdotool (scripts/deps.sh installs them); a
 //! missing tool fails the test.
+// Needs Xvfb, openbox and xdotool.
+#![cfg(all(target_os = "linux", not(target_env = "ohos")))]
 
 #[path = "support/wait.rs"]
 mod wait;

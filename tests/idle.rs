@@ -23,6 +23,8 @@
 //! Needs Xvfb, openbox, xdotool and python3 with tkinter (scripts/deps.sh installs
 //! them); a missing tool fails the test. Every process is started here and
 //! ended by its pid.
+// Needs Xvfb, openbox and the X11 backend.
+#![cfg(all(target_os = "linux", not(target_env = "ohos")))]
 
 #[path = "support/wait.rs"]
 mod wait;

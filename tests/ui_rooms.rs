@@ -4,6 +4,9 @@
 //! answers. egui_kittest drives the real `ConsoleApp` with the real fleet.
 //! The view must show every room's truth, and its actions must reach
 //! exactly the selected rooms.
+// Unix only: its rooms files are made private with Unix modes (the Windows
+// rule is tested in src/link/fleet/acl.rs).
+#![cfg(unix)]
 
 mod support;
 

@@ -358,9 +358,8 @@ fn checked_entry(
 pub(super) fn check_inline_allowed(path: &Path) -> Result<(), String> {
     match secrets::privacy(path) {
         Ok(Privacy::Private) | Ok(Privacy::Unknown) => Ok(()),
-        Ok(Privacy::Exposed(mode)) => Err(format!(
-            "a `password` is written in {}, which others can read (mode {mode:04o}); make it private with `chmod 600 {}`, or use password_env / password_file instead",
-            path.display(),
+        Ok(Privacy::Exposed { who, fix }) => Err(format!(
+            "a `password` is written in {}, which others can read ({who}); make it private with `{fix}`, or use password_env / password_file instead",
             path.display()
         )),
         Err(e) => Err(format!("cannot check {}: {e}", path.display())),

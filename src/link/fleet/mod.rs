@@ -61,6 +61,9 @@
 //! # Ok(()) }
 //! ```
 
+// Windows access lists: used on Windows, tested everywhere.
+#[cfg(any(windows, test))]
+mod acl;
 mod edit;
 mod file;
 mod outcome;

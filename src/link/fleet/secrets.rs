@@ -2,45 +2,64 @@
 //! and writing the rooms file atomically with the right permissions.
 //!
 //! The rule is `.pgpass`'s and ssh's: a file with a secret in it must not
-//! be readable (or writable) by the group or the world. Unix permissions
-//! only; on other platforms the check is skipped ([`Privacy::Unknown`]),
-//! since their ACLs do not map onto a mode.
+//! be readable (or writable) by anyone but its owner. On Unix that is the
+//! mode (no group or other bits); on Windows the access list (only the
+//! owner, SYSTEM and Administrators: `acl.rs`); elsewhere the check is
+//! skipped ([`Privacy::Unknown`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Who can read a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Privacy {
-    /// Only its owner (no group or other bits).
+    /// Only its owner (and, on Windows, the system).
     Private,
-    /// Others can read or write it; the mode, for the message.
-    Exposed(u32),
-    /// Not a Unix platform: not checked.
-    #[cfg_attr(unix, allow(dead_code))]
+    /// Others can read or write it: who (`mode 0644`, `Users (S-1-5-32-545)`)
+    /// and the command that makes it private.
+    Exposed { who: String, fix: String },
+    /// Neither Unix nor Windows: not checked.
+    #[cfg_attr(any(unix, windows), allow(dead_code))]
     Unknown,
 }
 
 /// The privacy of the file at `path` (which must exist).
-pub fn privacy(path: &Path) -> std::io::Result<Privacy> {
-    let meta = std::fs::metadata(path)?;
-    Ok(privacy_of(&meta))
-}
-
 #[cfg(unix)]
-fn privacy_of(meta: &std::fs::Metadata) -> Privacy {
+pub fn privacy(path: &Path) -> std::io::Result<Privacy> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 == 0 {
+    let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+    Ok(if mode & 0o077 == 0 {
         Privacy::Private
     } else {
-        Privacy::Exposed(mode)
-    }
+        Privacy::Exposed {
+            who: format!("mode {mode:04o}"),
+            fix: format!("chmod 600 {}", path.display()),
+        }
+    })
 }
 
-#[cfg(not(unix))]
-fn privacy_of(_meta: &std::fs::Metadata) -> Privacy {
-    Privacy::Unknown
+/// The privacy of the file at `path` (which must exist).
+#[cfg(windows)]
+pub fn privacy(path: &Path) -> std::io::Result<Privacy> {
+    let (owner, dacl) = super::acl::read(path)?;
+    let who = super::acl::exposed_to(&owner, dacl.as_deref());
+    Ok(if who.is_empty() {
+        Privacy::Private
+    } else {
+        Privacy::Exposed {
+            who: who.join(", "),
+            fix: format!(
+                "icacls \"{}\" /inheritance:r /grant:r \"%USERNAME%:F\"",
+                path.display()
+            ),
+        }
+    })
+}
+
+/// The privacy of the file at `path` (which must exist).
+#[cfg(not(any(unix, windows)))]
+pub fn privacy(path: &Path) -> std::io::Result<Privacy> {
+    std::fs::metadata(path).map(|_| Privacy::Unknown)
 }
 
 /// The password in a `password_file`: its first line, without the line
@@ -49,9 +68,9 @@ pub fn read_password_file(path: &Path) -> Result<Option<String>, String> {
     let shown = path.display();
     match privacy(path) {
         Err(e) => return Err(format!("password_file {shown}: {e}")),
-        Ok(Privacy::Exposed(mode)) => {
+        Ok(Privacy::Exposed { who, fix }) => {
             return Err(format!(
-                "password_file {shown} can be read by others (mode {mode:04o}); make it private with `chmod 600 {shown}`"
+                "password_file {shown} can be read by others ({who}); make it private with `{fix}`"
             ));
         }
         Ok(Privacy::Private | Privacy::Unknown) => {}
