@@ -45,6 +45,19 @@ fn fast_room() -> RoomConfig {
     }
 }
 
+/// The console on `f`, in 中文.
+fn chinese_harness(f: FixedRoomDesk) -> Harness<'static, ConsoleApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1360.0, 860.0))
+        .build_eframe(move |cc| {
+            let settings = Settings {
+                lang: roomshare::ui::Lang::Zh,
+                ..Settings::default()
+            };
+            ConsoleApp::new(&cc.egui_ctx, Arc::new(f), settings, None, None)
+        })
+}
+
 fn harness_for(driver: Arc<dyn RoomDesk>) -> Harness<'static, ConsoleApp> {
     Harness::builder()
         .with_size(egui::vec2(1360.0, 860.0))
@@ -549,15 +562,7 @@ fn snapshot_chinese_ui() {
         ..base_view()
     });
     pin_renderer();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1360.0, 860.0))
-        .build_eframe(move |cc| {
-            let settings = Settings {
-                lang: roomshare::ui::Lang::Zh,
-                ..Settings::default()
-            };
-            ConsoleApp::new(&cc.egui_ctx, Arc::new(f), settings, None, None)
-        });
+    let mut h = chinese_harness(f);
     h.run_ok();
     assert!(has_label(&h, "停止共享") || has_label(&h, "■ 停止共享"));
     h.snapshot("chinese_ui");
@@ -677,15 +682,7 @@ fn refused_capture_says_why_and_asks_again_by_button_and_key() {
 fn refused_capture_in_chinese() {
     pin_renderer();
     let f = fixture(refused_view());
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1360.0, 860.0))
-        .build_eframe(move |cc| {
-            let settings = Settings {
-                lang: roomshare::ui::Lang::Zh,
-                ..Settings::default()
-            };
-            ConsoleApp::new(&cc.egui_ctx, Arc::new(f), settings, None, None)
-        });
+    let mut h = chinese_harness(f);
     h.run_ok();
     assert!(has_label(&h, "屏幕共享未获允许"));
     assert!(has_label(&h, "重新请求 (Ctrl+R)"));

@@ -480,6 +480,13 @@ fn config(bus: &Bus, token_path: &Path) -> PortalConfig {
     }
 }
 
+/// A private bus with a fake portal on it, and a home for its token.
+fn rig(config: FakeConfig) -> (Bus, Fake, tempfile::TempDir) {
+    let bus = Bus::start();
+    let fake = Fake::serve(&bus, config);
+    (bus, fake, tempfile::tempdir().expect("temp dir"))
+}
+
 fn start(bus: &Bus, token_path: &Path) -> Result<PortalSession, PortalError> {
     PortalSession::start(&config(bus, token_path))
 }
@@ -513,9 +520,7 @@ fn strays(token_path: &Path) -> Vec<String> {
 
 #[test]
 fn first_start_asks_persistently_and_stores_the_token_privately() {
-    let bus = Bus::start();
-    let fake = Fake::serve(&bus, FakeConfig::default());
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, fake, home) = rig(FakeConfig::default());
     let token_path = home.path().join("state/roomshare/portal-token");
 
     let _session = start(&bus, &token_path).expect("granted");
@@ -541,9 +546,7 @@ fn first_start_asks_persistently_and_stores_the_token_privately() {
 
 #[test]
 fn granted_streams_are_listed_as_desktop_monitors_and_windows() {
-    let bus = Bus::start();
-    let _fake = Fake::serve(&bus, FakeConfig::default());
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, _fake, home) = rig(FakeConfig::default());
 
     let session = start(&bus, &home.path().join("portal-token")).expect("granted");
 
@@ -572,9 +575,7 @@ fn granted_streams_are_listed_as_desktop_monitors_and_windows() {
 
 #[test]
 fn second_start_sends_the_stored_token_and_asks_nothing() {
-    let bus = Bus::start();
-    let fake = Fake::serve(&bus, FakeConfig::default());
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, fake, home) = rig(FakeConfig::default());
     let token_path = home.path().join("portal-token");
 
     let first = start(&bus, &token_path).expect("granted");
@@ -609,9 +610,7 @@ fn second_start_sends_the_stored_token_and_asks_nothing() {
 
 #[test]
 fn unknown_token_is_replaced_when_the_portal_asks_again() {
-    let bus = Bus::start();
-    let fake = Fake::serve(&bus, FakeConfig::default());
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, fake, home) = rig(FakeConfig::default());
     let token_path = home.path().join("portal-token");
     TokenStore::new(&token_path)
         .store("revoked-token")
@@ -628,15 +627,10 @@ fn unknown_token_is_replaced_when_the_portal_asks_again() {
 
 #[test]
 fn token_that_fails_the_request_is_dropped_and_the_portal_asked_once_more() {
-    let bus = Bus::start();
-    let fake = Fake::serve(
-        &bus,
-        FakeConfig {
-            unknown_token: UnknownToken::Fail,
-            ..FakeConfig::default()
-        },
-    );
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, fake, home) = rig(FakeConfig {
+        unknown_token: UnknownToken::Fail,
+        ..FakeConfig::default()
+    });
     let token_path = home.path().join("portal-token");
     TokenStore::new(&token_path)
         .store("stale-token")
@@ -663,15 +657,10 @@ fn token_that_fails_the_request_is_dropped_and_the_portal_asked_once_more() {
 
 #[test]
 fn cancelled_dialog_is_a_clear_error_and_stores_nothing() {
-    let bus = Bus::start();
-    let fake = Fake::serve(
-        &bus,
-        FakeConfig {
-            dialog: Dialog::Cancel,
-            ..FakeConfig::default()
-        },
-    );
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, fake, home) = rig(FakeConfig {
+        dialog: Dialog::Cancel,
+        ..FakeConfig::default()
+    });
     let token_path = home.path().join("portal-token");
 
     let err = start(&bus, &token_path).err().expect("refused");
@@ -746,15 +735,10 @@ fn portal_without_screencast_is_a_clear_error() {
 /// (the portal may still be starting, as D-Bus activates it).
 #[test]
 fn unreadable_source_types_are_reported_as_that_failure() {
-    let bus = Bus::start();
-    let fake = Fake::serve(
-        &bus,
-        FakeConfig {
-            source_types: Err("the portal backend is still starting"),
-            ..FakeConfig::default()
-        },
-    );
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, fake, home) = rig(FakeConfig {
+        source_types: Err("the portal backend is still starting"),
+        ..FakeConfig::default()
+    });
 
     let err = start(&bus, &home.path().join("portal-token"))
         .err()
@@ -778,15 +762,10 @@ fn unreadable_source_types_are_reported_as_that_failure() {
 
 #[test]
 fn portal_offering_no_source_types_says_so() {
-    let bus = Bus::start();
-    let fake = Fake::serve(
-        &bus,
-        FakeConfig {
-            source_types: Ok(0),
-            ..FakeConfig::default()
-        },
-    );
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, fake, home) = rig(FakeConfig {
+        source_types: Ok(0),
+        ..FakeConfig::default()
+    });
 
     let err = start(&bus, &home.path().join("portal-token"))
         .err()
@@ -802,9 +781,7 @@ fn portal_offering_no_source_types_says_so() {
 
 #[test]
 fn portal_closing_the_session_ends_every_source() {
-    let bus = Bus::start();
-    let fake = Fake::serve(&bus, FakeConfig::default());
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, fake, home) = rig(FakeConfig::default());
     let session = start(&bus, &home.path().join("portal-token")).expect("granted");
     assert_eq!(session.sources().len(), 3);
 
@@ -822,15 +799,10 @@ fn portal_closing_the_session_ends_every_source() {
 
 /// A [`Portal`] on a fake whose dialog is always cancelled.
 fn cancelling_portal() -> (Bus, Fake, tempfile::TempDir, Portal) {
-    let bus = Bus::start();
-    let fake = Fake::serve(
-        &bus,
-        FakeConfig {
-            dialog: Dialog::Cancel,
-            ..FakeConfig::default()
-        },
-    );
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, fake, home) = rig(FakeConfig {
+        dialog: Dialog::Cancel,
+        ..FakeConfig::default()
+    });
     let portal = Portal::new(config(&bus, &home.path().join("portal-token")));
     (bus, fake, home, portal)
 }
@@ -1212,15 +1184,10 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn sources_waits_for_the_dialog_then_says_why_with_exit_2() {
-    let bus = Bus::start();
-    let fake = Fake::serve(
-        &bus,
-        FakeConfig {
-            dialog: Dialog::Never,
-            ..FakeConfig::default()
-        },
-    );
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, fake, home) = rig(FakeConfig {
+        dialog: Dialog::Never,
+        ..FakeConfig::default()
+    });
 
     let out = roomshare_on_wayland(&bus, home.path(), &["sources", "--wait", "1.5"]);
 
@@ -1249,15 +1216,10 @@ fn sources_waits_for_the_dialog_then_says_why_with_exit_2() {
 
 #[test]
 fn sources_and_snap_say_the_dialog_was_cancelled_with_exit_2() {
-    let bus = Bus::start();
-    let _fake = Fake::serve(
-        &bus,
-        FakeConfig {
-            dialog: Dialog::Cancel,
-            ..FakeConfig::default()
-        },
-    );
-    let home = tempfile::tempdir().expect("temp dir");
+    let (bus, _fake, home) = rig(FakeConfig {
+        dialog: Dialog::Cancel,
+        ..FakeConfig::default()
+    });
     let png = home.path().join("desktop.png");
     let png = png.to_str().expect("a UTF-8 path");
     for args in [vec!["sources"], vec!["snap", "desktop", "-o", png]] {

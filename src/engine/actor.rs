@@ -3,9 +3,8 @@
 //! sessions through a bounded broadcast of pre-serialised event frames.
 
 use super::room::{Deferred, OwnShare, Room, RoomConfig, ShareStats, Step};
-use crate::protocol::{CaptureStatus, EventEnvelope, Request, RpcResult, SourceInfo};
+use crate::protocol::{CaptureStatus, EventEnvelope, Request, RpcResult, SourceInfo, unix_now};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// How many event frames a slow session may fall behind before it is told
@@ -118,12 +117,6 @@ pub struct EngineHandle {
 #[derive(Debug, thiserror::Error)]
 #[error("the share engine has stopped")]
 pub struct EngineGone;
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
 
 fn snapshot_of(room: &Room) -> Arc<RoomSnapshot> {
     Arc::new(RoomSnapshot {

@@ -54,7 +54,7 @@ pub use events::{Event, EventEnvelope};
 pub use message::{Id, Incoming, Method, Rejection, Request, RpcError, RpcResult, parse_request};
 pub use model::{
     CaptureState, CaptureStatus, MeetingInfo, ShareInfo, ShareUserInfo, SourceHealth,
-    SourceHealthState, SourceInfo, SourceKind, TEST_PATTERN_APP, number_sources,
+    SourceHealthState, SourceInfo, SourceKind, TEST_PATTERN_APP, number_sources, unix_now,
 };
 pub use wire::to_device_string;
 

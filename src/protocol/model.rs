@@ -176,6 +176,13 @@ pub enum SourceKind {
     CaptureDevice,
 }
 
+/// Now, in Unix seconds: the time unit of the wire (`since`, meeting times).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// How a source's picture is doing (`health` of a source in
 /// `["RoomShare","Sources"]`): measured from the frames the thumbnails and
 /// the share already grab.

@@ -5,11 +5,11 @@
 //! per catalog cycle, a second).
 
 use super::{HealthOptions, HealthState, HealthTracker, measure};
-use crate::protocol::{SourceHealth, SourceHealthState};
+use crate::protocol::{SourceHealth, unix_now};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// The published health of each source, by id (read by the catalog).
 pub type HealthMap = Arc<Mutex<HashMap<String, SourceHealth>>>;
@@ -102,28 +102,14 @@ impl HealthBoard {
         }
         followed.shown = shown;
         let wire = SourceHealth {
-            state: wire_state(health.state),
+            state: health.state,
             since: health.since.map(|since| unix_seconds_at(since, now)),
         };
         self.published.lock().insert(id.to_string(), wire);
     }
 }
 
-fn wire_state(state: HealthState) -> SourceHealthState {
-    match state {
-        HealthState::Live => SourceHealthState::Live,
-        HealthState::Static => SourceHealthState::Static,
-        HealthState::Black => SourceHealthState::Black,
-        HealthState::Stalled => SourceHealthState::Stalled,
-        HealthState::Gone => SourceHealthState::Gone,
-    }
-}
-
 /// The Unix time (seconds) of `at`, an instant before `now`.
 fn unix_seconds_at(at: Instant, now: Instant) -> i64 {
-    let wall = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let ago = now.saturating_duration_since(at);
-    wall.saturating_sub(ago).as_secs() as i64
+    unix_now() - now.saturating_duration_since(at).as_secs() as i64
 }

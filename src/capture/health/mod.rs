@@ -31,7 +31,6 @@ pub use report::{
 pub use sample::{LumaSample, MAX_SAMPLES, SampleError, black_level, grid_step, luma, measure};
 pub use tracker::{HealthTracker, Stretch, Stretches};
 
-use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// The thresholds of the health rules (see the module doc).
@@ -75,23 +74,10 @@ impl HealthOptions {
     }
 }
 
-/// What a source is doing now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HealthState {
-    /// Frames arrive and the picture changes (or has not been still for
-    /// `min_duration` yet).
-    Live,
-    /// Frames arrive but the picture has not changed for `min_duration`:
-    /// normal for a screen, information rather than a fault.
-    Static,
-    /// The picture has been black for `min_duration`.
-    Black,
-    /// No frame for a stall's length: the device or the grab stopped.
-    Stalled,
-    /// The source no longer exists (a closed window, an unplugged device).
-    Gone,
-}
+/// What a source is doing now: the wire's states, so the tracker's answer
+/// is published as it is. The tracker gives live, static, black, stalled
+/// and gone; no signal and no power come from a capture input's status.
+pub use crate::protocol::SourceHealthState as HealthState;
 
 /// A state and since when it holds (`None`: not known, e.g. nothing seen yet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

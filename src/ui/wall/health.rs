@@ -6,18 +6,11 @@ use crate::protocol::{SourceHealth, SourceHealthState};
 use crate::ui::i18n::Lang;
 use crate::ui::style;
 use egui::Color32;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// A still picture is worth a word only after a minute: screens and
 /// windows are often still, and "Still 5 s" would be noise.
 const STILL_WORTH_SAYING: i64 = 60;
-
-/// Now, in Unix seconds (what `since` is measured in).
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
 
 /// `m:ss`, or `h:mm:ss` from an hour.
 fn clock(seconds: i64) -> String {

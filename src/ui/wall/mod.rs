@@ -302,7 +302,7 @@ impl Wall {
 /// When a visible tile's health words next change (a running clock, a
 /// minute more of stillness), so the console repaints then and only then.
 pub fn next_health_change(tiles: &[Tile]) -> Option<Duration> {
-    let now = health::unix_now();
+    let now = crate::protocol::unix_now();
     tiles
         .iter()
         .filter_map(|t| t.health.as_ref())
@@ -316,7 +316,7 @@ pub fn shared_fault(view: &RoomView, lang: Lang) -> Option<String> {
     let own = view.share_session.as_ref()?;
     let source = view.sources.iter().find(|s| s.id == own.source_id)?;
     let health = source.health.filter(health::is_fault)?;
-    health::badge(&health, health::unix_now(), lang).map(|(text, _)| text)
+    health::badge(&health, crate::protocol::unix_now(), lang).map(|(text, _)| text)
 }
 
 /// No tile to show although capture works: nothing listed, or the filter.

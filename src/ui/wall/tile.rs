@@ -37,7 +37,7 @@ pub(super) fn paint(
 ) -> Response {
     let id = ui.scope_id().with(("tile", &tile.id));
     let response = ui.interact(rect, id, Sense::click());
-    let now = super::health::unix_now();
+    let now = crate::protocol::unix_now();
     let health = tile
         .health
         .and_then(|h| super::health::badge(&h, now, lang));
