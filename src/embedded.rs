@@ -2,10 +2,10 @@
 //! asked, its server on the network — started the same way by the console
 //! and by `roomshare serve`.
 
-use crate::capture::{Capture, CaptureOptions, SourcesMode};
+use crate::capture::{Capture, CaptureOptions, Inspectors, SourcesMode};
 use crate::client::Endpoint;
 use crate::engine::{EngineHandle, RoomConfig};
-use crate::link::Target;
+use crate::link::{InspectorLive, LocalInspector, Target};
 use crate::media::{PreviewSlot, ThumbnailSource, ThumbnailStore};
 use crate::server::{Server, ServerConfig, ServerError};
 use std::net::SocketAddr;
@@ -84,7 +84,11 @@ impl Embedded {
             engine: self.engine.clone(),
             thumbnails,
         };
-        Target::embedded(endpoint, store, preview)
+        let target = Target::embedded(endpoint, store, preview);
+        match &self.capture {
+            Some(c) => target.with_inspector(Arc::new(c.inspectors.clone())),
+            None => target,
+        }
     }
 
     /// Stop serving (closing connections with 1001), then stop capture.
@@ -223,6 +227,27 @@ impl DemoRoom {
             addr: server.local_addr(),
             engine,
             server,
+        })
+    }
+}
+
+/// The capture's live inspector, as the link's [`LocalInspector`].
+impl LocalInspector for Inspectors {
+    fn open(&self, source_id: &str) -> Result<(), String> {
+        Inspectors::open(self, source_id)
+    }
+
+    fn close(&self) {
+        Inspectors::close(self)
+    }
+
+    fn latest(&self) -> Option<InspectorLive> {
+        let (source_id, feed) = Inspectors::latest(self)?;
+        Some(InspectorLive {
+            source_id,
+            picture: feed.as_ref().and_then(|f| f.picture.clone()),
+            seq: feed.as_ref().map_or(0, |f| f.seq),
+            live: feed.map(|f| f.live),
         })
     }
 }

@@ -325,3 +325,120 @@ fn remote_link_reports_auth_failure_without_retrying() {
     }
     rt.block_on(server.shutdown());
 }
+
+/// The inspector of one of this computer's own sources: a real inspection
+/// thread grabbing the synthetic backend's animated picture (a stand-in for
+/// a screen, so the test runs without a display; the X11 path is covered
+/// by `tests/inspect.rs` with the same health rules), measured live and
+/// ended by closing it or by the source going away.
+#[test]
+fn embedded_inspector_grabs_measures_and_ends() {
+    use roomshare::capture::{
+        Backend, BackendFactory, Capture, CaptureOptions, SyntheticBackend, SyntheticClock,
+        SyntheticSources,
+    };
+    use roomshare::link::inspector::REMOTE_INSPECT;
+    use roomshare::protocol::SourceHealthState;
+    use roomshare::protocol::inspect::Verdict;
+
+    let rt = runtime();
+    let sources = SyntheticSources::default();
+    let listed = sources.list()[0].clone();
+    let factory: BackendFactory = {
+        let sources = sources.clone();
+        Arc::new(move || {
+            Box::new(SyntheticBackend::new(
+                sources.clone(),
+                SyntheticClock::real(),
+            )) as Box<dyn Backend>
+        })
+    };
+    let (engine, capture) = rt.block_on(async {
+        let engine = EngineHandle::spawn(fast_room());
+        let capture = Capture::start_with(
+            factory,
+            engine.clone(),
+            CaptureOptions::default(),
+            Arc::new(|| {}),
+        );
+        (engine, capture)
+    });
+    let target = Target::embedded(
+        Endpoint::Embedded {
+            engine,
+            thumbnails: None,
+        },
+        capture.thumbnails.clone(),
+        capture.preview.clone(),
+    )
+    .with_inspector(Arc::new(capture.inspectors.clone()));
+    let link = Link::start(target, rt.handle(), Arc::new(|| {}));
+    wait_until(WAIT, "the catalog lists the synthetic sources", || {
+        !capture.sources().is_empty()
+    });
+
+    let err = link.open_inspector("no-such-source").unwrap_err();
+    assert!(err.contains("no source \"no-such-source\""), "{err}");
+    assert!(link.inspection().is_none());
+
+    link.open_inspector(&listed.id)
+        .expect("a listed source opens");
+    let live = wait_until(WAIT, "a second of full-size pictures and figures", || {
+        let i = link.inspection().expect("inspecting");
+        let live = i.live.clone();
+        match (&i.picture, &live) {
+            (Some(p), Some(l)) if l.report.frames >= 20 => Ok((p.clone(), l.clone())),
+            _ => Err(format!("so far: {:?}", live.map(|l| l.report))),
+        }
+    });
+    let (picture, figures) = live;
+    assert_eq!(link.inspection().expect("inspecting").source_id, listed.id);
+    assert_eq!(
+        (picture.width, picture.height),
+        (listed.width, listed.height),
+        "full size, not a thumbnail"
+    );
+    let r = &figures.report;
+    assert_eq!(r.source.id, listed.id);
+    assert!(
+        r.capture_fps > 10.0 && r.capture_fps < 40.0,
+        "grabbed near 30 fps: {r:?}"
+    );
+    assert!(r.content_fps > 1.0, "the pattern moves: {r:?}");
+    assert!(!figures.recent_intervals.is_empty());
+    assert!(
+        figures
+            .recent_intervals
+            .iter()
+            .all(|p| p[1] > 0.0 && p[1] < 1000.0)
+    );
+    assert_eq!(figures.health, SourceHealthState::Live);
+
+    // The source goes away mid-inspection: gone, with the figures so far.
+    assert!(sources.remove(&listed.id));
+    let gone = wait_until(WAIT, "the inspection says the source is gone", || {
+        let l = link.inspection().and_then(|i| i.live).expect("figures");
+        match l.health == SourceHealthState::Gone {
+            true => Ok(l),
+            false => Err(format!("health {:?}", l.health)),
+        }
+    });
+    assert_eq!(gone.report.verdict, Verdict::Gone);
+    assert!(
+        gone.report.frames >= r.frames,
+        "the figures so far are kept"
+    );
+
+    link.close_inspector();
+    assert!(link.inspection().is_none(), "closed: nothing is inspected");
+
+    let remote = Link::start(
+        Target::remote("ws://127.0.0.1:9/", None),
+        rt.handle(),
+        Arc::new(|| {}),
+    );
+    assert_eq!(
+        remote.open_inspector("desktop").unwrap_err(),
+        REMOTE_INSPECT
+    );
+}

@@ -799,3 +799,178 @@ fn health_shows_in_words_on_tiles_and_the_share_card() {
         );
     });
 }
+
+// ----- the inspector ---------------------------------------------------------
+
+/// 75 % colour bars with red and blue swapped, as a grabber that mixes up
+/// its channels would deliver them.
+fn swapped_bars(w: u32, h: u32) -> Arc<Frame> {
+    let bars = roomshare::media::bars::BARS_75;
+    let rgba = (0..h)
+        .flat_map(|_| (0..w).map(move |x| bars[(x * 8 / w) as usize].1))
+        .flat_map(|[r, g, b]| [b, g, r, 255])
+        .collect();
+    Arc::new(Frame {
+        width: w,
+        height: h,
+        rgba,
+    })
+}
+
+/// What the capture would have measured after 12 s of a grabber: black
+/// for a while, a stall, a size change, and still since 8 s.
+fn inspected_hdmi() -> roomshare::link::InspectorLive {
+    use roomshare::protocol::inspect::*;
+    let span = |start, end| Span { start, end };
+    let report = InspectReport {
+        source: InspectedSource {
+            id: "hdmi-1".into(),
+            kind: SourceKind::CaptureDevice,
+            title: "HDMI-1".into(),
+            width: 1920,
+            height: 1080,
+        },
+        seconds: 12.0,
+        frames: 352,
+        changed: 140,
+        capture_fps: 29.3,
+        content_fps: 11.7,
+        interval_ms: IntervalMs {
+            p50: Some(33.4),
+            p95: Some(36.9),
+            max: Some(1210.0),
+        },
+        black: vec![span(2.0, Some(4.5))],
+        still: vec![span(8.0, None)],
+        stalls: vec![span(5.0, Some(6.2))],
+        sizes: vec![
+            SizeAt {
+                at: 0.0,
+                width: 1920,
+                height: 1080,
+            },
+            SizeAt {
+                at: 6.2,
+                width: 1280,
+                height: 720,
+            },
+        ],
+        signal: Some(SignalStatus::Ok),
+        verdict: Verdict::Stalled,
+    };
+    // A steady 33 ms with a little jitter, and the stall's long gap.
+    let recent_intervals = (0..300)
+        .map(|i| {
+            let t = 2.0 + f64::from(i) / 30.0;
+            let ms = if i == 100 {
+                1210.0
+            } else {
+                33.3 + f64::from(i % 7) * 0.5
+            };
+            [t, ms]
+        })
+        .collect();
+    roomshare::link::InspectorLive {
+        source_id: "hdmi-1".into(),
+        picture: Some(swapped_bars(640, 360)),
+        seq: 1,
+        live: Some(LiveInspection {
+            report,
+            recent_intervals,
+            health: SourceHealthState::Static,
+            health_since: Some(8.0),
+            failures: 3,
+        }),
+    }
+}
+
+fn inspector_sent(f: &FixedRoomDesk) -> Vec<roomshare::ui::Sent> {
+    use roomshare::ui::Sent;
+    f.sent()
+        .into_iter()
+        .filter(|s| {
+            matches!(
+                s,
+                Sent::OpenInspector(_) | Sent::CloseInspector | Sent::Share(_)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn inspector_opens_from_a_tile_measures_saves_and_closes_with_escape() {
+    use roomshare::ui::Sent;
+    pin_renderer();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut f = fixture(base_view());
+    f.snapshot_dir = Some(dir.path().to_path_buf());
+    *f.inspection.lock() = Some(inspected_hdmi());
+    let mut h = harness_for(Arc::new(f.clone()));
+    h.run_ok();
+    // The first arrow focuses Desktop, the next HDMI-1; its Inspect button
+    // shows on the focused tile.
+    h.key_press(egui::Key::ArrowRight);
+    h.key_press(egui::Key::ArrowRight);
+    h.run_ok();
+    click_label(&mut h, "Inspect");
+    h.run_ok();
+    assert_eq!(
+        inspector_sent(&f),
+        vec![Sent::OpenInspector("hdmi-1".into())]
+    );
+    assert!(
+        has_label(&h, "Inspector — HDMI-1"),
+        "the inspector opened on the tile"
+    );
+    assert!(has_label(&h, "29.3 fps") && has_label(&h, "11.7 fps"));
+    assert!(has_label(&h, "p50 33.4 · p95 36.9 · max 1210.0 ms"));
+    assert!(has_label(&h, "1920×1080 → 1280×720 @0:06"));
+    assert!(has_label(&h, "Still since 0:08"));
+    h.get_by_label("Colour bars check").click();
+    h.run_ok();
+    assert!(
+        has_label(&h, "Channels swapped: red ↔ blue"),
+        "the bars check names the swapped channels"
+    );
+    h.snapshot("inspector");
+
+    click_label(&mut h, "Save snapshot");
+    h.run_ok();
+    let saved = std::fs::read_dir(dir.path())
+        .expect("the snapshot folder")
+        .map(|e| e.expect("an entry").path())
+        .collect::<Vec<_>>();
+    let png = saved
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "png"))
+        .unwrap_or_else(|| panic!("a PNG among {saved:?}"));
+    assert!(
+        has_label_containing(&h, &png.display().to_string()),
+        "the inspector says where"
+    );
+    let img = image::open(png).expect("a readable PNG").to_rgba8();
+    assert_eq!((img.width(), img.height()), (640, 360), "the full picture");
+    let sidecar: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(png.with_extension("json")).expect("the sidecar"),
+    )
+    .expect("JSON");
+    assert_eq!(sidecar["inspection"]["report"]["frames"], 352);
+    assert_eq!(sidecar["inspection"]["report"]["static"][0]["start"], 8.0);
+
+    // Escape closes the inspector, and only that: the share goes on.
+    h.key_press(egui::Key::Escape);
+    h.run_ok();
+    assert!(!has_label(&h, "Inspector — HDMI-1"));
+    assert_eq!(
+        inspector_sent(&f),
+        vec![Sent::OpenInspector("hdmi-1".into()), Sent::CloseInspector]
+    );
+    // I on the focused tile opens it again.
+    h.key_press(egui::Key::I);
+    h.run_ok();
+    assert!(has_label(&h, "Inspector — HDMI-1"));
+    assert_eq!(
+        inspector_sent(&f).last(),
+        Some(&Sent::OpenInspector("hdmi-1".into()))
+    );
+}

@@ -9,7 +9,9 @@
 //! - the **thumbnailer** (`thumbnails.rs`) captures each listed source about
 //!   once per `thumbnail_interval`, one capture at a time, and downscales it;
 //! - the **share capture** (`share.rs`) captures the engine's own shared
-//!   source continuously and publishes a [`SharePreview`].
+//!   source continuously and publishes a [`SharePreview`];
+//! - while the console's inspector is open, an **inspection**
+//!   (`inspector.rs`) grabs one source at full size and measures it.
 //!
 //! Each thread owns its own [`Backend`] (made by a [`BackendFactory`]), so a
 //! slow full-resolution share capture never holds up the catalog. What they
@@ -18,6 +20,7 @@
 mod catalog;
 pub mod devices;
 pub mod health;
+mod inspector;
 #[cfg(target_os = "linux")]
 pub mod portal;
 pub mod real;
@@ -40,6 +43,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use catalog::{SourceDiff, diff_sources};
+pub use inspector::{INSPECTOR_FPS, InspectorFeed, Inspectors};
 pub use synthetic::{SyntheticBackend, SyntheticClock, SyntheticSources};
 pub use xcap_backend::XcapBackend;
 
@@ -248,6 +252,8 @@ pub struct Capture {
     pub thumbnails: ThumbnailStore,
     pub preview: PreviewSlot,
     pub backend_name: &'static str,
+    /// The console's live inspector of one source.
+    pub inspectors: Inspectors,
     catalog: Arc<Mutex<Vec<SourceInfo>>>,
     stopper: Arc<Stopper>,
     threads: Vec<JoinHandle<()>>,
@@ -302,7 +308,13 @@ impl Capture {
             health: HealthMap::default(),
         };
         let threads = workers::spawn_all(&ctx);
+        let inspectors = Inspectors::new(
+            ctx.factory.clone(),
+            ctx.catalog.clone(),
+            ctx.on_change.clone(),
+        );
         Capture {
+            inspectors,
             thumbnails: ctx.thumbnails.clone(),
             preview: ctx.preview.clone(),
             backend_name,
@@ -332,6 +344,7 @@ impl Capture {
 impl Drop for Capture {
     fn drop(&mut self) {
         self.stopper.stop();
+        self.inspectors.close();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }

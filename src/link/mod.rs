@@ -32,11 +32,13 @@
 
 pub mod fleet;
 mod follow;
+pub mod inspector;
 mod thumbnails;
 mod view;
 mod worker;
 
 pub use crate::client::{ConnState, Direction, TrafficEntry};
+pub use inspector::{InspectorLive, LocalInspector, SnapshotTicket};
 pub use view::{Extension, RoomView};
 
 use crate::client::{Client, ClientOptions, Endpoint};
@@ -54,6 +56,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct Target {
     endpoint: Endpoint,
     local: Option<(ThumbnailStore, PreviewSlot)>,
+    /// The embedded capture's live inspector.
+    inspector: Option<Arc<dyn LocalInspector>>,
 }
 
 impl Target {
@@ -67,7 +71,14 @@ impl Target {
         Target {
             endpoint,
             local: Some((thumbnails, preview)),
+            inspector: None,
         }
+    }
+
+    /// The embedded capture's sources can be inspected with `inspector`.
+    pub fn with_inspector(mut self, inspector: Arc<dyn LocalInspector>) -> Target {
+        self.inspector = Some(inspector);
+        self
     }
 
     /// A Rooms device or another roomshare engine (`ws://host:6295`, or a
@@ -79,6 +90,7 @@ impl Target {
                 password,
             },
             local: None,
+            inspector: None,
         }
     }
 
@@ -229,6 +241,7 @@ pub struct Link {
     runtime: tokio::runtime::Handle,
     thumbnails: ThumbnailStore,
     preview: Option<PreviewSlot>,
+    inspector: Option<Arc<dyn LocalInspector>>,
 }
 
 impl Link {
@@ -241,6 +254,7 @@ impl Link {
         on_change: Arc<dyn Fn() + Send + Sync>,
     ) -> Link {
         let embedded = target.is_embedded();
+        let inspector = target.inspector.clone();
         let (thumbnails, preview) = match target.local {
             Some((thumbnails, preview)) => (thumbnails, Some(preview)),
             None => (ThumbnailStore::default(), None),
@@ -273,6 +287,7 @@ impl Link {
             runtime: runtime.clone(),
             thumbnails,
             preview,
+            inspector,
         }
     }
 
@@ -338,5 +353,31 @@ impl Link {
     /// Retry now (after an auth failure, or to skip the backoff wait).
     pub fn reconnect(&self) {
         self.client.reconnect();
+    }
+
+    /// Inspect one of this computer's own sources (the embedded engine's);
+    /// `Err` says why not.
+    pub fn open_inspector(&self, source_id: &str) -> Result<(), String> {
+        match &self.inspector {
+            Some(inspector) => inspector.open(source_id),
+            None => Err(inspector::REMOTE_INSPECT.into()),
+        }
+    }
+
+    pub fn close_inspector(&self) {
+        if let Some(inspector) = &self.inspector {
+            inspector.close();
+        }
+    }
+
+    /// The inspected source's picture and figures, while inspecting.
+    pub fn inspection(&self) -> Option<InspectorLive> {
+        self.inspector.as_ref()?.latest()
+    }
+
+    /// Write `live` as a snapshot off the UI thread (see
+    /// [`inspector::write_snapshot`]); the ticket says where, once done.
+    pub fn save_snapshot(&self, live: InspectorLive) -> SnapshotTicket {
+        inspector::save_in_background(&self.runtime, live, self.shared.on_change.clone())
     }
 }

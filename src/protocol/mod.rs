@@ -44,6 +44,7 @@ pub mod answers;
 pub mod auth;
 pub mod codes;
 pub mod events;
+pub mod inspect;
 pub mod message;
 pub mod model;
 pub mod wire;

@@ -209,6 +209,12 @@ impl ConsoleApp {
                 Intent::OpenConnect(url) => self.open_connect(url.as_deref()),
                 Intent::Notify(notice) => self.toasts.notice(notice),
                 Intent::ShowRooms => self.page = Page::Rooms,
+                Intent::Inspect(id) => {
+                    let view = desk.view();
+                    if let Err(why) = self.room.open_inspector(&view, &id) {
+                        self.toasts.failure(self.settings.lang.tr("inspect"), why);
+                    }
+                }
             }
         }
     }

@@ -8,8 +8,8 @@ use egui::{Key, Modifiers};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyUse {
     /// The single-room page: arrows move on the wall, Enter shares,
-    /// Escape stops, Ctrl+L opens the connection dialog, Ctrl+R asks again
-    /// for capture.
+    /// Escape stops (or closes the inspector), I inspects the focused tile,
+    /// Ctrl+L opens the connection dialog, Ctrl+R asks again for capture.
     RoomPage,
     /// The Rooms view: ↑↓ move, Space selects, Ctrl+A selects all shown,
     /// Enter opens, Escape clears.
@@ -39,6 +39,8 @@ pub struct Keys {
     pub open_connect: bool,
     /// Ctrl+R: ask again for capture that was refused or failed.
     pub ask_again: bool,
+    /// I: inspect the focused tile.
+    pub inspect: bool,
 }
 
 impl Keys {
@@ -59,6 +61,7 @@ impl Keys {
                 k.select_all = i.consume_key(Modifiers::COMMAND, Key::A);
             }
             if page == KeyUse::RoomPage {
+                k.inspect = i.consume_key(Modifiers::NONE, Key::I);
                 k.left = i.count_and_consume_key(Modifiers::NONE, Key::ArrowLeft);
                 k.right = i.count_and_consume_key(Modifiers::NONE, Key::ArrowRight);
             }

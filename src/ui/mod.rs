@@ -11,6 +11,7 @@ mod console;
 pub mod fonts;
 pub mod header;
 pub mod i18n;
+pub mod inspector;
 pub mod keys;
 pub mod meeting;
 pub mod room_desk;
@@ -57,6 +58,8 @@ pub enum Intent {
     Notify(Notice),
     /// Back to the Rooms view.
     ShowRooms,
+    /// Open the inspector on this source (by id).
+    Inspect(String),
 }
 
 /// What the console needs to start a new link from the connection dialog.

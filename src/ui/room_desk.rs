@@ -4,10 +4,12 @@
 //! commands. (The Rooms view's counterpart: `rooms::RoomsDesk`, with
 //! `FleetDesk` and `FixedRoomsDesk`.)
 
-use crate::link::{Link, Notice, RoomView, TrafficEntry};
+use crate::link::inspector::write_snapshot;
+use crate::link::{InspectorLive, Link, Notice, RoomView, SnapshotTicket, TrafficEntry};
 use crate::media::{PreviewSlot, SharePreview, ThumbnailStore};
 use crate::protocol::{MeetingAction, RoomShareAction, ShareAction};
 use parking_lot::Mutex;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The room page's side of one room. Every method returns at once.
@@ -24,6 +26,14 @@ pub trait RoomDesk: Send + Sync {
     fn thumbnails(&self) -> ThumbnailStore;
     fn preview(&self) -> Option<SharePreview>;
     fn reconnect(&self);
+    /// Inspect one of the room's sources (this computer's own only);
+    /// `Err` says why not.
+    fn open_inspector(&self, source_id: &str) -> Result<(), String>;
+    fn close_inspector(&self);
+    /// The inspected source's picture and figures, while inspecting.
+    fn inspection(&self) -> Option<InspectorLive>;
+    /// Save the inspector's picture and figures (off the UI thread).
+    fn save_snapshot(&self, live: InspectorLive) -> SnapshotTicket;
 }
 
 impl RoomDesk for Link {
@@ -60,6 +70,18 @@ impl RoomDesk for Link {
     fn reconnect(&self) {
         Link::reconnect(self)
     }
+    fn open_inspector(&self, source_id: &str) -> Result<(), String> {
+        Link::open_inspector(self, source_id)
+    }
+    fn close_inspector(&self) {
+        Link::close_inspector(self)
+    }
+    fn inspection(&self) -> Option<InspectorLive> {
+        Link::inspection(self)
+    }
+    fn save_snapshot(&self, live: InspectorLive) -> SnapshotTicket {
+        Link::save_snapshot(self, live)
+    }
 }
 
 /// Something a [`FixedRoomDesk`] was asked to do.
@@ -70,6 +92,8 @@ pub enum Sent {
     RoomShare(RoomShareAction),
     ClearTraffic,
     Reconnect,
+    OpenInspector(String),
+    CloseInspector,
 }
 
 /// A fixed room: shows exactly the view it is given and records what it
@@ -83,6 +107,10 @@ pub struct FixedRoomDesk {
     pub thumbnails: ThumbnailStore,
     pub preview: PreviewSlot,
     pub sent: Arc<Mutex<Vec<Sent>>>,
+    /// What the inspector shows once opened (set by the test).
+    pub inspection: Arc<Mutex<Option<InspectorLive>>>,
+    /// Where "Save snapshot" writes (at once, on the calling thread).
+    pub snapshot_dir: Option<PathBuf>,
 }
 
 impl FixedRoomDesk {
@@ -94,6 +122,8 @@ impl FixedRoomDesk {
             thumbnails: ThumbnailStore::default(),
             preview: PreviewSlot::default(),
             sent: Default::default(),
+            inspection: Default::default(),
+            snapshot_dir: None,
         }
     }
 
@@ -141,5 +171,25 @@ impl RoomDesk for FixedRoomDesk {
     }
     fn reconnect(&self) {
         self.record(Sent::Reconnect);
+    }
+    fn open_inspector(&self, source_id: &str) -> Result<(), String> {
+        self.record(Sent::OpenInspector(source_id.to_string()));
+        Ok(())
+    }
+    fn close_inspector(&self) {
+        self.record(Sent::CloseInspector);
+    }
+    fn inspection(&self) -> Option<InspectorLive> {
+        let opened = self.sent.lock().iter().rev().find_map(|s| match s {
+            Sent::OpenInspector(id) => Some(Some(id.clone())),
+            Sent::CloseInspector => Some(None),
+            _ => None,
+        });
+        let live = self.inspection.lock().clone()?;
+        (opened.flatten().as_deref() == Some(live.source_id.as_str())).then_some(live)
+    }
+    fn save_snapshot(&self, live: InspectorLive) -> SnapshotTicket {
+        let dir = self.snapshot_dir.clone().unwrap_or_else(std::env::temp_dir);
+        Arc::new(Mutex::new(Some(write_snapshot(&dir, &live))))
     }
 }

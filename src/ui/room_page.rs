@@ -8,7 +8,9 @@ use crate::protocol::{RoomShareAction, ShareAction, StartShare};
 use crate::ui::keys::Keys;
 use crate::ui::room_desk::RoomDesk;
 use crate::ui::settings::{ChangeCounter, Settings};
-use crate::ui::{Intent, header, meeting, share_card, simulator, textures, traffic, wall};
+use crate::ui::{
+    Intent, header, inspector, meeting, share_card, simulator, textures, traffic, wall,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +26,8 @@ pub struct RoomPage {
     /// What the desk was last told about background traffic on screen.
     told_background: Option<bool>,
     pub wall: wall::Wall,
+    /// One source live at full size with its figures, over the page.
+    pub inspector: inspector::Inspector,
     traffic: traffic::TrafficPane,
     simulator: simulator::Simulator,
     meeting: meeting::MeetingPanel,
@@ -46,6 +50,7 @@ impl RoomPage {
             traffic_fetched: None,
             told_background: None,
             wall: wall::Wall::default(),
+            inspector: inspector::Inspector::default(),
             traffic: traffic::TrafficPane::default(),
             simulator: simulator::Simulator::default(),
             meeting: meeting::MeetingPanel::default(),
@@ -62,6 +67,7 @@ impl RoomPage {
 
     /// Drive another room from now on; nothing of the old one is kept.
     pub fn set_desk(&mut self, desk: Arc<dyn RoomDesk>) {
+        self.inspector.close(self.desk.as_ref());
         self.desk = desk;
         self.told_background = None;
         self.traffic_cache.clear();
@@ -93,6 +99,7 @@ impl RoomPage {
         self.log_ready(&ctx, tiles.len());
         self.keys(keys, view, &tiles, &mut out);
         self.panels(ui, view, &tiles, settings, &mut out);
+        self.inspector.ui(&ctx, self.desk.as_ref(), settings.lang);
         self.tell_background_traffic(settings);
         self.schedule_wake(&ctx, view, &tiles, Instant::now());
         let options = settings.share;
@@ -128,6 +135,14 @@ impl RoomPage {
             let remote_url = (!view.embedded).then(|| view.label.clone());
             out.push(Intent::OpenConnect(remote_url));
         }
+        if self.inspector.is_open() {
+            // The inspector has the keys: Escape closes it, nothing else
+            // moves the wall behind it.
+            if keys.escape {
+                self.inspector.close(self.desk.as_ref());
+            }
+            return;
+        }
         if keys.escape {
             self.escape(view, out);
         }
@@ -135,6 +150,17 @@ impl RoomPage {
             out.push(Intent::RoomShare(RoomShareAction::RetryCapture));
         }
         self.wall.keys(keys, tiles, out);
+    }
+
+    /// Open the inspector on `source_id`; `Err` says why not.
+    pub fn open_inspector(&mut self, view: &RoomView, source_id: &str) -> Result<(), String> {
+        let source = view
+            .sources
+            .iter()
+            .find(|s| s.id == source_id)
+            .ok_or_else(|| format!("no source {source_id:?} is listed now"))?;
+        self.inspector
+            .open(self.desk.as_ref(), source_id, &source.title, source.kind)
     }
 
     /// Escape stops the share; in a room opened from the Rooms view with

@@ -6,7 +6,7 @@
 use crate::media::{Frame, SharePreview, ThumbnailState};
 use std::collections::HashMap;
 
-fn color_image(frame: &Frame) -> Option<egui::ColorImage> {
+pub fn color_image(frame: &Frame) -> Option<egui::ColorImage> {
     let (w, h) = (frame.width as usize, frame.height as usize);
     if w == 0 || h == 0 || frame.rgba.len() != w * h * 4 {
         return None;

@@ -20,6 +20,8 @@ pub struct Toast {
     pub message: String,
     pub shown_at: Instant,
     pub ttl: Duration,
+    /// A failure of the console's own (no device code): shown as an error.
+    pub failed: bool,
 }
 
 #[derive(Default)]
@@ -35,6 +37,7 @@ impl Toasts {
             message: n.message,
             shown_at: Instant::now(),
             ttl: ERROR_TTL,
+            failed: false,
         });
         self.trim();
     }
@@ -46,6 +49,20 @@ impl Toasts {
             message: String::new(),
             shown_at: Instant::now(),
             ttl: INFO_TTL,
+            failed: false,
+        });
+        self.trim();
+    }
+
+    /// Something the console itself could not do, and why.
+    pub fn failure(&mut self, what: impl Into<String>, why: impl Into<String>) {
+        self.items.push(Toast {
+            action: what.into(),
+            code: None,
+            message: why.into(),
+            shown_at: Instant::now(),
+            ttl: ERROR_TTL,
+            failed: true,
         });
         self.trim();
     }
@@ -91,7 +108,7 @@ impl Toasts {
 
 /// One toast; true when dismissed. Hovering keeps it open.
 fn toast_ui(ui: &mut egui::Ui, t: &mut Toast, lang: Lang) -> bool {
-    let accent = if t.code.is_some_and(|c| c != 0) {
+    let accent = if t.failed || t.code.is_some_and(|c| c != 0) {
         style::ERR
     } else {
         style::OK

@@ -24,10 +24,11 @@ mod report;
 mod sample;
 mod tracker;
 
-pub use board::{HealthBoard, HealthMap};
-pub use report::{
-    InspectReport, InspectedSource, Inspection, IntervalMs, SignalStatus, SizeAt, Span, Verdict,
+pub use crate::protocol::inspect::{
+    InspectReport, InspectedSource, IntervalMs, SignalStatus, SizeAt, Span, Verdict,
 };
+pub use board::{HealthBoard, HealthMap};
+pub use report::Inspection;
 pub use sample::{LumaSample, MAX_SAMPLES, SampleError, black_level, grid_step, luma, measure};
 pub use tracker::{HealthTracker, Stretch, Stretches};
 

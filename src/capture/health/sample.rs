@@ -54,11 +54,7 @@ fn samples_along(len: u32, step: u32) -> u64 {
     u64::from(len.div_ceil(step))
 }
 
-/// BT.601 luma of one pixel, full range, in integers (the weights add up to 256).
-#[inline]
-pub fn luma(r: u8, g: u8, b: u8) -> u8 {
-    ((77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b) + 128) >> 8) as u8
-}
+pub use crate::media::luma;
 
 /// The highest luma that counts as black for `black_pixel` (a fraction of
 /// the range, as ffmpeg's `pixel_black_th`: 0.10 → 25).

@@ -1,5 +1,6 @@
 //! Keyboard on the wall: arrows move the focus between visible tiles (up
-//! and down by the last frame's layout), Home/End jump, Enter shares.
+//! and down by the last frame's layout), Home/End jump, Enter shares, I
+//! inspects.
 
 use super::Wall;
 use super::tiles::Tile;
@@ -36,6 +37,12 @@ impl Wall {
             && let Some(p) = pos
         {
             self.share(visible[p], out);
+        }
+        if keys.inspect
+            && let Some(p) = pos
+        {
+            self.focused = Some(visible[p].id.clone());
+            out.push(Intent::Inspect(visible[p].id.clone()));
         }
     }
 

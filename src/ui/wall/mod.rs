@@ -57,6 +57,13 @@ impl Default for Wall {
     }
 }
 
+/// What a click on a tile asked for.
+enum TileClick {
+    None,
+    Share,
+    Inspect,
+}
+
 /// What the wall draws with, besides its own state.
 pub struct WallInputs<'a> {
     pub view: &'a RoomView,
@@ -224,8 +231,13 @@ impl Wall {
             for (i, tile) in group.into_iter().enumerate() {
                 let rect = grid.rect(area.min, i);
                 rects.push((tile.id.clone(), rect));
-                if self.tile_ui(ui, rect, tile, &grid, inputs, scroll_to_focus, lang) {
-                    self.share(tile, out);
+                match self.tile_ui(ui, rect, tile, &grid, inputs, scroll_to_focus, lang) {
+                    TileClick::Share => self.share(tile, out),
+                    TileClick::Inspect => {
+                        self.focused = Some(tile.id.clone());
+                        out.push(Intent::Inspect(tile.id.clone()));
+                    }
+                    TileClick::None => {}
                 }
             }
             ui.add_space(GAP);
@@ -233,7 +245,7 @@ impl Wall {
         self.rects = rects;
     }
 
-    /// One tile, if on screen; true when clicked.
+    /// One tile, if on screen; what a click on it asked for.
     #[allow(clippy::too_many_arguments)]
     fn tile_ui(
         &mut self,
@@ -244,13 +256,13 @@ impl Wall {
         inputs: &WallInputs,
         scroll_to_focus: bool,
         lang: Lang,
-    ) -> bool {
+    ) -> TileClick {
         let focused = self.focused.as_deref() == Some(tile.id.as_str());
         if focused && scroll_to_focus {
             ui.scroll_to_rect(rect, None);
         }
         if !ui.is_rect_visible(rect) {
-            return false;
+            return TileClick::None;
         }
         let shared = inputs
             .view
@@ -269,7 +281,24 @@ impl Wall {
             ThumbnailState::Pending
         };
         let picture = self.picture(ui.ctx(), tile, &state, shared, inputs.preview);
-        tile::paint(ui, rect, tile, &look, &picture, lang).clicked()
+        let response = tile::paint(ui, rect, tile, &look, &picture, lang);
+        let mut inspect = false;
+        response.context_menu(|ui| {
+            if ui.button(lang.tr("inspect_key")).clicked() {
+                inspect = true;
+                ui.close();
+            }
+        });
+        // The button shows while the pointer is anywhere over the tile (the
+        // tile itself is not "hovered" while the pointer is on the button).
+        if tile.live && (focused || ui.rect_contains_pointer(rect)) {
+            inspect |= tile::inspect_button(ui, rect, grid.img_h, lang);
+        }
+        match (inspect, response.clicked()) {
+            (true, _) => TileClick::Inspect,
+            (false, true) => TileClick::Share,
+            _ => TileClick::None,
+        }
     }
 
     /// The live preview when this tile is shared, else its thumbnail.

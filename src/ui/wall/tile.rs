@@ -267,3 +267,17 @@ pub fn one_line(
     };
     painter.layout_job(job)
 }
+
+/// The small "Inspect" button in a tile's picture's top right corner; true
+/// when clicked.
+pub(super) fn inspect_button(ui: &mut egui::Ui, rect: Rect, img_h: f32, lang: Lang) -> bool {
+    let text = egui::RichText::new(lang.tr("inspect")).size(12.0);
+    let size = vec2(72.0, 20.0);
+    let at = Rect::from_min_size(
+        rect.min + vec2(rect.width() - size.x - 10.0, img_h - size.y - 4.0),
+        size,
+    );
+    ui.put(at, egui::Button::new(text))
+        .on_hover_text(lang.tr("inspect_key"))
+        .clicked()
+}

@@ -16,11 +16,16 @@
 //! - a **share preview** ([`SharePreview`]) is the live picture of the
 //!   source being shared.
 //!
+//! - a **colour-bars check** ([`bars::check`]) compares a picture with 75 %
+//!   colour bars (a capture device's test signal).
+//!
 //! Not pictures, and never called a bare "frame" next to one: a **wire
 //! frame** is one WebSocket text message (`protocol`), a **repaint** is one
 //! UI frame drawn (`ui`). Inside capture, a backend's own buffer before it
 //! becomes a picture is named for where it comes from (a device's
 //! `DeviceFrame`, a PipeWire stream's `PipewireFrame`).
+
+pub mod bars;
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -105,6 +110,13 @@ impl ThumbnailStore {
         states.retain(|id, _| keep.contains(&id.as_str()));
         states.len() != before
     }
+}
+
+/// BT.601 luma of one pixel, full range, in integers (the weights add up
+/// to 256): as the health rules and the inspector's pixel probe read it.
+#[inline]
+pub fn luma(r: u8, g: u8, b: u8) -> u8 {
+    ((77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b) + 128) >> 8) as u8
 }
 
 /// A thumbnail as the engine serves it (`["RoomShare","Thumbnail"]`).
