@@ -169,7 +169,9 @@ fn en(key: &'static str) -> &'static str {
         "embedded_unavailable" => "The embedded engine is not running in this session.",
         "language" => "Language",
         "view" => "View",
-        "keys_help" => "←↑→↓ Home End move  ·  Enter share  ·  Esc stop  ·  Ctrl+F filter",
+        "keys_help" => {
+            "←↑→↓ Home End move  ·  Enter share  ·  I inspect  ·  Esc stop  ·  Ctrl+F filter"
+        }
         "stopped_because" => "The last share stopped by itself:",
         "not_known" => "unknown",
         "fps" => "fps",
@@ -360,7 +362,7 @@ fn zh(key: &'static str) -> Option<&'static str> {
         "embedded_unavailable" => "本次会话没有运行内置引擎。",
         "language" => "语言",
         "view" => "视图",
-        "keys_help" => "方向键 移动 · 回车 共享 · Esc 停止 · Ctrl+F 筛选",
+        "keys_help" => "方向键 移动 · 回车 共享 · I 检查 · Esc 停止 · Ctrl+F 筛选",
         "stopped_because" => "上次共享自动停止：",
         "not_known" => "未知",
         "fps" => "帧/秒",
