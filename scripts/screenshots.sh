@@ -136,6 +136,37 @@ for _ in 1 2 3 4 5; do
 done
 shot 02-sharing-window-with-preview 3
 
+# 12. The inspector on the shared slides window (I on its focused tile),
+#     the pointer on the picture for the pixel probe; Escape closes it and
+#     only it (the share goes on).
+for _ in 1 2 3; do
+  key i
+  sleep 1
+  grep -q "inspecting window" "$WORK/console.log" && break
+done
+sleep 4
+xdotool mousemove 520 520
+shot 12-inspector 1
+key Escape
+xdotool mousemove 2500 1550
+
+# 13. A wall with a black and a stalled tile: a window showing black (a
+#     player paused on a black frame) and a monitor that RandR lists but
+#     the X server cannot read (it lies outside the screen, so every grab
+#     fails: what a stale monitor entry does). Both go again afterwards.
+convert -size 560x315 xc:black "$WORK/black.png"
+window 'Town hall stream — Player' +920+1000 "$WORK/black.png"
+BLACK_PID=$!
+xrandr --setmonitor STALE 1920/508x1080/286+2560+0 none >/dev/null
+for _ in $(seq 100); do
+  SOURCES=$(query RoomShare Sources)
+  grep -q '"state": "stalled"' <<<"$SOURCES" && grep -q '"state": "black"' <<<"$SOURCES" && break
+  sleep 0.2
+done
+shot 13-black-and-stalled 1
+xrandr --delmonitor STALE >/dev/null
+kill "$BLACK_PID"
+
 # 3. A remote participant shares (a whiteboard, a co-host on a Mac).
 call Share StopShare || true
 sleep 0.5

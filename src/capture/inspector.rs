@@ -96,6 +96,7 @@ impl Inspectors {
             .name("capture-inspect".into())
             .spawn(move || job.run())
             .map_err(|e| format!("cannot start the inspection: {e}"))?;
+        tracing::info!(target: "roomshare::inspect", "inspecting {source_id} at {INSPECTOR_FPS} fps");
         *current = Some(running);
         Ok(())
     }
@@ -104,6 +105,7 @@ impl Inspectors {
     pub fn close(&self) {
         if let Some(old) = self.current.lock().take() {
             old.stop.store(true, Ordering::Relaxed);
+            tracing::info!(target: "roomshare::inspect", "inspection of {} closed", old.source_id);
         }
     }
 

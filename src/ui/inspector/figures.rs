@@ -138,12 +138,13 @@ fn clock(seconds: f64) -> String {
 
 /// Milliseconds between grabs over the last 10 s.
 fn interval_plot(ui: &mut egui::Ui, points: &[[f64; 2]]) {
-    let end = points.last().map_or(10.0, |p| p[0]);
+    // The last 10 s, or the first 10 s until there are that many.
+    let start = points.last().map_or(0.0, |p| (p[0] - 10.0).max(0.0));
     Plot::new("inspector-intervals")
         .height(130.0)
         .include_y(0.0)
-        .include_x(end - 10.0)
-        .include_x(end)
+        .include_x(start)
+        .include_x(start + 10.0)
         .allow_zoom(false)
         .allow_drag(false)
         .allow_scroll(false)
