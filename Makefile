@@ -1,5 +1,5 @@
 # Convenience targets; the scripts are the source of truth.
-.PHONY: run test bench load soak load-smoke fuzz screenshots lint deb icons
+.PHONY: run test bench load soak load-smoke fuzz screenshots lint deb dist wine-check icons
 
 run:
 	scripts/run.sh
@@ -16,6 +16,16 @@ lint:
 #   sudo apt-get install ./target/debian/roomshare_*.deb
 deb:
 	scripts/deb.sh
+
+# Windows download: target/dist/roomshare-<version>-x86_64-pc-windows-gnu.zip
+# (release build cross-linked with mingw-w64; roomshare.exe, README.md and
+# the licence texts).
+dist:
+	scripts/dist.sh
+
+# The Windows binary under Wine, as CI runs it (after scripts/test.sh).
+wine-check:
+	scripts/wine-check.sh
 
 # The PNGs in assets/icons/ from assets/roomshare.svg (needs librsvg2-bin).
 icons:

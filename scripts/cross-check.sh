@@ -4,10 +4,12 @@
 # silicon). `cargo clippy --all-targets -- -D warnings` type-checks every
 # `cfg`-gated line of those builds (the Win32 file ACL check, xcap's
 # Windows and macOS paths) and keeps them lint-clean; nothing is linked, so
-# no Windows or macOS SDK is needed. The one build script that compiles C
-# for them (alloca, under criterion) includes only <stddef.h> and
-# <stdint.h>: the clang scripts/deps.sh installs builds it for any target
-# with its own freestanding headers, so neither mingw nor an SDK is needed.
+# no macOS SDK is needed. The one build script that compiles C for them
+# (alloca, under criterion) includes only <stddef.h> and <stdint.h>: for
+# macOS the clang scripts/deps.sh installs builds it with its own
+# freestanding headers. For Windows it is mingw-w64's gcc (cc's default for
+# the target), as for scripts/wine-check.sh's real build: the same compiler
+# for both, so neither makes the other rebuild.
 #
 #     scripts/cross-check.sh            # all three targets
 #     scripts/cross-check.sh TARGET...  # some of them
@@ -26,8 +28,16 @@ for t in "${targets[@]}"; do
   grep -qx "$t" <<<"$installed" || rustup target add "$t"
 done
 for t in "${targets[@]}"; do
-  var="${t//-/_}"
-  export "CC_$var=clang" "CFLAGS_$var=-ffreestanding"
+  case "$t" in
+    *-windows-gnu)
+      command -v x86_64-w64-mingw32-gcc >/dev/null ||
+        { echo "cross-check: x86_64-w64-mingw32-gcc not found; scripts/deps.sh installs it (gcc-mingw-w64-x86-64)" >&2; exit 2; }
+      ;;
+    *)
+      var="${t//-/_}"
+      export "CC_$var=clang" "CFLAGS_$var=-ffreestanding"
+      ;;
+  esac
 done
 for t in "${targets[@]}"; do
   echo "== cargo clippy --target $t --all-targets -- -D warnings" >&2

@@ -39,6 +39,10 @@ roomshare_packages=(
   # tests start their own on loopback ports; where systemd runs, the
   # packages' own services also start, on 9090 and 9093).
   prometheus prometheus-alertmanager
+  # scripts/wine-check.sh and make dist (scripts/dist.sh): roomshare.exe
+  # cross-linked with mingw-w64, run under Wine (wine64 is the 64-bit
+  # loader, wine the `wine` command), zipped.
+  gcc-mingw-w64-x86-64 wine wine64 zip unzip
 )
 
 _roomshare_deps() {

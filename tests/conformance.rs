@@ -3,10 +3,16 @@
 //! the exact wire text of the answer (the device form of protocol.md §2),
 //! the documented fields and types, and the regex rules controllers use.
 //! Run once per auth encoding (URL-encoded and raw Base64).
+//!
+//! Against the in-process engine, or an external `roomshare serve` named by
+//! `ROOMSHARE_TEST_SERVER` (support/target.rs; scripts/wine-check.sh runs
+//! these against the Windows binary under Wine): the room's state is put in
+//! place and checked over the wire only.
 
 mod support;
 
 use serde_json::{Value, json};
+use support::target::*;
 use support::*;
 
 /// The seed's request texts, verbatim except the `//` comment of 1.2.
@@ -161,9 +167,12 @@ const SHARE_USER_INFO_FIELDS: &[Field] = &[
     ("nickname", Value::is_string),
 ];
 
-async fn seed_examples(protocol: &str) {
-    let served = serve().await;
-    let (mut ws, response) = connect_raw(served.addr, Some(protocol)).await;
+/// The seed's examples, authenticating with `protocol` (made from the
+/// target's password).
+async fn seed_examples(protocol: impl Fn(&str) -> String) {
+    let target = target().await;
+    let protocol = protocol(&target.password);
+    let (mut ws, response) = connect_raw(target.addr, Some(&protocol)).await;
     assert_eq!(
         response.headers()["sec-websocket-protocol"],
         protocol,
@@ -181,7 +190,7 @@ async fn seed_examples(protocol: &str) {
     assert_regex_rule(&answer, "}}}}");
 
     // 1.1 again while this Rooms shares: the seed's shape, every field typed.
-    join_meeting(&served, &mut ws).await;
+    wire_join_meeting(&mut ws).await;
     call_example(&mut ws, START_SHARE, "StartShare").await;
     let answer = rpc(&mut ws, QUERY_SHARE).await;
     assert_eq!(
@@ -254,18 +263,20 @@ async fn seed_examples(protocol: &str) {
 
     // 4, 5: StartWindowShare, StopWindowShare (in a meeting).
     call_example(&mut ws, START_WINDOW_SHARE, "StartWindowShare").await;
-    let own = served.engine.snapshot().borrow().own_share.clone();
-    let own = own.expect("this Rooms shares");
-    assert_eq!(own.source.select_index, Some(0));
-    assert!(own.fluency_first && own.share_voice);
+    let own = share_session(&mut ws).await.share_session;
+    assert_eq!(own.source_id, source_at(&mut ws, 0).await, "{own:?}");
+    assert_eq!(
+        (own.fluency_first, own.share_voice),
+        (Some(true), Some(true))
+    );
     call_example(&mut ws, STOP_WINDOW_SHARE, "StopWindowShare").await;
-    assert!(served.engine.snapshot().borrow().own_share.is_none());
+    assert_eq!(share_session(&mut ws).await.share_session.source_id, "");
 
     // 8, 9: StartShare (the seed's own inputs, device_id "" with type 0), StopShare.
     call_example(&mut ws, START_SHARE, "StartShare").await;
-    assert!(served.engine.snapshot().borrow().own_share.is_some());
+    assert_ne!(share_session(&mut ws).await.share_session.source_id, "");
     call_example(&mut ws, STOP_SHARE, "StopShare").await;
-    assert!(served.engine.snapshot().borrow().own_share.is_none());
+    assert_eq!(share_session(&mut ws).await.share_session.source_id, "");
 
     // 6, 7: the share guide (no precondition; idempotent).
     for _ in 0..2 {
@@ -283,38 +294,41 @@ async fn seed_examples(protocol: &str) {
         (END_QUICK_SHARE, "EndQuickShare"),
         (CANCEL_QUICK_SHARE, "CancelQuickShare"),
     ] {
-        quick_cast_sharing(&served, &mut ws).await;
+        wire_quick_cast_sharing(&mut ws).await;
         call_example(&mut ws, request, action).await;
         let v: Value = serde_json::from_str(&rpc(&mut ws, QUERY_SHARE).await).unwrap();
         assert_eq!(
             v["result"]["data"]["share"]["share_info"]["quick_casting_state"],
             0
         );
-        assert_eq!(served.engine.snapshot().borrow().meeting_status, 0);
+        assert_eq!(meeting_status(&mut ws).await, 0);
     }
     drop(ws);
-    served.server.shutdown().await;
+    target.finish().await;
 }
 
 #[tokio::test]
 async fn seed_examples_with_url_encoded_auth() {
-    seed_examples(&roomshare::protocol::auth::auth_protocol(PASSWORD)).await;
+    seed_examples(roomshare::protocol::auth::auth_protocol).await;
 }
 
 #[tokio::test]
 async fn seed_examples_with_raw_base64_auth() {
-    let raw = raw_base64_protocol(PASSWORD);
-    // The password's Base64 has `+`, `/` or `=`, so the two forms differ.
-    assert_ne!(raw, roomshare::protocol::auth::auth_protocol(PASSWORD));
-    seed_examples(&raw).await;
+    seed_examples(|password| {
+        let raw = raw_base64_protocol(password);
+        // The password's Base64 has `+`, `/` or `=`, so the two forms differ.
+        assert_ne!(raw, roomshare::protocol::auth::auth_protocol(password));
+        raw
+    })
+    .await;
 }
 
 /// Every object node of the Query tree ends in a scalar, so the Query regex
 /// finds exactly the answer, whatever the state.
 #[tokio::test]
 async fn query_nodes_keep_the_regex_rule() {
-    let served = serve().await;
-    let mut ws = served.connect().await;
+    let target = target().await;
+    let mut ws = target.connect().await;
     let nodes: [&[&str]; 4] = [
         &["Share"],
         &["Share", "ShareInfo"],
@@ -328,7 +342,7 @@ async fn query_nodes_keep_the_regex_rule() {
     for path in nodes {
         check(rpc(&mut ws, &json!({"jsonrpc": "2.0", "id": "Share Cast Code", "method": "Query", "params": {"path": path}}).to_string()).await);
     }
-    join_meeting(&served, &mut ws).await;
+    wire_join_meeting(&mut ws).await;
     let r = call_code(
         &mut ws,
         "RoomShare",
@@ -362,5 +376,5 @@ async fn query_nodes_keep_the_regex_rule() {
     assert!(info["begin_time"].as_i64().unwrap() > 0);
     assert_eq!(info["begin_time"], info["meeting_time"]["begin_time"]);
     drop(ws);
-    served.server.shutdown().await;
+    target.finish().await;
 }

@@ -4,6 +4,12 @@
 //! a raw TCP stream so that anything can be sent. After every case another
 //! client is still served. Also the handshake rules: slow handshakes are
 //! dropped (their slot freed), oversized heads refused, the rate limit.
+//!
+//! Against the in-process engine, or an external `roomshare serve` named by
+//! `ROOMSHARE_TEST_SERVER` (support/target.rs; scripts/wine-check.sh runs
+//! these against the Windows binary under Wine). The tests that need server
+//! settings of their own, the engine's handle or a restart say that they
+//! are skipped there, and why.
 
 mod support;
 
@@ -11,6 +17,7 @@ use roomshare::protocol::auth::auth_protocol;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+use support::target::{skip_when_external, target};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -128,8 +135,8 @@ impl Raw {
         }
     }
 
-    async fn open(addr: SocketAddr) -> Raw {
-        let request = handshake_request(addr, &auth_header(&auth_protocol(PASSWORD)));
+    async fn open(addr: SocketAddr, password: &str) -> Raw {
+        let request = handshake_request(addr, &auth_header(&auth_protocol(password)));
         Raw::handshake(addr, &request).await.expect("101")
     }
 
@@ -506,13 +513,13 @@ async fn still_served(raw: &mut Raw) {
 
 #[tokio::test]
 async fn hostile_frames_get_their_documented_answers() {
-    let served = serve().await;
-    let mut bystander = Raw::open(served.addr).await;
+    let target = target().await;
+    let mut bystander = Raw::open(target.addr, &target.password).await;
     let cases = frame_cases();
     assert!(cases.len() >= 30);
     let mut failures = Vec::new();
     for c in cases {
-        let mut raw = Raw::open(served.addr).await;
+        let mut raw = Raw::open(target.addr, &target.password).await;
         raw.send(&c.frames).await;
         let seen = raw.next().await;
         let ok = match (&c.answer, &seen) {
@@ -550,7 +557,7 @@ async fn hostile_frames_get_their_documented_answers() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     drop(bystander);
-    served.server.shutdown().await;
+    target.finish().await;
 }
 
 /// protocol.md §2 over a real connection: a numeric id beyond a double is
@@ -559,8 +566,8 @@ async fn hostile_frames_get_their_documented_answers() {
 /// -32600 with id null even beside a usable id.
 #[tokio::test]
 async fn ids_beyond_a_double_echo_exactly_and_non_string_methods_answer_id_null() {
-    let served = serve().await;
-    let mut raw = Raw::open(served.addr).await;
+    let target = target().await;
+    let mut raw = Raw::open(target.addr, &target.password).await;
     let cast_code = |id: &str| {
         format!(
             r#"{{"jsonrpc": "2.0", "method": "Query", "id": {id}, "result": {{"error_code": 0, "message": "", "data": {{"cast_code": "{CAST_CODE}"}}}}}}"#
@@ -617,15 +624,15 @@ async fn ids_beyond_a_double_echo_exactly_and_non_string_methods_answer_id_null(
     // Still served.
     still_served(&mut raw).await;
     drop(raw);
-    served.server.shutdown().await;
+    target.finish().await;
 }
 
 #[tokio::test]
 async fn hostile_handshakes_are_refused() {
-    let served = serve().await;
-    let addr = served.addr;
-    let mut bystander = Raw::open(addr).await;
-    let good = auth_header(&auth_protocol(PASSWORD));
+    let target = target().await;
+    let addr = target.addr;
+    let mut bystander = Raw::open(addr, &target.password).await;
+    let good = auth_header(&auth_protocol(&target.password));
 
     // Auth problems: upgraded, one Auth frame, close 1008.
     for (protocol, code) in [
@@ -634,7 +641,10 @@ async fn hostile_handshakes_are_refused() {
         (auth_header("auth-@@@"), 4),
         (auth_header("auth-%ZZ"), 4),
         (auth_header(&raw_base64_protocol("wrong")), 16),
-        (auth_header(&auth_protocol(&format!("{PASSWORD} "))), 16),
+        (
+            auth_header(&auth_protocol(&format!("{} ", target.password))),
+            16,
+        ),
     ] {
         // Before the handshake, so before the server starts its close grace.
         let t0 = Instant::now();
@@ -695,7 +705,7 @@ async fn hostile_handshakes_are_refused() {
     still_served(&mut raw).await;
 
     // A second handshake on an upgraded connection is not a frame: 1002.
-    let mut raw = Raw::open(addr).await;
+    let mut raw = Raw::open(addr, &target.password).await;
     raw.tcp
         .write_all(handshake_request(addr, &good).as_bytes())
         .await
@@ -703,11 +713,17 @@ async fn hostile_handshakes_are_refused() {
     assert_eq!(raw.next().await, Seen::Close(1002));
     still_served(&mut bystander).await;
     drop(bystander);
-    served.server.shutdown().await;
+    target.finish().await;
 }
 
 #[tokio::test]
 async fn slow_handshakes_are_dropped_and_their_slot_freed() {
+    if skip_when_external(
+        "slow_handshakes_are_dropped_and_their_slot_freed",
+        "needs a server of its own with a 200 ms handshake timeout and one connection",
+    ) {
+        return;
+    }
     let mut config = server_config(Some(PASSWORD));
     config.handshake_timeout = Duration::from_millis(200);
     config.max_connections = 1;
@@ -743,6 +759,12 @@ async fn slow_handshakes_are_dropped_and_their_slot_freed() {
 
 #[tokio::test]
 async fn rate_limit_answers_10_for_the_excess() {
+    if skip_when_external(
+        "rate_limit_answers_10_for_the_excess",
+        "needs a server of its own with a rate limit of 1 per second, burst 3",
+    ) {
+        return;
+    }
     let mut config = server_config(Some(PASSWORD));
     config.rate_per_sec = 1;
     config.rate_burst = 3;
@@ -753,7 +775,7 @@ async fn rate_limit_answers_10_for_the_excess() {
     // burst alone, and every answer below is exact.
     let opened = Instant::now();
     let allowance = || 3 + opened.elapsed().as_secs() as usize;
-    let mut raw = Raw::open(served.addr).await;
+    let mut raw = Raw::open(served.addr, PASSWORD).await;
     let frames: Vec<RawFrame> = (0..8).map(|_| text(CAST_CODE_QUERY)).collect();
     raw.send(&frames).await;
     let mut codes = Vec::new();
@@ -800,22 +822,28 @@ async fn rate_limit_answers_10_for_the_excess() {
         "{passed} requests passed, {refused} calls refused"
     );
     // Other connections have their own allowance.
-    let mut other = Raw::open(served.addr).await;
+    let mut other = Raw::open(served.addr, PASSWORD).await;
     still_served(&mut other).await;
     served.server.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_subscriber_that_stops_reading_is_dropped_and_others_served() {
+    if skip_when_external(
+        "a_subscriber_that_stops_reading_is_dropped_and_others_served",
+        "needs a 300 ms write timeout and the engine's handle to push big source lists",
+    ) {
+        return;
+    }
     let mut config = server_config(Some(PASSWORD));
     config.write_timeout = Duration::from_millis(300);
     let served = serve_with(config, room_config()).await;
-    let mut stalled = Raw::open(served.addr).await;
+    let mut stalled = Raw::open(served.addr, PASSWORD).await;
     stalled
         .send(&[text(&request("Subscribe", r#"{"path": ["RoomShare"]}"#))])
         .await;
     assert!(matches!(stalled.next().await, Seen::Text(_)));
-    let mut bystander = Raw::open(served.addr).await;
+    let mut bystander = Raw::open(served.addr, PASSWORD).await;
     // From now on `stalled` reads nothing. Big SourcesChanged events fill
     // its TCP buffers quickly (about 200 KB each).
     let list = |n: usize, tag: &str| {
@@ -866,10 +894,10 @@ async fn a_subscriber_that_stops_reading_is_dropped_and_others_served() {
 
 #[tokio::test]
 async fn a_client_that_vanishes_mid_request_harms_no_one() {
-    let served = serve().await;
-    let mut bystander = Raw::open(served.addr).await;
+    let target = target().await;
+    let mut bystander = Raw::open(target.addr, &target.password).await;
     for _ in 0..20 {
-        let mut raw = Raw::open(served.addr).await;
+        let mut raw = Raw::open(target.addr, &target.password).await;
         // A request, half of another, and gone without a close.
         let whole = text(&request("Call/Share", r#"{"action": "OpenShareGuide"}"#)).bytes();
         let half = text(CAST_CODE_QUERY).bytes();
@@ -878,11 +906,17 @@ async fn a_client_that_vanishes_mid_request_harms_no_one() {
         drop(raw);
         still_served(&mut bystander).await;
     }
-    served.server.shutdown().await;
+    target.finish().await;
 }
 
 #[tokio::test]
 async fn many_clients_reconnect_resubscribe_and_requery_after_a_restart() {
+    if skip_when_external(
+        "many_clients_reconnect_resubscribe_and_requery_after_a_restart",
+        "restarts the server in this process",
+    ) {
+        return;
+    }
     use roomshare::client::{Client, ClientEvent, ClientOptions, Endpoint};
     let served = serve().await;
     let addr = served.addr;
@@ -940,7 +974,7 @@ async fn many_clients_reconnect_resubscribe_and_requery_after_a_restart() {
         let r = client.query(&["Share", "CastCode"]).await.unwrap();
         assert_eq!(r.data.unwrap()["cast_code"], CAST_CODE);
     }
-    let mut raw = Raw::open(addr).await;
+    let mut raw = Raw::open(addr, PASSWORD).await;
     raw.send(&[text(r#"{"id": 1, "method": "Call/RoomShare", "params": {"action": "SetCastCode", "action_params": {"cast_code": "314159"}}}"#)]).await;
     assert!(matches!(raw.next().await, Seen::Text(_)));
     for events in &mut streams {

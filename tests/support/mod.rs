@@ -5,6 +5,7 @@
 
 pub mod bin;
 pub mod rooms;
+pub mod target;
 pub mod wait;
 
 use futures_util::{SinkExt, StreamExt};
