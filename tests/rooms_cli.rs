@@ -532,6 +532,21 @@ fn bad_rooms_files_are_refused_with_line_and_reason() {
             ":5: room \"A\": give only one of",
         ),
         (
+            &format!("{ok}password_keyring = true\npassword_file = \"x.pw\"\n"),
+            0o644,
+            ":5: room \"A\": give only one of `password`, `password_env`, `password_file` and `password_keyring = true`",
+        ),
+        (
+            &format!("{ok}password_env = \"Y\"\npassword_keyring = true\n"),
+            0o644,
+            ":5: room \"A\": give only one of",
+        ),
+        (
+            &format!("{ok}password_keyring = \"yes\"\n"),
+            0o644,
+            ":4: invalid type: string \"yes\", expected a boolean",
+        ),
+        (
             &format!("{ok}password_env = \"ROOMSHARE_TEST_UNSET\"\n"),
             0o644,
             ":4: password_env ROOMSHARE_TEST_UNSET is not set",

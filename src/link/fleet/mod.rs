@@ -66,6 +66,7 @@
 mod acl;
 mod edit;
 mod file;
+pub mod keychain;
 mod outcome;
 mod poll;
 mod probe;
