@@ -9,24 +9,14 @@
 // own, which the keyring crate speaks; they are linted, not run, here).
 #![cfg(target_os = "linux")]
 
-#[path = "support/wait.rs"]
-mod wait;
+mod support;
 
-#[path = "support/portal_rig.rs"]
-mod portal_rig;
-
-#[path = "support/keychain_rig.rs"]
-mod keychain_rig;
-
-#[path = "support/bin.rs"]
-mod bin;
-
-use bin::{lines_of, roomshare, stderr, stdout};
-use keychain_rig::Keychain;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
+use support::bin::{lines_of, roomshare, stderr, stdout};
+use support::keychain_rig::Keychain;
 
 const PASSWORD: &str = "s3cret+/=密码 with spaces";
 const WAIT: Duration = Duration::from_secs(20);

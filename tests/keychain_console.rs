@@ -13,18 +13,8 @@
 
 mod support;
 
-#[path = "support/wait.rs"]
-mod wait;
-
-#[path = "support/portal_rig.rs"]
-mod portal_rig;
-
-#[path = "support/keychain_rig.rs"]
-mod keychain_rig;
-
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable, by};
-use keychain_rig::Keychain;
 use roomshare::client::ConnState;
 use roomshare::link::RoomView;
 use roomshare::link::fleet::{
@@ -35,6 +25,7 @@ use roomshare::ui::{ConsoleApp, FixedRoomDesk, Page, Services, Settings};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use support::keychain_rig::Keychain;
 use support::{PASSWORD, room_config, serve_with, server_config};
 
 const T: Duration = Duration::from_secs(20);
@@ -120,10 +111,9 @@ fn the_dialog_and_the_file_keep_room_passwords_in_the_keychain() {
             .next()
             .is_some_and(|b| b.accesskit_node().toggled() == Some(egui::accesskit::Toggled::True))
     });
-    assert!(
-        h.query_by_label_contains("roomshare / NAME <URL>")
-            .is_some()
-    );
+    // The hint names the entry.
+    let entry = format!("service roomshare, user “Cho Oyu <{url}>”");
+    assert!(h.query_by_label_contains(&entry).is_some(), "{entry}");
     type_into(&mut h, "Password", PASSWORD);
     click(&mut h, "Save", egui::Role::Button);
     step_until(&mut h, "Cho Oyu connected", |h| {
@@ -185,7 +175,7 @@ fn step_until(
     what: &str,
     mut cond: impl FnMut(&Harness<'_, ConsoleApp>) -> bool,
 ) {
-    let stepped = wait::try_wait_every(Duration::from_millis(5), T, what, || {
+    let stepped = support::wait::try_wait_every(Duration::from_millis(5), T, what, || {
         h.step();
         cond(h)
     });

@@ -581,6 +581,37 @@ fn snapshot_rooms_view() {
     h.snapshot("rooms_view");
 }
 
+/// The Add room dialog with a password typed where a keychain answered:
+/// "Store in the system keychain" ticked, and what that means under it.
+#[test]
+fn snapshot_room_editor_with_the_keychain() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let desk = Arc::new(FixedRoomsDesk {
+        keychain: true,
+        ..FixedRoomsDesk::new(fixed_campus())
+    });
+    let mut h = fixed_console(&rt, desk, egui::vec2(1360.0, 860.0));
+    h.run();
+    click(&mut h, "Add room…", egui::Role::Button);
+    type_into(&mut h, "Name", "13F Lhotse");
+    type_into(
+        &mut h,
+        "Room address (ws://HOST:6295)",
+        "ws://10.0.13.7:6295",
+    );
+    click_chip(&mut h, "Typed here");
+    let ticked = h
+        .get(
+            by().label("Store in the system keychain")
+                .role(egui::Role::CheckBox),
+        )
+        .accesskit_node()
+        .toggled();
+    assert_eq!(ticked, Some(egui::accesskit::Toggled::True));
+    type_into(&mut h, "Password", "hunter2");
+    h.snapshot("room_editor_keychain");
+}
+
 /// The console checks its rooms file before anything starts (no window,
 /// no engine): the real binary exits 2 with the file, the line and why.
 #[test]

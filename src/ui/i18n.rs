@@ -181,7 +181,7 @@ fn en(key: &'static str) -> &'static str {
         }
         "store_in_keychain" => "Store in the system keychain",
         "keychain_hint" => {
-            "Kept in the system keychain under roomshare / NAME <URL>; the rooms file only says password_keyring = true."
+            "Kept in the system keychain, not in the rooms file (which only says password_keyring = true); its entry: service roomshare, user"
         }
         "keychain_keep_hint" => {
             "The password is in the system keychain; leave the field empty to keep it, or type a new one."
@@ -347,7 +347,7 @@ fn zh(key: &'static str) -> Option<&'static str> {
         }
         "store_in_keychain" => "存入系统钥匙串",
         "keychain_hint" => {
-            "密码存于系统钥匙串（roomshare / 名称 <地址>），列表文件中只写 password_keyring = true。"
+            "密码存于系统钥匙串，不写入列表文件（其中只写 password_keyring = true）；条目：服务 roomshare，用户"
         }
         "keychain_keep_hint" => "密码已在系统钥匙串中；留空则保持不变，或输入新密码。",
         "no_keychain_hint" => {

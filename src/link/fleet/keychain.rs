@@ -206,7 +206,7 @@ mod platform {
     /// A failed D-Bus call, by its error's name (zbus shows it as
     /// `NAME: message`; the names are the Secret Service's and the bus's
     /// own interface, where zbus 4's types are not ours to match on).
-    fn by_dbus_name(text: String) -> KeychainError {
+    pub(super) fn by_dbus_name(text: String) -> KeychainError {
         if text.contains("org.freedesktop.Secret.Error.IsLocked") {
             KeychainError::Locked(text)
         } else if text.contains("org.freedesktop.DBus.Error.AccessDenied") {
@@ -234,5 +234,69 @@ mod platform {
 
     pub fn failure(e: &(dyn Error + Send + Sync + 'static)) -> KeychainError {
         KeychainError::Failed(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_entry_is_keyed_by_the_rooms_name_and_url() {
+        assert_eq!(
+            user(" 12F Everest ", "ws://10.0.12.5:6295 "),
+            "12F Everest <ws://10.0.12.5:6295>"
+        );
+    }
+
+    #[test]
+    fn each_error_says_what_to_do() {
+        let missing = KeychainError::NoEntry {
+            name: "12F K2".into(),
+            user: user("12F K2", "ws://k2"),
+        };
+        let text = missing.to_string();
+        assert!(text.contains("user \"12F K2 <ws://k2>\""), "{text}");
+        assert!(
+            text.contains("`roomshare rooms set-password \"12F K2\"`"),
+            "{text}"
+        );
+        let none = KeychainError::NoKeychain("x".into()).to_string();
+        assert!(none.contains("start a Secret Service"), "{none}");
+        let locked = KeychainError::Locked("x".into()).to_string();
+        assert!(locked.contains("unlock it"), "{locked}");
+        let denied = KeychainError::Denied("x".into()).to_string();
+        assert!(denied.contains("allow roomshare"), "{denied}");
+    }
+
+    /// The D-Bus errors as zbus shows them (seen from gnome-keyring and
+    /// dbus-daemon): locked, refused, and nobody serving the name.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn secret_service_errors_are_told_apart_by_their_dbus_names() {
+        use secret_service::Error as Ss;
+        let zbus = |text: &str| platform::by_dbus_name(format!("zbus error: {text}"));
+        assert!(matches!(
+            zbus("org.freedesktop.Secret.Error.IsLocked: Cannot get secret of a locked object"),
+            KeychainError::Locked(_)
+        ));
+        assert!(matches!(
+            zbus("org.freedesktop.DBus.Error.AccessDenied: no"),
+            KeychainError::Denied(_)
+        ));
+        assert!(matches!(
+            zbus("org.freedesktop.DBus.Error.ServiceUnknown: The name is not activatable"),
+            KeychainError::NoKeychain(_)
+        ));
+        let prompt: Box<dyn std::error::Error + Send + Sync> = Box::new(Ss::Prompt);
+        assert!(matches!(
+            platform::failure(&*prompt),
+            KeychainError::Locked(_)
+        ));
+        let gone: Box<dyn std::error::Error + Send + Sync> = Box::new(Ss::Unavailable);
+        assert!(matches!(
+            platform::failure(&*gone),
+            KeychainError::NoKeychain(_)
+        ));
     }
 }

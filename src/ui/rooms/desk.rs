@@ -120,6 +120,8 @@ impl RoomsDesk for FleetDesk {
 pub struct FixedRoomsDesk {
     pub rooms: Arc<Vec<RoomStatus>>,
     pub calls: Mutex<Vec<(Vec<String>, FleetAction)>>,
+    /// What the keychain probe "found" (none by default).
+    pub keychain: bool,
 }
 
 impl FixedRoomsDesk {
@@ -127,6 +129,7 @@ impl FixedRoomsDesk {
         FixedRoomsDesk {
             rooms: Arc::new(rooms),
             calls: Mutex::default(),
+            keychain: false,
         }
     }
 }
@@ -156,6 +159,6 @@ impl RoomsDesk for FixedRoomsDesk {
         None
     }
     fn keychain_available(&self) -> Option<bool> {
-        Some(false)
+        Some(self.keychain)
     }
 }

@@ -9,7 +9,7 @@
 //! rooms file itself.
 
 use super::desk::RoomsDesk;
-use crate::link::fleet::{PasswordSource, RoomEntry};
+use crate::link::fleet::{PasswordSource, RoomEntry, keychain};
 use crate::ui::i18n::Lang;
 use crate::ui::style;
 use egui::RichText;
@@ -215,8 +215,12 @@ impl RoomEditor {
             (false, Some(false)) => "no_keychain_hint",
             (false, _) => "inline_password_rule",
         };
-        let hint = RichText::new(lang.tr(hint)).small();
-        ui.label(hint.color(style::MUTED));
+        let mut hint = lang.tr(hint).to_string();
+        if on {
+            // The entry itself, as Seahorse or Keychain Access show it.
+            hint = format!("{hint} “{}”", keychain::user(&self.name, &self.url));
+        }
+        ui.label(RichText::new(hint).small().color(style::MUTED));
     }
 }
 
