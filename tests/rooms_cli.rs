@@ -522,9 +522,19 @@ fn bad_rooms_files_are_refused_with_line_and_reason() {
             "(mode 0644); make it private with `chmod 600",
         ),
         (
+            &format!("{ok}password = \"X\"\n"),
+            0o644,
+            "or keep the password in the system keychain instead: `roomshare rooms set-password \"A\"`",
+        ),
+        (
             &format!("{ok}password_file = \"open.pw\"\n"),
             0o600,
             "open.pw can be read by others (mode 0644); make it private with `chmod 600",
+        ),
+        (
+            &format!("{ok}password_file = \"open.pw\"\n"),
+            0o600,
+            "`, or keep the password in the system keychain instead: `roomshare rooms set-password \"A\"`",
         ),
         (
             &format!("{ok}password = \"X\"\npassword_env = \"Y\"\n"),

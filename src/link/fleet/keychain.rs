@@ -131,13 +131,6 @@ impl Availability {
         answer
     }
 
-    /// A known answer (tests, and views without a keychain).
-    pub fn known(available: bool) -> Availability {
-        let answer = Availability::default();
-        let _ = answer.0.set(available);
-        answer
-    }
-
     /// `None` while the probe is still running.
     pub fn get(&self) -> Option<bool> {
         self.0.get().copied()
