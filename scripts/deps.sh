@@ -35,6 +35,9 @@ roomshare_packages=(
   # a real headless Wayland session (sway) with the real portal and its wlr
   # backend (whose ScreenCast refuses there), screenshots with grim.
   sway swaybg xdg-desktop-portal-wlr grim
+  # tests/keychain.rs: a real Secret Service (gnome-keyring-daemon) on a
+  # private session bus, and secret-tool to read what roomshare stored.
+  gnome-keyring libsecret-tools
   # tests/exporter.rs: promtool, a real Prometheus and Alertmanager (the
   # tests start their own on loopback ports; where systemd runs, the
   # packages' own services also start, on 9090 and 9093).

@@ -522,14 +522,39 @@ fn bad_rooms_files_are_refused_with_line_and_reason() {
             "(mode 0644); make it private with `chmod 600",
         ),
         (
+            &format!("{ok}password = \"X\"\n"),
+            0o644,
+            "or keep the password in the system keychain instead: `roomshare rooms set-password \"A\"`",
+        ),
+        (
             &format!("{ok}password_file = \"open.pw\"\n"),
             0o600,
             "open.pw can be read by others (mode 0644); make it private with `chmod 600",
         ),
         (
+            &format!("{ok}password_file = \"open.pw\"\n"),
+            0o600,
+            "`, or keep the password in the system keychain instead: `roomshare rooms set-password \"A\"`",
+        ),
+        (
             &format!("{ok}password = \"X\"\npassword_env = \"Y\"\n"),
             0o600,
             ":5: room \"A\": give only one of",
+        ),
+        (
+            &format!("{ok}password_keyring = true\npassword_file = \"x.pw\"\n"),
+            0o644,
+            ":5: room \"A\": give only one of `password`, `password_env`, `password_file` and `password_keyring = true`",
+        ),
+        (
+            &format!("{ok}password_env = \"Y\"\npassword_keyring = true\n"),
+            0o644,
+            ":5: room \"A\": give only one of",
+        ),
+        (
+            &format!("{ok}password_keyring = \"yes\"\n"),
+            0o644,
+            ":4: invalid type: string \"yes\", expected a boolean",
         ),
         (
             &format!("{ok}password_env = \"ROOMSHARE_TEST_UNSET\"\n"),

@@ -293,7 +293,24 @@ fn rooms_view_shows_every_room_and_acts_on_exactly_the_selected_ones() {
         .accesskit_node()
         .value();
     assert_eq!(group.as_deref(), Some("12F"));
-    click_chip(&mut h, "In the rooms file");
+    click_chip(&mut h, "Typed here");
+    // Into the rooms file, not the system keychain (whether this machine
+    // has one or not): untick the box once the desk's probe has answered.
+    step_until(&mut h, "the keychain probe", |h| {
+        let desk = h.state().rooms.as_ref().unwrap().desk();
+        desk.keychain_available().is_some()
+    });
+    let ticked = h
+        .get(
+            by().label("Store in the system keychain")
+                .role(egui::Role::CheckBox),
+        )
+        .accesskit_node()
+        .toggled()
+        == Some(egui::accesskit::Toggled::True);
+    if ticked {
+        click(&mut h, "Store in the system keychain", egui::Role::CheckBox);
+    }
     type_into(&mut h, "Password", "hunter2");
     click(&mut h, "Save", egui::Role::Button);
     assert!(
@@ -562,6 +579,37 @@ fn snapshot_rooms_view() {
     click(&mut h, "select Fuji", egui::Role::CheckBox);
     h.run();
     h.snapshot("rooms_view");
+}
+
+/// The Add room dialog with a password typed where a keychain answered:
+/// "Store in the system keychain" ticked, and what that means under it.
+#[test]
+fn snapshot_room_editor_with_the_keychain() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let desk = Arc::new(FixedRoomsDesk {
+        keychain: true,
+        ..FixedRoomsDesk::new(fixed_campus())
+    });
+    let mut h = fixed_console(&rt, desk, egui::vec2(1360.0, 860.0));
+    h.run();
+    click(&mut h, "Add room…", egui::Role::Button);
+    type_into(&mut h, "Name", "13F Lhotse");
+    type_into(
+        &mut h,
+        "Room address (ws://HOST:6295)",
+        "ws://10.0.13.7:6295",
+    );
+    click_chip(&mut h, "Typed here");
+    let ticked = h
+        .get(
+            by().label("Store in the system keychain")
+                .role(egui::Role::CheckBox),
+        )
+        .accesskit_node()
+        .toggled();
+    assert_eq!(ticked, Some(egui::accesskit::Toggled::True));
+    type_into(&mut h, "Password", "hunter2");
+    h.snapshot("room_editor_keychain");
 }
 
 /// The console checks its rooms file before anything starts (no window,

@@ -210,11 +210,21 @@ fn en(key: &'static str) -> &'static str {
         "no_password" => "None",
         "password_env" => "Environment variable",
         "password_file" => "Password file",
-        "password_inline" => "In the rooms file",
+        "password_inline" => "Typed here",
         "variable_name" => "Variable name",
         "password_file_path" => "File (relative to the rooms file)",
         "inline_password_rule" => {
             "A password in the rooms file is accepted only while the file is readable by you alone (chmod 600)."
+        }
+        "store_in_keychain" => "Store in the system keychain",
+        "keychain_hint" => {
+            "Kept in the system keychain, not in the rooms file (which only says password_keyring = true); its entry: service roomshare, user"
+        }
+        "keychain_keep_hint" => {
+            "The password is in the system keychain; leave the field empty to keep it, or type a new one."
+        }
+        "no_keychain_hint" => {
+            "No system keychain answered: the password is written into the rooms file, accepted only while the file is readable by you alone (chmod 600)."
         }
         "saved_room" => "Saved",
         "removed_rooms" => "Removed",
@@ -401,11 +411,19 @@ fn zh(key: &'static str) -> Option<&'static str> {
         "no_password" => "无",
         "password_env" => "环境变量",
         "password_file" => "密码文件",
-        "password_inline" => "写在列表文件中",
+        "password_inline" => "在此输入",
         "variable_name" => "变量名",
         "password_file_path" => "文件（相对列表文件）",
         "inline_password_rule" => {
             "只有当列表文件仅你本人可读（chmod 600）时，才接受写在其中的密码。"
+        }
+        "store_in_keychain" => "存入系统钥匙串",
+        "keychain_hint" => {
+            "密码存于系统钥匙串，不写入列表文件（其中只写 password_keyring = true）；条目：服务 roomshare，用户"
+        }
+        "keychain_keep_hint" => "密码已在系统钥匙串中；留空则保持不变，或输入新密码。",
+        "no_keychain_hint" => {
+            "没有可用的系统钥匙串：密码将写入列表文件，且仅当该文件只有你本人可读（chmod 600）时才被接受。"
         }
         "saved_room" => "已保存",
         "removed_rooms" => "已移除",

@@ -4,6 +4,11 @@
 #![allow(dead_code)]
 
 pub mod bin;
+// The keychain tests' Secret Service on a private bus (Linux only).
+#[cfg(target_os = "linux")]
+pub mod keychain_rig;
+#[cfg(target_os = "linux")]
+pub mod portal_rig;
 pub mod rooms;
 pub mod target;
 pub mod wait;

@@ -1,7 +1,9 @@
 //! `roomshare rooms …`: many rooms at once, from the rooms file —
 //! [`status`] (one visit to each, exit 0 when every room answered),
 //! [`call`] (the same call to many rooms) and [`watch`] (one line per
-//! change, live) and [`exporter`] (the same, served to Prometheus).
+//! change, live) and [`exporter`] (the same, served to Prometheus);
+//! [`password`] (`set-password`) puts a room's password in the system
+//! keychain.
 //!
 //! Every room is visited in its own task, in parallel but bounded
 //! ([`MAX_PARALLEL`]), and each line is printed as soon as its room is
@@ -11,6 +13,7 @@
 mod call;
 mod exporter;
 mod metrics;
+mod password;
 mod process;
 mod sample;
 mod status;
@@ -53,6 +56,8 @@ pub enum RoomsCommand {
     Watch(StateArgs),
     /// Serve every room's state to Prometheus: `roomshare rooms exporter --listen 127.0.0.1:9795`.
     Exporter(exporter::ExporterArgs),
+    /// Store a room's password in the system keychain (read without echo, or from stdin) and set password_keyring = true on it.
+    SetPassword(password::SetPasswordArgs),
 }
 
 pub async fn run(args: RoomsArgs) -> ExitCode {
@@ -61,6 +66,7 @@ pub async fn run(args: RoomsArgs) -> ExitCode {
         RoomsCommand::Call(args) => call::run(args).await,
         RoomsCommand::Watch(args) => watch::run(args).await,
         RoomsCommand::Exporter(args) => exporter::run(args).await,
+        RoomsCommand::SetPassword(args) => password::run(args),
     }
 }
 
@@ -183,19 +189,25 @@ impl Selection {
     }
 
     fn load(&self) -> Result<RoomsFile, ExitCode> {
-        let path = match (&self.rooms, RoomsFile::default_path()) {
-            (Some(p), _) => p.clone(),
-            (None, Some(p)) => p,
-            (None, None) => return Err(usage("no config folder on this system: use --rooms FILE")),
-        };
-        if self.rooms.is_none() && !path.exists() {
-            return Err(usage(&format!(
-                "no rooms file at {}: create it (see README, \"Many rooms\") or pass --rooms FILE",
-                path.display()
-            )));
-        }
+        let path = rooms_path(self.rooms.as_ref())?;
         RoomsFile::load(&path).map_err(|e| usage(&e.to_string()))
     }
+}
+
+/// `--rooms FILE`, or the default file, which must exist.
+fn rooms_path(given: Option<&PathBuf>) -> Result<PathBuf, ExitCode> {
+    let path = match (given, RoomsFile::default_path()) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => p,
+        (None, None) => return Err(usage("no config folder on this system: use --rooms FILE")),
+    };
+    if given.is_none() && !path.exists() {
+        return Err(usage(&format!(
+            "no rooms file at {}: create it (see README, \"Many rooms\") or pass --rooms FILE",
+            path.display()
+        )));
+    }
+    Ok(path)
 }
 
 impl SelectedRoom {

@@ -3,6 +3,11 @@
 //! system's own SYSTEM and Administrators, may read or change a file that
 //! holds a password.
 //!
+//! A refusal names who else can read the file, the `icacls` command that
+//! makes it private, and the other way out: the room's password in the
+//! Windows Credential Manager (`roomshare rooms set-password NAME`, see
+//! `keychain.rs`).
+//!
 //! The judgement ([`exposed_to`]) is plain Rust over the list's entries,
 //! so it is tested everywhere; reading the entries ([`read`]) calls the
 //! Windows API and exists only there.

@@ -4,7 +4,7 @@
 //! comments and layout all survive.
 
 use super::file::{PasswordSource, RoomEntry, RoomsFile, RoomsFileError, check_inline_allowed};
-use super::secrets;
+use super::{keychain, secrets};
 use std::path::Path;
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
@@ -36,6 +36,98 @@ impl RoomsFile {
             }
             Ok(())
         })
+    }
+
+    /// [`RoomsFile::add`] (`old_name` = `None`) or [`RoomsFile::update`],
+    /// for the console's dialog: a room whose password is kept in the
+    /// keychain (`PasswordSource::Keyring`) gets `typed` stored there
+    /// first. Without a typed password an edited room keeps its entry
+    /// (moved to the new key when its name or url changed). Nothing is
+    /// stored when the entry would be refused for its name or url.
+    pub fn save_with_keychain(
+        &mut self,
+        old_name: Option<&str>,
+        entry: RoomEntry,
+        typed: Option<&str>,
+    ) -> Result<(), RoomsFileError> {
+        let mut moved_from = None;
+        if entry.password == PasswordSource::Keyring {
+            let bare = RoomEntry {
+                password: PasswordSource::None,
+                ..entry.clone()
+            };
+            let mut doc = self.document()?;
+            self.check_entry(&bare, rooms_of(&mut doc, self)?, old_name)?;
+            match typed.filter(|p| !p.is_empty()) {
+                Some(password) => keychain::set(&entry.name, &entry.url, password)
+                    .map_err(|e| self.error(e.to_string()))?,
+                None => moved_from = self.move_keychain_entry(old_name, &entry)?,
+            }
+        }
+        match old_name {
+            Some(old) => self.update(old, entry)?,
+            None => self.add(entry)?,
+        }
+        if let Some(old) = moved_from {
+            // The room lives under its new key now; a stale entry is harmless.
+            let _ = keychain::delete(&old.name, &old.url);
+        }
+        Ok(())
+    }
+
+    /// When an edit changes the name or url of a room kept in the
+    /// keychain, copy its password to the new key; the old entry, to
+    /// remove once the file is written.
+    fn move_keychain_entry(
+        &self,
+        old_name: Option<&str>,
+        entry: &RoomEntry,
+    ) -> Result<Option<RoomEntry>, RoomsFileError> {
+        let Some(old) = old_name.and_then(|n| self.get(n)).cloned() else {
+            return Ok(None);
+        };
+        let same = keychain::user(&old.name, &old.url) == keychain::user(&entry.name, &entry.url);
+        if old.password != PasswordSource::Keyring || same {
+            return Ok(None);
+        }
+        let moved = keychain::get(&old.name, &old.url)
+            .and_then(|pw| keychain::set(&entry.name, &entry.url, &pw));
+        moved.map_err(|e| self.error(e.to_string()))?;
+        Ok(Some(old))
+    }
+
+    /// `roomshare rooms set-password`: store `password` in the keychain as
+    /// the password of the room `name`, then make the file say
+    /// `password_keyring = true` for it (its other password keys removed,
+    /// comments kept). The file is not touched when the room is unknown,
+    /// the password empty or the keychain fails. Works on a file loaded
+    /// with [`RoomsFile::load_unresolved`].
+    pub fn set_keychain_password(
+        &mut self,
+        name: &str,
+        password: &str,
+    ) -> Result<(), RoomsFileError> {
+        let Some(entry) = self.get(name).cloned() else {
+            return Err(no_room(self.path(), name));
+        };
+        if password.is_empty() {
+            return Err(self.error("the password is empty; nothing was stored"));
+        }
+        let mut doc = self.document()?;
+        let rooms = rooms_of(&mut doc, self)?;
+        let i = position(rooms, name).ok_or_else(|| no_room(self.path(), name))?;
+        keychain::set(&entry.name, &entry.url, password).map_err(|e| self.error(e.to_string()))?;
+        if let Some(table) = rooms.get_mut(i) {
+            fill(
+                table,
+                &RoomEntry {
+                    password: PasswordSource::Keyring,
+                    ..entry
+                },
+            );
+        }
+        let inline = rooms.iter().any(|t| t.contains_key("password"));
+        self.write(&doc.to_string(), inline)
     }
 
     /// Remove the room named `name`.
@@ -116,7 +208,7 @@ impl RoomsFile {
         let mode = match secrets::mode_of(self.path()) {
             Some(mode) => {
                 if holds_inline {
-                    check_inline_allowed(self.path()).map_err(|r| self.error(r))?;
+                    check_inline_allowed(self.path(), None).map_err(|r| self.error(r))?;
                 }
                 mode
             }
@@ -173,7 +265,7 @@ fn fill(table: &mut Table, entry: &RoomEntry) {
     set(table, "group", (!group.is_empty()).then_some(group));
     let file_text;
     let (inline, env, file) = match &entry.password {
-        PasswordSource::None => (None, None, None),
+        PasswordSource::None | PasswordSource::Keyring => (None, None, None),
         PasswordSource::Inline(s) => (Some(s.as_str()), None, None),
         PasswordSource::Env(v) => (None, Some(v.as_str()), None),
         PasswordSource::File(p) => {
@@ -184,6 +276,13 @@ fn fill(table: &mut Table, entry: &RoomEntry) {
     set(table, "password", inline);
     set(table, "password_env", env);
     set(table, "password_file", file);
+    if entry.password == PasswordSource::Keyring {
+        if table.get("password_keyring").and_then(Item::as_bool) != Some(true) {
+            table.insert("password_keyring", value(true));
+        }
+    } else {
+        table.remove("password_keyring");
+    }
 }
 
 /// Set or remove one string key; an unchanged value is not touched.

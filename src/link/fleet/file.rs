@@ -6,7 +6,12 @@
 //! url = "ws://10.0.12.5:6295"
 //! group = "12F"
 //! password_env = "ROOMS_PW_EVEREST"   # or: password_file = "everest.pw", or: password = "…"
+//!                                     # or: password_keyring = true
 //! ```
+//!
+//! `password_keyring = true` takes the password from the system keychain
+//! (the entry keyed by the room's name and url: see [`super::keychain`]);
+//! `roomshare rooms set-password NAME` stores it there.
 //!
 //! Loading checks everything before anything starts: TOML syntax, unknown
 //! keys, a missing `name` or `url`, duplicate names, and every password
@@ -18,6 +23,7 @@
 //! replaces it atomically (a temporary file in the same folder, then a
 //! rename) so a crash never leaves half a file.
 
+use super::keychain;
 use super::secrets::{self, Privacy};
 use serde::Deserialize;
 use std::fmt;
@@ -37,6 +43,9 @@ pub enum PasswordSource {
     File(PathBuf),
     /// `password = "…"`: only in a rooms file that only its owner can read.
     Inline(String),
+    /// `password_keyring = true`: in the system keychain, under the room's
+    /// name and url ([`super::keychain::user`]).
+    Keyring,
 }
 
 /// Never prints an inline password (the UI and logs may `{:?}` an entry).
@@ -47,6 +56,7 @@ impl fmt::Debug for PasswordSource {
             PasswordSource::Env(var) => f.debug_tuple("Env").field(var).finish(),
             PasswordSource::File(path) => f.debug_tuple("File").field(path).finish(),
             PasswordSource::Inline(_) => f.write_str("Inline(<hidden>)"),
+            PasswordSource::Keyring => f.write_str("Keyring"),
         }
     }
 }
@@ -131,6 +141,8 @@ struct RawRoom {
     password: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     password_file: Option<Spanned<String>>,
+    /// `false` is the same as leaving it out.
+    password_keyring: Option<Spanned<bool>>,
 }
 
 impl RoomsFile {
@@ -170,6 +182,25 @@ impl RoomsFile {
     /// Check `text` as the contents of `path` (whose permissions and
     /// folder matter for passwords).
     pub fn parse(path: &Path, text: &str) -> Result<RoomsFile, RoomsFileError> {
+        let file = RoomsFile::parse_unresolved(path, text)?;
+        file.resolve_passwords()?;
+        Ok(file)
+    }
+
+    /// [`RoomsFile::load`] without reading any password: what
+    /// `rooms set-password` starts from, since the room it is about may
+    /// say `password_keyring = true` before its entry exists.
+    pub fn load_unresolved(path: &Path) -> Result<RoomsFile, RoomsFileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| RoomsFileError {
+            path: path.to_path_buf(),
+            line: None,
+            reason: format!("cannot read the rooms file: {e}"),
+        })?;
+        RoomsFile::parse_unresolved(path, &text)
+    }
+
+    /// Every check but the passwords' own.
+    fn parse_unresolved(path: &Path, text: &str) -> Result<RoomsFile, RoomsFileError> {
         let at = |offset: usize, reason: String| RoomsFileError {
             path: path.to_path_buf(),
             line: Some(line_of(text, offset)),
@@ -195,13 +226,6 @@ impl RoomsFile {
                 room: room_line,
                 password,
             });
-        }
-        for (entry, lines) in file.entries.iter().zip(&file.lines) {
-            file.resolve(entry).map_err(|reason| RoomsFileError {
-                path: path.to_path_buf(),
-                line: Some(lines.password),
-                reason,
-            })?;
         }
         Ok(file)
     }
@@ -250,6 +274,25 @@ impl RoomsFile {
         })
     }
 
+    /// Every entry's password, in file order, read now; the first refusal
+    /// with its line. One after the other: keychain look-ups (a D-Bus
+    /// session each on Linux, ~7 ms) made 8 at a time crashed
+    /// gnome-keyring-daemon 42.1 after a few hundred (a GLib error in the
+    /// daemon), and a sequential 60-room file loads in under a second.
+    pub fn resolve_passwords(&self) -> Result<Vec<Option<String>>, RoomsFileError> {
+        self.entries
+            .iter()
+            .zip(&self.lines)
+            .map(|(entry, lines)| {
+                self.resolve(entry).map_err(|reason| RoomsFileError {
+                    path: self.path.clone(),
+                    line: Some(lines.password),
+                    reason,
+                })
+            })
+            .collect()
+    }
+
     /// The password, or why it cannot be had (without the line).
     fn resolve(&self, entry: &RoomEntry) -> Result<Option<String>, String> {
         match &entry.password {
@@ -264,12 +307,15 @@ impl RoomsFile {
                 }
             },
             PasswordSource::File(relative) => {
-                secrets::read_password_file(&self.password_file_path(relative))
+                secrets::read_password_file(&self.password_file_path(relative), &entry.name)
             }
             PasswordSource::Inline(secret) => {
-                check_inline_allowed(&self.path)?;
+                check_inline_allowed(&self.path, Some(&entry.name))?;
                 Ok(Some(secret.clone()))
             }
+            PasswordSource::Keyring => keychain::get(&entry.name, &entry.url)
+                .map(Some)
+                .map_err(|e| e.to_string()),
         }
     }
 
@@ -331,8 +377,14 @@ fn checked_entry(
             .map(|p| (p.span().start, PasswordSource::Env(p.into_inner()))),
         room.password_file
             .map(|p| (p.span().start, PasswordSource::File(p.into_inner().into()))),
+        room.password_keyring
+            .filter(|p| *p.get_ref())
+            .map(|p| (p.span().start, PasswordSource::Keyring)),
     ];
-    let mut given = sources.into_iter().flatten();
+    // In file order, so a refusal names the later of two keys.
+    let mut given: Vec<(usize, PasswordSource)> = sources.into_iter().flatten().collect();
+    given.sort_by_key(|(offset, _)| *offset);
+    let mut given = given.into_iter();
     let (password_at, password) = match (given.next(), given.next()) {
         (None, _) => (None, PasswordSource::None),
         (Some((offset, source)), None) => (Some(offset), source),
@@ -340,7 +392,7 @@ fn checked_entry(
             return Err(at(
                 second,
                 format!(
-                    "room {name:?}: give only one of `password`, `password_env` and `password_file`"
+                    "room {name:?}: give only one of `password`, `password_env`, `password_file` and `password_keyring = true`"
                 ),
             ));
         }
@@ -355,12 +407,14 @@ fn checked_entry(
 }
 
 /// An inline password is allowed only in a file its owner alone can read.
-pub(super) fn check_inline_allowed(path: &Path) -> Result<(), String> {
+/// `room`: the room whose password it is, when known (for the hint).
+pub(super) fn check_inline_allowed(path: &Path, room: Option<&str>) -> Result<(), String> {
     match secrets::privacy(path) {
         Ok(Privacy::Private) | Ok(Privacy::Unknown) => Ok(()),
         Ok(Privacy::Exposed { who, fix }) => Err(format!(
-            "a `password` is written in {}, which others can read ({who}); make it private with `{fix}`, or use password_env / password_file instead",
-            path.display()
+            "a `password` is written in {}, which others can read ({who}); make it private with `{fix}`, or {}",
+            path.display(),
+            secrets::keychain_hint(room)
         )),
         Err(e) => Err(format!("cannot check {}: {e}", path.display())),
     }

@@ -66,6 +66,7 @@
 mod acl;
 mod edit;
 mod file;
+pub mod keychain;
 mod outcome;
 mod poll;
 mod probe;
@@ -115,17 +116,13 @@ impl NamedTarget {
 impl RoomsFile {
     /// Every room of the file with its password read now.
     pub fn fleet_rooms(&self) -> Result<Vec<NamedTarget>, RoomsFileError> {
-        self.entries()
-            .iter()
-            .map(|e| {
-                let password = self.resolve_password(e)?;
-                Ok(NamedTarget::new(
-                    &e.name,
-                    &e.group,
-                    Target::remote(&e.url, password),
-                ))
+        let passwords = self.resolve_passwords()?;
+        let rooms = self.entries().iter().zip(passwords);
+        Ok(rooms
+            .map(|(e, password)| {
+                NamedTarget::new(&e.name, &e.group, Target::remote(&e.url, password))
             })
-            .collect()
+            .collect())
     }
 }
 

@@ -62,15 +62,25 @@ pub fn privacy(path: &Path) -> std::io::Result<Privacy> {
     std::fs::metadata(path).map(|_| Privacy::Unknown)
 }
 
-/// The password in a `password_file`: its first line, without the line
-/// ending (editors add one). The file must be private and not empty.
-pub fn read_password_file(path: &Path) -> Result<Option<String>, String> {
+/// The other way out of a refused file: the keychain, with the command
+/// that puts `room`'s password there.
+pub fn keychain_hint(room: Option<&str>) -> String {
+    let name = room.map_or("NAME".to_string(), |r| format!("{r:?}"));
+    format!(
+        "keep the password in the system keychain instead: `roomshare rooms set-password {name}` (or use password_env)"
+    )
+}
+
+/// The password in `room`'s `password_file`: its first line, without the
+/// line ending (editors add one). The file must be private and not empty.
+pub fn read_password_file(path: &Path, room: &str) -> Result<Option<String>, String> {
     let shown = path.display();
     match privacy(path) {
         Err(e) => return Err(format!("password_file {shown}: {e}")),
         Ok(Privacy::Exposed { who, fix }) => {
             return Err(format!(
-                "password_file {shown} can be read by others ({who}); make it private with `{fix}`"
+                "password_file {shown} can be read by others ({who}); make it private with `{fix}`, or {}",
+                keychain_hint(Some(room))
             ));
         }
         Ok(Privacy::Private | Privacy::Unknown) => {}

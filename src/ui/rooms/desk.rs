@@ -3,6 +3,7 @@
 //! rooms. Every method returns at once; results arrive in the snapshot.
 
 use crate::link::Target;
+use crate::link::fleet::keychain::Availability;
 use crate::link::fleet::{self, Fleet, FleetAction, RoomEntry, RoomStatus, RoomsFile};
 use parking_lot::Mutex;
 use std::path::PathBuf;
@@ -22,11 +23,20 @@ pub trait RoomsDesk: Send + Sync {
     /// is not in the file (the embedded engine).
     fn entry(&self, name: &str) -> Option<RoomEntry>;
     /// Add (`old_name` = `None`) or replace a room; written to the file.
-    fn save(&self, old_name: Option<&str>, entry: RoomEntry) -> Result<(), String>;
+    /// `keychain_password`: typed for a room kept in the system keychain,
+    /// stored there first.
+    fn save(
+        &self,
+        old_name: Option<&str>,
+        entry: RoomEntry,
+        keychain_password: Option<String>,
+    ) -> Result<(), String>;
     /// Remove a room from the file.
     fn remove(&self, name: &str) -> Result<(), String>;
     /// Where the rooms are kept.
     fn file_path(&self) -> Option<PathBuf>;
+    /// Whether a system keychain answered; `None` while still asking.
+    fn keychain_available(&self) -> Option<bool>;
 }
 
 /// The real desk: a fleet plus its rooms file. Edits go to the file first;
@@ -36,6 +46,8 @@ pub struct FleetDesk {
     file: Mutex<RoomsFile>,
     /// The embedded engine, listed while the file has no rooms.
     embedded: Option<Target>,
+    /// Asked once, at start, off the UI thread (a keychain may block).
+    keychain: Availability,
 }
 
 impl FleetDesk {
@@ -44,6 +56,7 @@ impl FleetDesk {
             fleet,
             file: Mutex::new(file),
             embedded,
+            keychain: Availability::probe(|| {}),
         }
     }
 
@@ -77,13 +90,15 @@ impl RoomsDesk for FleetDesk {
     fn entry(&self, name: &str) -> Option<RoomEntry> {
         self.file.lock().get(name).cloned()
     }
-    fn save(&self, old_name: Option<&str>, entry: RoomEntry) -> Result<(), String> {
+    fn save(
+        &self,
+        old_name: Option<&str>,
+        entry: RoomEntry,
+        keychain_password: Option<String>,
+    ) -> Result<(), String> {
         let mut file = self.file.lock();
-        match old_name {
-            Some(old) => file.update(old, entry),
-            None => file.add(entry),
-        }
-        .map_err(|e| e.to_string())?;
+        file.save_with_keychain(old_name, entry, keychain_password.as_deref())
+            .map_err(|e| e.to_string())?;
         self.follow_file(&file)
     }
     fn remove(&self, name: &str) -> Result<(), String> {
@@ -94,6 +109,9 @@ impl RoomsDesk for FleetDesk {
     fn file_path(&self) -> Option<PathBuf> {
         Some(self.file.lock().path().to_path_buf())
     }
+    fn keychain_available(&self) -> Option<bool> {
+        self.keychain.get()
+    }
 }
 
 /// Fixed rooms that never change, recording what they were asked: for
@@ -102,6 +120,8 @@ impl RoomsDesk for FleetDesk {
 pub struct FixedRoomsDesk {
     pub rooms: Arc<Vec<RoomStatus>>,
     pub calls: Mutex<Vec<(Vec<String>, FleetAction)>>,
+    /// What the keychain probe "found" (none by default).
+    pub keychain: bool,
 }
 
 impl FixedRoomsDesk {
@@ -109,6 +129,7 @@ impl FixedRoomsDesk {
         FixedRoomsDesk {
             rooms: Arc::new(rooms),
             calls: Mutex::default(),
+            keychain: false,
         }
     }
 }
@@ -128,7 +149,7 @@ impl RoomsDesk for FixedRoomsDesk {
     fn entry(&self, _: &str) -> Option<RoomEntry> {
         None
     }
-    fn save(&self, _: Option<&str>, _: RoomEntry) -> Result<(), String> {
+    fn save(&self, _: Option<&str>, _: RoomEntry, _: Option<String>) -> Result<(), String> {
         Err("fixed rooms cannot be edited".into())
     }
     fn remove(&self, _: &str) -> Result<(), String> {
@@ -136,5 +157,8 @@ impl RoomsDesk for FixedRoomsDesk {
     }
     fn file_path(&self) -> Option<PathBuf> {
         None
+    }
+    fn keychain_available(&self) -> Option<bool> {
+        Some(self.keychain)
     }
 }

@@ -2,9 +2,14 @@
 //! from. Saving writes the rooms file (the desk refuses what the file's
 //! rules refuse, e.g. a password kept in a file others can read, and the
 //! dialog shows why and stays open).
+//!
+//! A typed password goes to the system keychain ("Store in the system
+//! keychain", on by default where one answered the desk's probe) and the
+//! file says `password_keyring = true`; unticked, it is written into the
+//! rooms file itself.
 
 use super::desk::RoomsDesk;
-use crate::link::fleet::{PasswordSource, RoomEntry};
+use crate::link::fleet::{PasswordSource, RoomEntry, keychain};
 use crate::ui::i18n::Lang;
 use crate::ui::style;
 use egui::RichText;
@@ -32,6 +37,12 @@ pub struct RoomEditor {
     env_var: String,
     file: String,
     inline: String,
+    /// "Store in the system keychain": `None` until the user decides,
+    /// which follows the desk's probe (on where a keychain answered).
+    keychain: Option<bool>,
+    /// The room is edited and its password is in the keychain already
+    /// (an empty password field then keeps it).
+    in_keychain: bool,
     error: Option<String>,
 }
 
@@ -46,6 +57,8 @@ impl RoomEditor {
             env_var: String::new(),
             file: String::new(),
             inline: String::new(),
+            keychain: None,
+            in_keychain: false,
             error: None,
         }
     }
@@ -67,26 +80,42 @@ impl RoomEditor {
             }
             PasswordSource::Inline(pw) => {
                 editor.inline = pw.clone();
+                editor.keychain = Some(false);
+                Secret::Inline
+            }
+            PasswordSource::Keyring => {
+                editor.keychain = Some(true);
+                editor.in_keychain = true;
                 Secret::Inline
             }
         };
         editor
     }
 
-    fn entry(&self) -> RoomEntry {
+    /// Whether a typed password goes to the keychain.
+    fn to_keychain(&self, desk: &dyn RoomsDesk) -> bool {
+        self.keychain
+            .unwrap_or_else(|| desk.keychain_available() == Some(true))
+    }
+
+    /// The entry to save, and the password to store in the keychain.
+    fn entry(&self, desk: &dyn RoomsDesk) -> (RoomEntry, Option<String>) {
+        let keychain = self.secret == Secret::Inline && self.to_keychain(desk);
         let password = match self.secret {
             Secret::None => PasswordSource::None,
             Secret::Env => PasswordSource::Env(self.env_var.trim().to_string()),
             Secret::File => PasswordSource::File(PathBuf::from(self.file.trim())),
+            Secret::Inline if keychain => PasswordSource::Keyring,
             // Passwords are taken as typed (spaces may be part of them).
             Secret::Inline => PasswordSource::Inline(self.inline.clone()),
         };
-        RoomEntry::new(
+        let entry = RoomEntry::new(
             self.name.trim(),
             self.url.trim(),
             self.group.trim(),
             password,
-        )
+        );
+        (entry, keychain.then(|| self.inline.clone()))
     }
 
     /// Draw the dialog. Returns true when it is done (saved or cancelled);
@@ -108,7 +137,7 @@ impl RoomEditor {
             };
             ui.heading(lang.tr(title));
             ui.add_space(6.0);
-            self.fields(ui, lang);
+            self.fields(ui, desk, lang);
             if let Some(path) = desk.file_path() {
                 let where_ = format!("{} {}", lang.tr("saved_in"), path.display());
                 ui.label(RichText::new(where_).small().color(style::MUTED));
@@ -119,7 +148,8 @@ impl RoomEditor {
             ui.add_space(6.0);
             ui.horizontal(|ui| {
                 if ui.button(lang.tr("save")).clicked() {
-                    match desk.save(self.old_name.as_deref(), self.entry()) {
+                    let (entry, typed) = self.entry(desk);
+                    match desk.save(self.old_name.as_deref(), entry, typed) {
                         Ok(()) => {
                             *saved = Some(self.name.trim().to_string());
                             done = true;
@@ -132,10 +162,14 @@ impl RoomEditor {
                 }
             });
         });
+        if desk.keychain_available().is_none() {
+            // The probe's answer changes the default: look again soon.
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
         done || modal.should_close()
     }
 
-    fn fields(&mut self, ui: &mut egui::Ui, lang: Lang) {
+    fn fields(&mut self, ui: &mut egui::Ui, desk: &dyn RoomsDesk, lang: Lang) {
         egui::Grid::new("room-editor-fields")
             .num_columns(2)
             .spacing([10.0, 8.0])
@@ -165,9 +199,28 @@ impl RoomEditor {
                 }
             });
         if self.secret == Secret::Inline {
-            let hint = RichText::new(lang.tr("inline_password_rule")).small();
-            ui.label(hint.color(style::MUTED));
+            self.keychain_choice(ui, desk, lang);
         }
+    }
+
+    /// The keychain checkbox under a typed password, and what it means.
+    fn keychain_choice(&mut self, ui: &mut egui::Ui, desk: &dyn RoomsDesk, lang: Lang) {
+        let mut on = self.to_keychain(desk);
+        if ui.checkbox(&mut on, lang.tr("store_in_keychain")).changed() {
+            self.keychain = Some(on);
+        }
+        let hint = match (on, desk.keychain_available()) {
+            (true, _) if self.in_keychain => "keychain_keep_hint",
+            (true, _) => "keychain_hint",
+            (false, Some(false)) => "no_keychain_hint",
+            (false, _) => "inline_password_rule",
+        };
+        let mut hint = lang.tr(hint).to_string();
+        if on {
+            // The entry itself, as Seahorse or Keychain Access show it.
+            hint = format!("{hint} “{}”", keychain::user(&self.name, &self.url));
+        }
+        ui.label(RichText::new(hint).small().color(style::MUTED));
     }
 }
 
