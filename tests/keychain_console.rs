@@ -115,7 +115,10 @@ fn the_dialog_and_the_file_keep_room_passwords_in_the_keychain() {
     let entry = format!("service roomshare, user “Cho Oyu <{url}>”");
     assert!(h.query_by_label_contains(&entry).is_some(), "{entry}");
     type_into(&mut h, "Password", PASSWORD);
-    click(&mut h, "Save", egui::Role::Button);
+    // Saving runs off the UI thread with a spinner (which keeps
+    // repainting): step, do not wait for the UI to settle.
+    h.get(by().label("Save").role(egui::Role::Button)).click();
+    h.step();
     step_until(&mut h, "Cho Oyu connected", |h| {
         let rooms = h.state().rooms.as_ref().unwrap().desk().rooms();
         rooms

@@ -163,6 +163,13 @@ fn labels_containing(h: &Harness<'_, ConsoleApp>, text: &str) -> usize {
 
 /// Click the one widget labelled `label`, whatever its role (chips are
 /// toggle buttons).
+/// Save the room dialog: the save runs off the UI thread with a spinner
+/// (which keeps repainting), so step rather than wait for the UI to settle.
+fn save(h: &mut Harness<'_, ConsoleApp>) {
+    h.get(by().label("Save").role(egui::Role::Button)).click();
+    h.step();
+}
+
 fn click_chip(h: &mut Harness<'_, ConsoleApp>, label: &str) {
     h.get_by_label(label).click();
     h.run();
@@ -312,11 +319,10 @@ fn rooms_view_shows_every_room_and_acts_on_exactly_the_selected_ones() {
         click(&mut h, "Store in the system keychain", egui::Role::CheckBox);
     }
     type_into(&mut h, "Password", "hunter2");
-    click(&mut h, "Save", egui::Role::Button);
-    assert!(
-        labels_containing(&h, "600") >= 2,
-        "the refusal says how to fix it"
-    );
+    save(&mut h);
+    step_until(&mut h, "the refusal says how to fix it", |h| {
+        labels_containing(h, "600") >= 2
+    });
     assert!(
         !std::fs::read_to_string(&rooms_toml)
             .unwrap()
@@ -324,7 +330,7 @@ fn rooms_view_shows_every_room_and_acts_on_exactly_the_selected_ones() {
     );
     click_chip(&mut h, "Password file");
     type_into(&mut h, "File (relative to the rooms file)", "good.pw");
-    click(&mut h, "Save", egui::Role::Button);
+    save(&mut h);
     step_until(&mut h, "Makalu's row", |h| has_row(h, "Makalu"));
     let saved = std::fs::read_to_string(&rooms_toml).unwrap();
     assert!(

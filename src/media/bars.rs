@@ -114,8 +114,8 @@ fn mean_of_bar(frame: &Frame, i: usize) -> [u8; 3] {
     for y in (y0..y1.max(y0 + 1)).step_by(4) {
         for x in (x0..x1.max(x0 + 1)).step_by(4) {
             let p = (y * w + x) * 4;
-            for c in 0..3 {
-                sum[c] += u64::from(frame.rgba[p + c]);
+            for (total, &v) in sum.iter_mut().zip(&frame.rgba[p..p + 3]) {
+                *total += u64::from(v);
             }
             n += 1;
         }

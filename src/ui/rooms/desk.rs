@@ -24,42 +24,81 @@ pub trait RoomsDesk: Send + Sync {
     fn entry(&self, name: &str) -> Option<RoomEntry>;
     /// Add (`old_name` = `None`) or replace a room; written to the file.
     /// `keychain_password`: typed for a room kept in the system keychain,
-    /// stored there first.
+    /// stored there first. Done off the UI thread (a keychain may wait for
+    /// the user to unlock it); the ticket says how it went.
     fn save(
         &self,
         old_name: Option<&str>,
         entry: RoomEntry,
         keychain_password: Option<String>,
-    ) -> Result<(), String>;
-    /// Remove a room from the file.
-    fn remove(&self, name: &str) -> Result<(), String>;
+    ) -> EditTicket;
+    /// Remove rooms from the file (off the UI thread, as `save`).
+    fn remove(&self, names: &[String]) -> EditTicket;
     /// Where the rooms are kept.
     fn file_path(&self) -> Option<PathBuf>;
     /// Whether a system keychain answered; `None` while still asking.
     fn keychain_available(&self) -> Option<bool>;
 }
 
+/// An edit of the rooms file under way: `None` until it is done.
+pub type EditTicket = Arc<Mutex<Option<Result<(), String>>>>;
+
+/// A ticket already answered.
+fn answered(result: Result<(), String>) -> EditTicket {
+    Arc::new(Mutex::new(Some(result)))
+}
+
 /// The real desk: a fleet plus its rooms file. Edits go to the file first;
 /// the fleet follows only what the file accepted.
 pub struct FleetDesk {
+    rooms: Arc<FleetFile>,
+    path: PathBuf,
+    /// Asked once, at start, off the UI thread (a keychain may block).
+    keychain: Availability,
+}
+
+/// The fleet and the file it follows, shared with the edits under way.
+struct FleetFile {
     fleet: Fleet,
     file: Mutex<RoomsFile>,
     /// The embedded engine, listed while the file has no rooms.
     embedded: Option<Target>,
-    /// Asked once, at start, off the UI thread (a keychain may block).
-    keychain: Availability,
 }
 
 impl FleetDesk {
     pub fn new(fleet: Fleet, file: RoomsFile, embedded: Option<Target>) -> FleetDesk {
         FleetDesk {
-            fleet,
-            file: Mutex::new(file),
-            embedded,
+            path: file.path().to_path_buf(),
+            rooms: Arc::new(FleetFile {
+                fleet,
+                file: Mutex::new(file),
+                embedded,
+            }),
             keychain: Availability::probe(|| {}),
         }
     }
 
+    /// Run `edit` on the file on a thread of its own, then let the fleet
+    /// follow the file (reading keychain passwords may block too).
+    fn edit(
+        &self,
+        edit: impl FnOnce(&mut RoomsFile) -> Result<(), String> + Send + 'static,
+    ) -> EditTicket {
+        let ticket = EditTicket::default();
+        let (answer, rooms) = (ticket.clone(), self.rooms.clone());
+        let job = move || {
+            let mut file = rooms.file.lock();
+            let result = edit(&mut file).and_then(|()| rooms.follow_file(&file));
+            *answer.lock() = Some(result);
+        };
+        if let Err(e) = std::thread::Builder::new().name("rooms-edit".into()).spawn(job) {
+            return answered(Err(format!("cannot save: {e}")));
+        }
+        ticket
+    }
+}
+
+impl FleetFile {
     /// Let the fleet follow the file as it is now.
     fn follow_file(&self, file: &RoomsFile) -> Result<(), String> {
         let rooms = if file.entries().is_empty() {
@@ -75,39 +114,49 @@ impl FleetDesk {
 
 impl RoomsDesk for FleetDesk {
     fn rooms(&self) -> Arc<Vec<RoomStatus>> {
-        self.fleet.rooms()
+        self.rooms.fleet.rooms()
     }
     fn call(&self, names: &[String], action: FleetAction) {
         // Outcomes are read from each room's `last_call`.
-        drop(self.fleet.call(names, action));
+        drop(self.rooms.fleet.call(names, action));
     }
     fn reconnect(&self, names: &[String]) {
-        self.fleet.reconnect(names)
+        self.rooms.fleet.reconnect(names)
     }
     fn target(&self, name: &str) -> Option<Target> {
-        self.fleet.target(name)
+        self.rooms.fleet.target(name)
     }
     fn entry(&self, name: &str) -> Option<RoomEntry> {
-        self.file.lock().get(name).cloned()
+        // Never waits on an edit under way (it may wait on a keychain).
+        self.rooms.file.try_lock()?.get(name).cloned()
     }
     fn save(
         &self,
         old_name: Option<&str>,
         entry: RoomEntry,
         keychain_password: Option<String>,
-    ) -> Result<(), String> {
-        let mut file = self.file.lock();
-        file.save_with_keychain(old_name, entry, keychain_password.as_deref())
-            .map_err(|e| e.to_string())?;
-        self.follow_file(&file)
+    ) -> EditTicket {
+        let old_name = old_name.map(str::to_string);
+        self.edit(move |file| {
+            file.save_with_keychain(old_name.as_deref(), entry, keychain_password.as_deref())
+                .map_err(|e| e.to_string())
+        })
     }
-    fn remove(&self, name: &str) -> Result<(), String> {
-        let mut file = self.file.lock();
-        file.remove(name).map_err(|e| e.to_string())?;
-        self.follow_file(&file)
+    fn remove(&self, names: &[String]) -> EditTicket {
+        let names = names.to_vec();
+        self.edit(move |file| {
+            let errors: Vec<String> = names
+                .iter()
+                .filter_map(|n| file.remove(n).err().map(|e| e.to_string()))
+                .collect();
+            match errors.is_empty() {
+                true => Ok(()),
+                false => Err(errors.join("; ")),
+            }
+        })
     }
     fn file_path(&self) -> Option<PathBuf> {
-        Some(self.file.lock().path().to_path_buf())
+        Some(self.path.clone())
     }
     fn keychain_available(&self) -> Option<bool> {
         self.keychain.get()
@@ -149,11 +198,11 @@ impl RoomsDesk for FixedRoomsDesk {
     fn entry(&self, _: &str) -> Option<RoomEntry> {
         None
     }
-    fn save(&self, _: Option<&str>, _: RoomEntry, _: Option<String>) -> Result<(), String> {
-        Err("fixed rooms cannot be edited".into())
+    fn save(&self, _: Option<&str>, _: RoomEntry, _: Option<String>) -> EditTicket {
+        answered(Err("fixed rooms cannot be edited".into()))
     }
-    fn remove(&self, _: &str) -> Result<(), String> {
-        Err("fixed rooms cannot be edited".into())
+    fn remove(&self, _: &[String]) -> EditTicket {
+        answered(Err("fixed rooms cannot be edited".into()))
     }
     fn file_path(&self) -> Option<PathBuf> {
         None

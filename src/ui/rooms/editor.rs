@@ -8,7 +8,7 @@
 //! file says `password_keyring = true`; unticked, it is written into the
 //! rooms file itself.
 
-use super::desk::RoomsDesk;
+use super::desk::{EditTicket, RoomsDesk};
 use crate::link::fleet::{PasswordSource, RoomEntry, keychain};
 use crate::ui::i18n::Lang;
 use crate::ui::style;
@@ -44,6 +44,8 @@ pub struct RoomEditor {
     /// (an empty password field then keeps it).
     in_keychain: bool,
     error: Option<String>,
+    /// A save under way, until the desk answers.
+    saving: Option<EditTicket>,
 }
 
 impl RoomEditor {
@@ -58,6 +60,7 @@ impl RoomEditor {
             file: String::new(),
             inline: String::new(),
             keychain: None,
+            saving: None,
             in_keychain: false,
             error: None,
         }
@@ -147,26 +150,49 @@ impl RoomEditor {
             }
             ui.add_space(6.0);
             ui.horizontal(|ui| {
-                if ui.button(lang.tr("save")).clicked() {
+                let save = ui.add_enabled(self.saving.is_none(), egui::Button::new(lang.tr("save")));
+                if save.clicked() {
                     let (entry, typed) = self.entry(desk);
-                    match desk.save(self.old_name.as_deref(), entry, typed) {
-                        Ok(()) => {
-                            *saved = Some(self.name.trim().to_string());
-                            done = true;
-                        }
-                        Err(e) => self.error = Some(e),
-                    }
+                    self.error = None;
+                    self.saving = Some(desk.save(self.old_name.as_deref(), entry, typed));
                 }
-                if ui.button(lang.tr("cancel")).clicked() {
+                if self.saving.is_some() {
+                    ui.spinner();
+                    ui.label(RichText::new(lang.tr("saving")).color(style::MUTED));
+                } else if ui.button(lang.tr("cancel")).clicked() {
                     done = true;
                 }
             });
         });
+        if self.saved(ctx) {
+            *saved = Some(self.name.trim().to_string());
+            done = true;
+        }
         if desk.keychain_available().is_none() {
             // The probe's answer changes the default: look again soon.
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
         done || modal.should_close()
+    }
+
+    /// Whether the save under way is done and went well (a refusal stays
+    /// in the dialog); polls while it runs.
+    fn saved(&mut self, ctx: &egui::Context) -> bool {
+        let Some(ticket) = &self.saving else {
+            return false;
+        };
+        let answer = ticket.lock().take();
+        match answer {
+            None => {
+                ctx.request_repaint_after(std::time::Duration::from_millis(50));
+                false
+            }
+            Some(result) => {
+                self.saving = None;
+                self.error = result.err();
+                self.error.is_none()
+            }
+        }
     }
 
     fn fields(&mut self, ui: &mut egui::Ui, desk: &dyn RoomsDesk, lang: Lang) {

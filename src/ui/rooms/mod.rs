@@ -45,6 +45,8 @@ pub struct RoomsView {
     last_batch: Option<Batch>,
     /// A line about the last edit (saved, removed, or why not).
     message: Option<(String, egui::Color32)>,
+    /// Rooms being removed from the file, until the desk answers.
+    removing: Option<(desk::EditTicket, Vec<String>)>,
     focus_filter: bool,
     /// True while the view is on screen: the fleet's changes wake the
     /// console only then (the single-room view does not show them).
@@ -75,6 +77,7 @@ impl RoomsView {
             editor: None,
             last_batch: None,
             message: None,
+            removing: None,
             focus_filter: false,
             shown: Arc::new(AtomicBool::new(false)),
             clock: text::AgoClock::default(),
@@ -129,7 +132,8 @@ impl RoomsView {
         let input = table::ui(ui, &data, lang);
         self.table_input(input, &rooms, &shown, &mut out);
         self.dialogs(ui.ctx(), lang);
-        out.wake_in = [next_tick, text::next_countdown(&visible, now)]
+        let removal = self.settle_removal(lang);
+        out.wake_in = [next_tick, text::next_countdown(&visible, now), removal]
             .into_iter()
             .flatten()
             .min();
@@ -407,6 +411,25 @@ impl RoomsView {
         }
     }
 
+    /// Say how a removal went once the desk answers; until then, when to
+    /// look again.
+    fn settle_removal(&mut self, lang: Lang) -> Option<Duration> {
+        let (ticket, names) = self.removing.as_ref()?;
+        let answer = ticket.lock().take();
+        let Some(result) = answer else {
+            return Some(Duration::from_millis(50));
+        };
+        self.message = Some(match result {
+            Ok(()) => (
+                format!("{} {}", lang.tr("removed_rooms"), names.join(", ")),
+                style::OK,
+            ),
+            Err(errors) => (errors, style::ERR),
+        });
+        self.removing = None;
+        None
+    }
+
     fn carry_out(&mut self, pending: Option<Pending>, lang: Lang) {
         match pending {
             Some(Pending::Call {
@@ -424,17 +447,9 @@ impl RoomsView {
                 });
             }
             Some(Pending::Remove { names }) => {
-                let errors: Vec<String> = names
-                    .iter()
-                    .filter_map(|n| self.desk.remove(n).err())
-                    .collect();
-                self.message = Some(match errors.is_empty() {
-                    true => (
-                        format!("{} {}", lang.tr("removed_rooms"), names.join(", ")),
-                        style::OK,
-                    ),
-                    false => (errors.join("; "), style::ERR),
-                });
+                let ticket = self.desk.remove(&names);
+                self.message = Some((lang.tr("removing").to_string(), style::MUTED));
+                self.removing = Some((ticket, names));
                 self.selected.clear();
             }
             None => {}
