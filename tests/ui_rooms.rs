@@ -161,8 +161,6 @@ fn labels_containing(h: &Harness<'_, ConsoleApp>, text: &str) -> usize {
     h.query_all_by_label_contains(text).count()
 }
 
-/// Click the one widget labelled `label`, whatever its role (chips are
-/// toggle buttons).
 /// Save the room dialog: the save runs off the UI thread with a spinner
 /// (which keeps repainting), so step rather than wait for the UI to settle.
 fn save(h: &mut Harness<'_, ConsoleApp>) {
@@ -170,6 +168,8 @@ fn save(h: &mut Harness<'_, ConsoleApp>) {
     h.step();
 }
 
+/// Click the one widget labelled `label`, whatever its role (chips are
+/// toggle buttons).
 fn click_chip(h: &mut Harness<'_, ConsoleApp>, label: &str) {
     h.get_by_label(label).click();
     h.run();
@@ -323,6 +323,7 @@ fn rooms_view_shows_every_room_and_acts_on_exactly_the_selected_ones() {
     step_until(&mut h, "the refusal says how to fix it", |h| {
         labels_containing(h, "600") >= 2
     });
+    h.run(); // let the dialog settle after the last step
     assert!(
         !std::fs::read_to_string(&rooms_toml)
             .unwrap()

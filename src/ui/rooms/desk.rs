@@ -91,7 +91,10 @@ impl FleetDesk {
             let result = edit(&mut file).and_then(|()| rooms.follow_file(&file));
             *answer.lock() = Some(result);
         };
-        if let Err(e) = std::thread::Builder::new().name("rooms-edit".into()).spawn(job) {
+        if let Err(e) = std::thread::Builder::new()
+            .name("rooms-edit".into())
+            .spawn(job)
+        {
             return answered(Err(format!("cannot save: {e}")));
         }
         ticket

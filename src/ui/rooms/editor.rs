@@ -150,7 +150,8 @@ impl RoomEditor {
             }
             ui.add_space(6.0);
             ui.horizontal(|ui| {
-                let save = ui.add_enabled(self.saving.is_none(), egui::Button::new(lang.tr("save")));
+                let save =
+                    ui.add_enabled(self.saving.is_none(), egui::Button::new(lang.tr("save")));
                 if save.clicked() {
                     let (entry, typed) = self.entry(desk);
                     self.error = None;
