@@ -9,7 +9,9 @@
 //! - the **thumbnailer** (`thumbnails.rs`) captures each listed source about
 //!   once per `thumbnail_interval`, one capture at a time, and downscales it;
 //! - the **share capture** (`share.rs`) captures the engine's own shared
-//!   source continuously and publishes a [`SharePreview`].
+//!   source continuously and publishes a [`SharePreview`];
+//! - the **inspector** (`inspect.rs`) runs the engine's `Inspect` requests,
+//!   each on a thread of its own while it lasts.
 //!
 //! Each thread owns its own [`Backend`] (made by a [`BackendFactory`]), so a
 //! slow full-resolution share capture never holds up the catalog. What they
@@ -18,6 +20,7 @@
 mod catalog;
 pub mod devices;
 pub mod health;
+pub mod inspect;
 #[cfg(target_os = "linux")]
 pub mod portal;
 pub mod real;
@@ -196,17 +199,34 @@ impl SourcesMode {
     }
 }
 
-/// Lets the workers sleep and be woken at once when `Capture` is dropped.
-#[derive(Default)]
+/// Lets the workers sleep and be woken at once when `Capture` is dropped
+/// (a worker waiting on async work watches [`Stopper::signal`]).
 pub(crate) struct Stopper {
     stopped: Mutex<bool>,
     cv: Condvar,
+    signal: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Stopper {
+    fn default() -> Self {
+        Stopper {
+            stopped: Mutex::new(false),
+            cv: Condvar::new(),
+            signal: tokio::sync::watch::Sender::new(false),
+        }
+    }
 }
 
 impl Stopper {
     fn stop(&self) {
         *self.stopped.lock() = true;
         self.cv.notify_all();
+        self.signal.send_replace(true);
+    }
+
+    /// Turns true when stopped.
+    pub(crate) fn signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.signal.subscribe()
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
@@ -301,7 +321,8 @@ impl Capture {
             catalog: Arc::new(Mutex::new(Vec::new())),
             health: HealthMap::default(),
         };
-        let threads = workers::spawn_all(&ctx);
+        let inspections = ctx.engine.inspections();
+        let threads = workers::spawn_all(&ctx, inspections);
         Capture {
             thumbnails: ctx.thumbnails.clone(),
             preview: ctx.preview.clone(),

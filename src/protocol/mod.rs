@@ -44,6 +44,7 @@ pub mod answers;
 pub mod auth;
 pub mod codes;
 pub mod events;
+pub mod inspect;
 pub mod message;
 pub mod model;
 pub mod wire;
@@ -51,6 +52,7 @@ pub mod wire;
 pub use actions::{MeetingAction, Params, RoomShareAction, ShareAction, ShareTarget, StartShare};
 pub use answers::Answer;
 pub use events::{Event, EventEnvelope};
+pub use inspect::{InspectParams, InspectReport, Verdict};
 pub use message::{Id, Incoming, Method, Rejection, Request, RpcError, RpcResult, parse_request};
 pub use model::{
     CaptureState, CaptureStatus, MeetingInfo, ShareInfo, ShareUserInfo, SourceHealth,

@@ -1,134 +1,15 @@
-//! What an inspection of one source found: [`InspectReport`], the object
-//! `roomshare inspect --json` prints (and, once the remote `Inspect`
-//! action exists, what it answers: the type should then move to
-//! `protocol`), and [`Inspection`], which gathers it grab by grab.
+//! [`Inspection`]: an inspection under way, which gathers its
+//! [`InspectReport`] (a `protocol` type: the remote `Inspect` answers with
+//! it) grab by grab.
 
 use super::sample::{SampleError, measure};
 use super::tracker::{HealthTracker, Stretch};
 use super::{HealthOptions, LumaSample};
-use crate::protocol::{SourceInfo, SourceKind};
-use serde::{Deserialize, Serialize};
+use crate::protocol::SourceInfo;
+pub use crate::protocol::inspect::{
+    InspectReport, InspectedSource, IntervalMs, SignalStatus, SizeAt, Span, Verdict,
+};
 use std::time::{Duration, Instant};
-
-/// The inspected source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InspectedSource {
-    pub id: String,
-    pub kind: SourceKind,
-    pub title: String,
-    /// The size the source was listed with (the frames' sizes are in `sizes`).
-    pub width: u32,
-    pub height: u32,
-}
-
-/// Between two grabbed frames, in milliseconds; null with fewer than two.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IntervalMs {
-    pub p50: Option<f64>,
-    pub p95: Option<f64>,
-    pub max: Option<f64>,
-}
-
-/// A stretch in seconds from the start; `end` null if it lasted to the end.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Span {
-    pub start: f64,
-    pub end: Option<f64>,
-}
-
-/// A frame size, from `at` seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SizeAt {
-    pub at: f64,
-    pub width: u32,
-    pub height: u32,
-}
-
-/// A V4L2 input's status (`VIDIOC_ENUMINPUT`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SignalStatus {
-    Ok,
-    NoSignal,
-    NoPower,
-}
-
-/// The worst that happened, worst first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Gone,
-    NoSignal,
-    Stalled,
-    Black,
-    Static,
-    Ok,
-}
-
-/// One inspection's figures (`roomshare inspect --json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InspectReport {
-    pub source: InspectedSource,
-    /// The time inspected.
-    pub seconds: f64,
-    /// Frames grabbed.
-    pub frames: u64,
-    /// Frames that differed from the one before.
-    pub changed: u64,
-    /// `frames / seconds`.
-    pub capture_fps: f64,
-    /// `changed / seconds`.
-    pub content_fps: f64,
-    pub interval_ms: IntervalMs,
-    pub black: Vec<Span>,
-    /// Unchanged stretches, black ones left out.
-    #[serde(rename = "static")]
-    pub still: Vec<Span>,
-    pub stalls: Vec<Span>,
-    pub sizes: Vec<SizeAt>,
-    pub signal: Option<SignalStatus>,
-    pub verdict: Verdict,
-}
-
-impl InspectReport {
-    /// Whether `what` happened during the inspection (`Ok`: nothing did).
-    pub fn happened(&self, what: Verdict) -> bool {
-        match what {
-            Verdict::Gone => self.verdict == Verdict::Gone,
-            Verdict::NoSignal => matches!(
-                self.signal,
-                Some(SignalStatus::NoSignal | SignalStatus::NoPower)
-            ),
-            Verdict::Stalled => !self.stalls.is_empty(),
-            Verdict::Black => !self.black.is_empty(),
-            Verdict::Static => !self.still.is_empty(),
-            Verdict::Ok => self.verdict == Verdict::Ok,
-        }
-    }
-
-    /// The worst that happened (gone, no signal, stalled, black, static), else ok.
-    fn judge(&mut self, gone: bool) {
-        self.verdict = Verdict::Ok;
-        let worst = [
-            Verdict::Gone,
-            Verdict::NoSignal,
-            Verdict::Stalled,
-            Verdict::Black,
-            Verdict::Static,
-        ]
-        .into_iter()
-        .find(|v| match v {
-            Verdict::Gone => gone,
-            other => self.happened(*other),
-        });
-        self.verdict = worst.unwrap_or(Verdict::Ok);
-    }
-}
 
 /// An inspection under way: the tracker, the intervals between frames.
 pub struct Inspection {

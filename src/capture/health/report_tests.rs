@@ -2,7 +2,7 @@
 //! intervals and verdicts.
 
 use super::*;
-use crate::protocol::SourceInfo;
+use crate::protocol::{SourceInfo, SourceKind};
 
 fn source() -> SourceInfo {
     SourceInfo {
