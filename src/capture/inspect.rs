@@ -63,7 +63,9 @@ pub fn grab_for(
     let deadline = origin + Duration::from_secs_f64(plan.seconds);
     let mut inspection = Inspection::new(source, plan.options, interval, origin);
     let mut next = origin;
+    let mut device = DeviceWatch::start(backend, &source.id);
     while !stop() && Instant::now() < deadline {
+        device.poll(backend, &source.id, &mut inspection);
         match backend.capture(&source.id) {
             Ok(img) => {
                 let at = Instant::now();
@@ -85,8 +87,55 @@ pub fn grab_for(
         next = (next + interval).max(now);
         std::thread::sleep(next.min(deadline).saturating_duration_since(now));
     }
+    device.finish(backend, &source.id, &mut inspection);
     inspection.report(Instant::now())
 }
+
+/// A capture device's input during an inspection: its signal once a
+/// second, its corrupt frames counted from the start.
+struct DeviceWatch {
+    /// The device's corrupt frames before the inspection; None: not a device.
+    corrupt_before: Option<u64>,
+    last_poll: Option<Instant>,
+    timings: Option<String>,
+}
+
+impl DeviceWatch {
+    fn start(backend: &mut dyn Backend, id: &str) -> DeviceWatch {
+        DeviceWatch {
+            corrupt_before: backend.device_input(id).map(|i| i.corrupt_frames),
+            last_poll: None,
+            timings: None,
+        }
+    }
+
+    fn poll(&mut self, backend: &mut dyn Backend, id: &str, inspection: &mut Inspection) {
+        if self.corrupt_before.is_none() || self.last_poll.is_some_and(|t| t.elapsed() < INPUT_POLL)
+        {
+            return;
+        }
+        self.last_poll = Some(Instant::now());
+        if let Some(input) = backend.device_input(id) {
+            if let Some(signal) = input.signal {
+                inspection.signal(signal);
+            }
+            if let Some(t) = input.timings {
+                self.timings = Some(t.to_string());
+            }
+        }
+    }
+
+    fn finish(&self, backend: &mut dyn Backend, id: &str, inspection: &mut Inspection) {
+        let (Some(before), Some(input)) = (self.corrupt_before, backend.device_input(id)) else {
+            return;
+        };
+        let corrupt = input.corrupt_frames.saturating_sub(before);
+        inspection.device(corrupt, self.timings.clone());
+    }
+}
+
+/// How often an inspection reads a device's input status.
+const INPUT_POLL: Duration = Duration::from_secs(1);
 
 /// The worker: take the engine's inspections until capture stops; each
 /// runs on its own thread, at most [`MAX_RUNNING`] at once (beyond, the

@@ -88,6 +88,12 @@ pub trait Backend: Send + 'static {
     }
     /// The share of `source_id` ended.
     fn release(&mut self, _source_id: &str) {}
+    /// What a capture device says about its input (signal, timings) and
+    /// how many of its frames did not decode; `None` for other sources.
+    /// Asks the device at most once a second.
+    fn device_input(&mut self, _source_id: &str) -> Option<devices::DeviceInput> {
+        None
+    }
     /// Whether capture works, and if not why and what to do: waiting for
     /// the user's permission, refused, unavailable. Read after
     /// [`Backend::list`]; backends that always can capture say `ok`.

@@ -93,7 +93,12 @@ fn thumbnail(
         health.unchanged(&s.id, Instant::now());
         return false;
     }
-    match backend.capture(&s.id) {
+    let grabbed = backend.capture(&s.id);
+    // A capture device's input status (asked at most once a second).
+    if let Some(input) = backend.device_input(&s.id) {
+        health.signal(&s.id, input.signal, Instant::now());
+    }
+    match grabbed {
         Ok(img) => {
             health.frame(&s.id, Instant::now(), &img);
             let hash = fingerprint(backend, &s.id, &img);

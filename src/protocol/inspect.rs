@@ -117,6 +117,14 @@ pub struct InspectReport {
     pub sizes: Vec<SizeAt>,
     pub signal: Option<SignalStatus>,
     pub verdict: Verdict,
+    /// Capture devices only (absent otherwise): frames that did not
+    /// decode during the inspection (skipped; the stream went on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupt: Option<u64>,
+    /// Capture devices only, where the driver detects them
+    /// (`VIDIOC_QUERY_DV_TIMINGS`): the input's timings, `1920×1080p60`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<String>,
 }
 
 impl InspectReport {

@@ -19,6 +19,8 @@ pub struct Inspection {
     /// Between successive frames, in milliseconds.
     intervals: Vec<f32>,
     signal: Option<SignalStatus>,
+    corrupt: Option<u64>,
+    timings: Option<String>,
 }
 
 impl Inspection {
@@ -41,6 +43,8 @@ impl Inspection {
             last_frame: None,
             intervals: Vec::new(),
             signal: None,
+            corrupt: None,
+            timings: None,
         }
     }
 
@@ -82,9 +86,26 @@ impl Inspection {
         self.tracker.gone(at);
     }
 
-    /// A V4L2 input's status, as last read.
+    /// A V4L2 input's status as read now: the report keeps the worst
+    /// read (no power, then no signal, then ok), so a signal lost for a
+    /// moment is still told.
     pub fn signal(&mut self, status: SignalStatus) {
-        self.signal = Some(status);
+        let rank = |s: SignalStatus| match s {
+            SignalStatus::Ok => 0,
+            SignalStatus::NoSignal => 1,
+            SignalStatus::NoPower => 2,
+        };
+        if self.signal.is_none_or(|was| rank(status) > rank(was)) {
+            self.signal = Some(status);
+        }
+    }
+
+    /// A capture device's figures: frames that did not decode, timings.
+    pub fn device(&mut self, corrupt: u64, timings: Option<String>) {
+        self.corrupt = Some(corrupt);
+        if timings.is_some() {
+            self.timings = timings;
+        }
     }
 
     /// The report of the inspection ended at `end`.
@@ -124,6 +145,8 @@ impl Inspection {
             sizes: sizes(tr, secs),
             signal: self.signal,
             verdict: Verdict::Ok,
+            corrupt: self.corrupt,
+            timings: self.timings.clone(),
         };
         report.judge(tr.gone_at().is_some());
         report
