@@ -70,7 +70,14 @@ pub fn grab_for(
             Ok(img) => {
                 let at = Instant::now();
                 let (w, h) = img.dimensions();
-                if inspection.frame(at, w, h, img.as_raw()).is_err() {
+                let measured = match backend.frame_age(&source.id) {
+                    Some(age) => {
+                        let delivered = at.checked_sub(age).unwrap_or(at);
+                        inspection.delivered_frame(delivered, w, h, img.as_raw())
+                    }
+                    None => inspection.frame(at, w, h, img.as_raw()),
+                };
+                if measured.is_err() {
                     inspection.failed(at);
                 }
             }

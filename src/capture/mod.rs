@@ -88,6 +88,14 @@ pub trait Backend: Send + 'static {
     }
     /// The share of `source_id` ended.
     fn release(&mut self, _source_id: &str) {}
+    /// How long ago the stream of `source_id` delivered the frame
+    /// [`Backend::capture`] returns, for sources that push frames (the
+    /// ScreenCast portal's PipeWire streams: a grab takes the newest, which
+    /// is old when the stream stopped). `None` where every capture is a
+    /// fresh grab.
+    fn frame_age(&mut self, _source_id: &str) -> Option<Duration> {
+        None
+    }
     /// What a capture device says about its input (signal, timings) and
     /// how many of its frames did not decode; `None` for other sources.
     /// Asks the device at most once a second.

@@ -100,7 +100,10 @@ fn thumbnail(
     }
     match grabbed {
         Ok(img) => {
-            health.frame(&s.id, Instant::now(), &img);
+            match backend.frame_age(&s.id) {
+                Some(age) => health.delivered(&s.id, delivered_at(age), &img),
+                None => health.frame(&s.id, Instant::now(), &img),
+            }
             let hash = fingerprint(backend, &s.id, &img);
             refresh(ctx, scaler, last, &s.id, img, hash)
         }
@@ -112,6 +115,12 @@ fn thumbnail(
             ctx.thumbnails.set_unavailable(&s.id, tile_reason(s, &e))
         }
     }
+}
+
+/// When a frame `age` old was delivered.
+fn delivered_at(age: std::time::Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_sub(age).unwrap_or(now)
 }
 
 /// The picture's fingerprint, the console's own windows left out.

@@ -67,6 +67,25 @@ impl HealthBoard {
         self.publish(id, at);
     }
 
+    /// A grab of `id` that gave the frame its stream delivered at
+    /// `delivered` (the portal's): only a new frame counts, so a stream
+    /// that stopped stalls. Not measured again when not new.
+    pub fn delivered(&mut self, id: &str, delivered: Instant, picture: &image::RgbaImage) {
+        let black_pixel = self.options.black_pixel;
+        let now = Instant::now();
+        let followed = self.followed(id, delivered.min(now));
+        if followed.tracker.is_new(delivered) {
+            let (w, h) = picture.dimensions();
+            match measure(w, h, picture.as_raw(), black_pixel) {
+                Ok(sample) => {
+                    followed.tracker.delivered_frame(delivered, sample);
+                }
+                Err(_) => followed.tracker.failed(now),
+            }
+        }
+        self.publish(id, now);
+    }
+
     /// Nothing was drawn into `id` since its last grab: the same picture
     /// again, without grabbing it.
     pub fn unchanged(&mut self, id: &str, at: Instant) {

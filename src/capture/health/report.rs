@@ -65,6 +65,23 @@ impl Inspection {
         Ok(())
     }
 
+    /// A grabbed RGBA frame its stream delivered at `delivered` (the
+    /// portal's): the same frame again is not a new one.
+    pub fn delivered_frame(
+        &mut self,
+        delivered: Instant,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+    ) -> Result<(), SampleError> {
+        if self.tracker.gone_at().is_some() || !self.tracker.is_new(delivered) {
+            return Ok(());
+        }
+        let sample = measure(width, height, rgba, self.tracker.options().black_pixel)?;
+        self.sample(delivered, sample);
+        Ok(())
+    }
+
     /// A frame already measured.
     pub fn sample(&mut self, at: Instant, sample: LumaSample) {
         if self.tracker.gone_at().is_some() {
