@@ -7,8 +7,6 @@
 //! vendor's Calls (protocol.md §2): only roomshare consoles call `Inspect`,
 //! never a regex-matching controller.
 
-#![allow(missing_docs)]
-
 use super::model::SourceKind;
 use serde::{Deserialize, Serialize};
 
@@ -28,9 +26,13 @@ pub struct InspectParams {
     pub seconds: f64,
     /// 1 to [`MAX_FPS`].
     pub fps: f64,
+    /// A pixel is black at or under this luma (fraction of the range).
     pub black_pixel: Option<f64>,
+    /// A frame is black when at least this fraction of its pixels is.
     pub black_ratio: Option<f64>,
+    /// Unchanged within this mean luma difference (fraction of the range).
     pub static_difference: Option<f64>,
+    /// Seconds a black or unchanged stretch must last to count.
     pub min_duration: Option<f64>,
 }
 
@@ -38,11 +40,15 @@ pub struct InspectParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InspectedSource {
+    /// The source's id.
     pub id: String,
+    /// Desktop, monitor, window or capture device.
     pub kind: SourceKind,
+    /// Its title as listed.
     pub title: String,
     /// The size the source was listed with (the frames' sizes are in `sizes`).
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
 }
 
@@ -50,8 +56,11 @@ pub struct InspectedSource {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntervalMs {
+    /// The median.
     pub p50: Option<f64>,
+    /// The 95th percentile (nearest rank).
     pub p95: Option<f64>,
+    /// The longest.
     pub max: Option<f64>,
 }
 
@@ -59,7 +68,9 @@ pub struct IntervalMs {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Span {
+    /// Seconds from the start of the inspection.
     pub start: f64,
+    /// Seconds from the start; null when it lasted to the end.
     pub end: Option<f64>,
 }
 
@@ -67,8 +78,11 @@ pub struct Span {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SizeAt {
+    /// Seconds from the start (the first size at 0).
     pub at: f64,
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
 }
 
@@ -76,8 +90,11 @@ pub struct SizeAt {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalStatus {
+    /// The input has a signal.
     Ok,
+    /// No signal on the input (`V4L2_IN_ST_NO_SIGNAL`).
     NoSignal,
+    /// No power on the input (`V4L2_IN_ST_NO_POWER`).
     NoPower,
 }
 
@@ -85,11 +102,17 @@ pub enum SignalStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// The source went away mid-inspection.
     Gone,
+    /// The input reported no signal or no power.
     NoSignal,
+    /// No frame for too long.
     Stalled,
+    /// A black stretch.
     Black,
+    /// An unchanged stretch (information, not a fault).
     Static,
+    /// Nothing of the above.
     Ok,
 }
 
@@ -97,6 +120,7 @@ pub enum Verdict {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InspectReport {
+    /// The inspected source.
     pub source: InspectedSource,
     /// The time inspected.
     pub seconds: f64,
@@ -108,14 +132,20 @@ pub struct InspectReport {
     pub capture_fps: f64,
     /// `changed / seconds`.
     pub content_fps: f64,
+    /// Between grabbed frames.
     pub interval_ms: IntervalMs,
+    /// The black stretches.
     pub black: Vec<Span>,
     /// Unchanged stretches, black ones left out.
     #[serde(rename = "static")]
     pub still: Vec<Span>,
+    /// The stretches without a frame.
     pub stalls: Vec<Span>,
+    /// Each frame size, from when.
     pub sizes: Vec<SizeAt>,
+    /// A capture input's status word (the worst read); null otherwise.
     pub signal: Option<SignalStatus>,
+    /// The worst that happened.
     pub verdict: Verdict,
     /// Capture devices only (absent otherwise): frames that did not
     /// decode during the inspection (skipped; the stream went on).
@@ -160,5 +190,70 @@ impl InspectReport {
             other => self.happened(*other),
         });
         self.verdict = worst.unwrap_or(Verdict::Ok);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::actions::Params;
+    use crate::protocol::{RoomShareAction, codes};
+    use serde_json::{Map, Value, json};
+
+    fn read(action_params: Value) -> Result<InspectParams, crate::protocol::RpcError> {
+        let params: Map<String, Value> =
+            serde_json::from_value(json!({"action": "Inspect", "action_params": action_params}))
+                .unwrap();
+        InspectParams::read(&Params::new(&params))
+    }
+
+    #[test]
+    fn inputs_are_checked_with_their_range_in_the_message() {
+        let ok = read(json!({"source_id": "desktop", "seconds": 60, "fps": 1})).unwrap();
+        assert_eq!((ok.seconds, ok.fps, ok.black_pixel), (60.0, 1.0, None));
+        let refused = |p: Value, says: &str| {
+            let e = read(p.clone()).unwrap_err();
+            assert_eq!(e.code, codes::PARAMETER_ERROR, "{p}");
+            assert!(e.message.contains(says), "{p}: {}", e.message);
+        };
+        refused(json!({"seconds": 1, "fps": 1}), "`source_id`");
+        refused(
+            json!({"source_id": 7, "seconds": 1, "fps": 1}),
+            "`source_id`",
+        );
+        refused(
+            json!({"source_id": "d", "seconds": 60.5, "fps": 1}),
+            "at most 60",
+        );
+        refused(
+            json!({"source_id": "d", "seconds": -1, "fps": 1}),
+            "more than 0",
+        );
+        refused(
+            json!({"source_id": "d", "seconds": "5", "fps": 1}),
+            "`seconds`",
+        );
+        refused(json!({"source_id": "d", "seconds": 1}), "`fps`");
+        refused(
+            json!({"source_id": "d", "seconds": 1, "fps": 121}),
+            "from 1 to 120",
+        );
+        let bad_fraction = json!({"source_id": "d", "seconds": 1, "fps": 1, "black_ratio": 1.5});
+        refused(bad_fraction, "fraction from 0 to 1");
+    }
+
+    #[test]
+    fn the_action_round_trips_through_its_params() {
+        let given = read(json!({"source_id": "window:9", "seconds": 2.5, "fps": 30,
+            "min_duration": 1}))
+        .unwrap();
+        let action = RoomShareAction::Inspect(given.clone());
+        let params: Map<String, Value> = serde_json::from_value(action.to_params()).unwrap();
+        let p = Params::new(&params);
+        assert_eq!(
+            RoomShareAction::parse(p.action().unwrap(), &p).unwrap(),
+            action
+        );
+        assert_eq!(given.min_duration, Some(1.0));
     }
 }
