@@ -1,5 +1,6 @@
 //! The health of capture devices through the whole capture layer and the
-//! engine: what the input reports (`no_signal`, `no_power`) and a device
+//! engine: what the input reports (`no_signal`, `no_power`: in the answer
+//! and in `SourcesChanged`, with its `since`) and a device
 //! that stops delivering (`stalled`, then `live` again) reach the
 //! `["RoomShare","Sources"]` answer; a source change (1920×1080 →
 //! 1280×720) renegotiates the stream and the source's size follows; an
@@ -143,9 +144,31 @@ async fn no_signal_and_no_power_reach_the_sources_answer() {
     let rig = Rig::start(vec![grabber.clone()]);
     rig.wait_health(&grabber, SourceHealthState::Live).await;
 
+    let mut events = rig.engine.events();
     rig.machine
         .set_signal(&grabber.path, Some(SignalStatus::NoSignal));
     let since = rig.wait_health(&grabber, SourceHealthState::NoSignal).await;
+    // Told to subscribers too: a SourcesChanged with the new health.
+    let id = grabber.source_id();
+    let told = wait_until_async(DEADLINE, "SourcesChanged with no_signal", async || {
+        while let Ok(frame) = events.try_recv() {
+            let v: Value = serde_json::from_str(&frame.text).expect("JSON");
+            let sources = v["params"]["data"]["sources"].as_array().cloned();
+            let health = sources
+                .unwrap_or_default()
+                .into_iter()
+                .find(|s| s["id"] == id.as_str())
+                .map(|s| s["health"].clone());
+            if v["params"]["sub_event"] == "SourcesChanged"
+                && health.as_ref().is_some_and(|h| h["state"] == "no_signal")
+            {
+                return health;
+            }
+        }
+        None
+    })
+    .await;
+    assert_eq!(told["since"].as_i64(), since, "{told}");
     let now = roomshare::protocol::unix_now();
     assert!(
         since.is_some_and(|s| (0..=10).contains(&(now - s))),
@@ -203,8 +226,7 @@ async fn a_source_change_renegotiates_and_the_size_follows() {
     grabber.timings = Some(hd);
     grabber.signal = Some(SignalStatus::Ok);
     let rig = Rig::start(vec![grabber.clone()]);
-    let listed = rig.wait_health(&grabber, SourceHealthState::Live).await;
-    let _ = listed;
+    rig.wait_health(&grabber, SourceHealthState::Live).await;
     let source = rig.source(&grabber).await.expect("listed");
     assert_eq!((source.width, source.height), (1920, 1080));
 
