@@ -154,10 +154,12 @@ impl Backend for RealBackend {
     }
 
     fn hold(&mut self, source_id: &str) -> Result<(), CaptureError> {
+        // One hold per backend: the device counts its holders (the share,
+        // an inspection), and closes the stream when the last lets go.
+        if self.holding.iter().any(|h| h == source_id) {
+            return Ok(());
+        }
         match self.device_of(source_id) {
-            // Held by another worker (an inspection of the shared device):
-            // read from that stream, and leave closing it to its holder.
-            Some((devices, device_id)) if devices.is_held(device_id) => Ok(()),
             Some((devices, device_id)) => {
                 devices
                     .hold(device_id)

@@ -76,6 +76,9 @@ impl Default for DevicePolicy {
 struct Held {
     stream: Option<Box<dyn DeviceStream>>,
     latest: Option<(Instant, RgbaImage)>,
+    /// Who holds it (the share, an inspection): closed when the last
+    /// one releases it.
+    holders: u32,
 }
 
 type HeldSlot = Arc<Mutex<Held>>;
@@ -270,6 +273,7 @@ impl CaptureDevices {
             .clone();
         let mut held = slot.lock();
         if held.stream.is_some() {
+            held.holders += 1;
             return Ok(());
         }
         // Waits for a one-shot grab of this device to finish and close.
@@ -282,22 +286,36 @@ impl CaptureDevices {
         match opened {
             Ok(stream) => {
                 held.stream = Some(stream);
+                held.holders += 1;
                 Ok(())
             }
             Err(e) => {
-                // Not held after all: captures go back to open-grab-close.
-                drop(held);
-                self.inner.state.lock().held.remove(device_id);
+                // Not held after all (unless by another holder): captures
+                // go back to open-grab-close.
+                if held.holders == 0 {
+                    self.inner.state.lock().held.remove(device_id);
+                }
                 Err(e)
             }
         }
     }
 
-    /// Close a held stream (the share stopped). A no-op when not held.
+    /// One holder is done (the share stopped, an inspection ended): the
+    /// stream closes when it was the last. A no-op when not held.
     pub fn release(&self, device_id: &str) {
-        // Dropped outside the state lock: stopping a stream makes ioctls.
-        let slot = self.inner.state.lock().held.remove(device_id);
-        drop(slot);
+        let Some(slot) = self.inner.state.lock().held.get(device_id).cloned() else {
+            return;
+        };
+        let mut held = slot.lock();
+        held.holders = held.holders.saturating_sub(1);
+        if held.holders > 0 {
+            return;
+        }
+        self.inner.state.lock().held.remove(device_id);
+        // Closed outside the locks: stopping a stream makes ioctls.
+        let stream = held.stream.take();
+        drop(held);
+        drop(stream);
     }
 
     /// True while `device_id` is held (by the share, or an inspection).
