@@ -88,11 +88,6 @@ impl Session {
         }
     }
 
-    /// How many answers are still being worked on.
-    pub fn answers_pending(&self) -> usize {
-        self.later.len()
-    }
-
     /// The answer frame for a request refused before it was handled.
     pub fn refusal(req: &Request, error: RpcError) -> Option<String> {
         let id = req.id.as_ref()?;
