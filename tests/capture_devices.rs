@@ -815,3 +815,26 @@ mod v4l2_pure {
         assert_eq!(c_string(&[b'x'; 4]), "xxxx");
     }
 }
+
+/// The share and an inspection may hold the same device: one stream, kept
+/// open until the last of them lets go.
+#[test]
+fn a_stream_held_twice_stays_open_until_both_release_it() {
+    let m = room();
+    let devices = m.devices_with(exact());
+    devices.list().unwrap();
+    devices.hold(C920_ID).unwrap();
+    devices.hold(C920_ID).unwrap();
+    assert_eq!(m.opens_of("/dev/video0"), 1, "one stream for both");
+    devices.release(C920_ID);
+    assert!(devices.is_held(C920_ID) && m.is_streaming("/dev/video0"));
+    devices
+        .capture_next(&format!("device:{C920_ID}"))
+        .expect("the other holder still reads");
+    devices.release(C920_ID);
+    assert!(!devices.is_held(C920_ID));
+    assert!(
+        !m.is_streaming("/dev/video0"),
+        "closed with the last holder"
+    );
+}

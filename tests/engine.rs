@@ -791,3 +791,57 @@ fn pure_events_for_share_changes_and_none_for_refusals() {
         stopped.message
     );
 }
+
+/// `Inspect` is checked by the room (the source must be listed, the
+/// inputs in range) and handed over, not answered: the capture layer
+/// answers when the inspection ends.
+#[test]
+fn pure_inspect_is_handed_over_not_answered() {
+    let mut room = Room::new(room_config());
+    let source = room.sources()[1].clone();
+    let text = json!({"id": 1, "method": "Call/RoomShare", "params": {"action": "Inspect",
+        "action_params": {"source_id": source.id, "seconds": 2.5, "fps": 30, "black_pixel": 0.2}}});
+    let step = room.handle(&req(&text.to_string()), 1_700_000_000);
+    assert!(step.result.is_none() && step.events.is_empty());
+    let job = step.inspect.expect("an inspection to run");
+    assert_eq!(job.source, source);
+    assert_eq!((job.params.seconds, job.params.fps), (2.5, 30.0));
+    assert_eq!(
+        (job.params.black_pixel, job.params.black_ratio),
+        (Some(0.2), None)
+    );
+    let unknown = json!({"id": 2, "method": "Call/RoomShare", "params": {"action": "Inspect",
+        "action_params": {"source_id": "window:404", "seconds": 1, "fps": 1}}});
+    let step = room.handle(&req(&unknown.to_string()), 1_700_000_000);
+    assert!(step.inspect.is_none());
+    let result = step.result.expect("answered at once");
+    assert_eq!(
+        (result.error_code, result.action.as_deref()),
+        (8, Some("Inspect"))
+    );
+    assert!(result.message.contains("window:404"), "{}", result.message);
+}
+
+/// An engine without a capture layer (`serve --no-capture`) has nothing
+/// to inspect with: error 1, at once, saying so.
+#[tokio::test]
+async fn inspect_without_capture_is_refused_at_once() {
+    let served = serve().await;
+    let mut ws = served.connect().await;
+    let id = served.engine.snapshot().borrow().sources[0].id.clone();
+    let r = call_code(
+        &mut ws,
+        "RoomShare",
+        "Inspect",
+        json!({"source_id": id, "seconds": 1, "fps": 10}),
+    )
+    .await;
+    assert_eq!(r["error_code"], 1, "{r}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no capture layer"),
+        "{r}"
+    );
+}

@@ -857,6 +857,8 @@ fn inspected_hdmi() -> roomshare::link::InspectorLive {
         ],
         signal: Some(SignalStatus::Ok),
         verdict: Verdict::Stalled,
+        corrupt: Some(2),
+        timings: Some("1280×720p60".into()),
     };
     // A steady 33 ms with a little jitter, and the stall's long gap.
     let recent_intervals = (0..300)
@@ -926,6 +928,8 @@ fn inspector_opens_from_a_tile_measures_saves_and_closes_with_escape() {
     assert!(has_label(&h, "p50 33.4 · p95 36.9 · max 1210.0 ms"));
     assert!(has_label(&h, "1920×1080 → 1280×720 @0:06"));
     assert!(has_label(&h, "Still since 0:08"));
+    assert!(has_label(&h, "1280×720p60"), "a device's timings");
+    assert!(has_label(&h, "Corrupt frames"), "and its corrupt frames");
     h.get_by_label("Colour bars check").click();
     h.run_ok();
     assert!(

@@ -1116,6 +1116,60 @@ fn pipewire_streams_deliver_frames_in_their_size_and_colours() {
     );
 }
 
+/// A producer that stops delivering (SIGSTOP) without going away: the
+/// grabs keep returning its last frame, whose age grows, so an inspection
+/// reports a stall (not a still picture) from when the frames stopped to
+/// when they came again (SIGCONT).
+#[test]
+fn pipewire_stream_that_stops_delivering_is_a_stall_by_its_frames_age() {
+    use roomshare::capture::health::HealthOptions;
+    use roomshare::capture::inspect::{Plan, grab_for};
+    let mut rig = Rig::start();
+    rig.picture("portal-window:win");
+    let source = rig
+        .backend
+        .list()
+        .expect("listed")
+        .into_iter()
+        .find(|s| s.id == "portal-window:win")
+        .expect("the window stream");
+    let plan = Plan {
+        fps: 10.0,
+        seconds: 3.5,
+        options: HealthOptions::default(),
+    };
+    let pw = &rig.pw;
+    let report = std::thread::scope(|scope| {
+        let start = std::time::Instant::now();
+        let pauser = scope.spawn(move || {
+            let at = |s: f64| {
+                let when = start + Duration::from_secs_f64(s);
+                std::thread::sleep(when.saturating_duration_since(std::time::Instant::now()));
+            };
+            at(0.8);
+            pw.pause("fake-window", true);
+            at(2.6);
+            pw.pause("fake-window", false);
+        });
+        let report = grab_for(&mut rig.backend, &source, &plan, &|| false);
+        pauser.join().expect("the producer paused and resumed");
+        report
+    });
+    let context = format!("{report:#?}");
+    let [stall] = report.stalls.as_slice() else {
+        panic!("one stall: {context}")
+    };
+    assert!((0.5..=1.2).contains(&stall.start), "{context}");
+    assert!(
+        stall.end.is_some_and(|e| (2.4..=3.3).contains(&e)),
+        "{context}"
+    );
+    assert!(
+        report.still.is_empty(),
+        "a stall, not a still picture: {context}"
+    );
+}
+
 #[test]
 fn pipewire_source_that_ends_is_gone_and_the_others_keep_streaming() {
     let mut rig = Rig::start();

@@ -10,8 +10,10 @@
 //!   once per `thumbnail_interval`, one capture at a time, and downscales it;
 //! - the **share capture** (`share.rs`) captures the engine's own shared
 //!   source continuously and publishes a [`SharePreview`];
-//! - while the console's inspector is open, an **inspection**
-//!   (`inspector.rs`) grabs one source at full size and measures it.
+//! - the **inspector** (`inspect.rs`) runs the engine's `Inspect` requests,
+//!   each on a thread of its own while it lasts;
+//! - while the console's inspector panel is open, a **live inspection**
+//!   (`live_inspector.rs`) grabs one source at full size and measures it.
 //!
 //! Each thread owns its own [`Backend`] (made by a [`BackendFactory`]), so a
 //! slow full-resolution share capture never holds up the catalog. What they
@@ -20,7 +22,8 @@
 mod catalog;
 pub mod devices;
 pub mod health;
-mod inspector;
+pub mod inspect;
+mod live_inspector;
 #[cfg(target_os = "linux")]
 pub mod portal;
 pub mod real;
@@ -43,7 +46,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use catalog::{SourceDiff, diff_sources};
-pub use inspector::{INSPECTOR_FPS, InspectorFeed, Inspectors};
+pub use live_inspector::{INSPECTOR_FPS, InspectorFeed, Inspectors};
 pub use synthetic::{SyntheticBackend, SyntheticClock, SyntheticSources};
 pub use xcap_backend::XcapBackend;
 
@@ -89,6 +92,20 @@ pub trait Backend: Send + 'static {
     }
     /// The share of `source_id` ended.
     fn release(&mut self, _source_id: &str) {}
+    /// How long ago the stream of `source_id` delivered the frame
+    /// [`Backend::capture`] returns, for sources that push frames (the
+    /// ScreenCast portal's PipeWire streams: a grab takes the newest, which
+    /// is old when the stream stopped). `None` where every capture is a
+    /// fresh grab.
+    fn frame_age(&mut self, _source_id: &str) -> Option<Duration> {
+        None
+    }
+    /// What a capture device says about its input (signal, timings) and
+    /// how many of its frames did not decode; `None` for other sources.
+    /// Asks the device at most once a second.
+    fn device_input(&mut self, _source_id: &str) -> Option<devices::DeviceInput> {
+        None
+    }
     /// Whether capture works, and if not why and what to do: waiting for
     /// the user's permission, refused, unavailable. Read after
     /// [`Backend::list`]; backends that always can capture say `ok`.
@@ -200,17 +217,34 @@ impl SourcesMode {
     }
 }
 
-/// Lets the workers sleep and be woken at once when `Capture` is dropped.
-#[derive(Default)]
+/// Lets the workers sleep and be woken at once when `Capture` is dropped
+/// (a worker waiting on async work watches [`Stopper::signal`]).
 pub(crate) struct Stopper {
     stopped: Mutex<bool>,
     cv: Condvar,
+    signal: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Stopper {
+    fn default() -> Self {
+        Stopper {
+            stopped: Mutex::new(false),
+            cv: Condvar::new(),
+            signal: tokio::sync::watch::Sender::new(false),
+        }
+    }
 }
 
 impl Stopper {
     fn stop(&self) {
         *self.stopped.lock() = true;
         self.cv.notify_all();
+        self.signal.send_replace(true);
+    }
+
+    /// Turns true when stopped.
+    pub(crate) fn signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.signal.subscribe()
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
@@ -307,7 +341,8 @@ impl Capture {
             catalog: Arc::new(Mutex::new(Vec::new())),
             health: HealthMap::default(),
         };
-        let threads = workers::spawn_all(&ctx);
+        let inspections = ctx.engine.inspections();
+        let threads = workers::spawn_all(&ctx, inspections);
         let inspectors = Inspectors::new(
             ctx.factory.clone(),
             ctx.catalog.clone(),

@@ -2,7 +2,7 @@
 //! X11 session, xcap elsewhere — macOS, Windows, Wayland) and its capture
 //! devices (V4L2 on Linux), behind one [`Backend`].
 
-use super::devices::{CaptureDevices, DEVICE_ID_PREFIX};
+use super::devices::{CaptureDevices, DEVICE_ID_PREFIX, DeviceInput};
 use super::{Backend, CaptureError, XcapBackend};
 use crate::protocol::{CaptureStatus, SourceInfo};
 use image::RgbaImage;
@@ -154,6 +154,11 @@ impl Backend for RealBackend {
     }
 
     fn hold(&mut self, source_id: &str) -> Result<(), CaptureError> {
+        // One hold per backend: the device counts its holders (the share,
+        // an inspection), and closes the stream when the last lets go.
+        if self.holding.iter().any(|h| h == source_id) {
+            return Ok(());
+        }
         match self.device_of(source_id) {
             Some((devices, device_id)) => {
                 devices
@@ -175,10 +180,17 @@ impl Backend for RealBackend {
     }
 
     fn release(&mut self, source_id: &str) {
+        let held_here = self.holding.iter().any(|h| h == source_id);
         self.holding.retain(|h| h != source_id);
         match self.device_of(source_id) {
-            Some((devices, device_id)) => devices.release(device_id),
+            Some((devices, device_id)) if held_here => devices.release(device_id),
+            Some(_) => {}
             None => self.screens.release(source_id),
         }
+    }
+
+    fn device_input(&mut self, source_id: &str) -> Option<DeviceInput> {
+        let (devices, device_id) = self.device_of(source_id)?;
+        Some(devices.input(device_id))
     }
 }

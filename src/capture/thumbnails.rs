@@ -93,9 +93,17 @@ fn thumbnail(
         health.unchanged(&s.id, Instant::now());
         return false;
     }
-    match backend.capture(&s.id) {
+    let grabbed = backend.capture(&s.id);
+    // A capture device's input status (asked at most once a second).
+    if let Some(input) = backend.device_input(&s.id) {
+        health.signal(&s.id, input.signal, Instant::now());
+    }
+    match grabbed {
         Ok(img) => {
-            health.frame(&s.id, Instant::now(), &img);
+            match backend.frame_age(&s.id) {
+                Some(age) => health.delivered(&s.id, delivered_at(age), &img),
+                None => health.frame(&s.id, Instant::now(), &img),
+            }
             let hash = fingerprint(backend, &s.id, &img);
             refresh(ctx, scaler, last, &s.id, img, hash)
         }
@@ -107,6 +115,12 @@ fn thumbnail(
             ctx.thumbnails.set_unavailable(&s.id, tile_reason(s, &e))
         }
     }
+}
+
+/// When a frame `age` old was delivered.
+fn delivered_at(age: std::time::Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_sub(age).unwrap_or(now)
 }
 
 /// The picture's fingerprint, the console's own windows left out.

@@ -1,8 +1,8 @@
-//! What the three worker threads share, and how they are started.
+//! What the worker threads share, and how they are started.
 
 use super::health::HealthMap;
-use super::{BackendFactory, CaptureOptions, Rt, Stopper, catalog, share, thumbnails};
-use crate::engine::EngineHandle;
+use super::{BackendFactory, CaptureOptions, Rt, Stopper, catalog, inspect, share, thumbnails};
+use crate::engine::{EngineHandle, InspectRequest};
 use crate::media::{PreviewSlot, ThumbnailStore};
 use crate::protocol::SourceInfo;
 use parking_lot::Mutex;
@@ -35,7 +35,10 @@ impl Ctx {
     }
 }
 
-pub(crate) fn spawn_all(ctx: &Ctx) -> Vec<JoinHandle<()>> {
+pub(crate) fn spawn_all(
+    ctx: &Ctx,
+    inspections: tokio::sync::mpsc::Receiver<InspectRequest>,
+) -> Vec<JoinHandle<()>> {
     type Job = fn(Ctx);
     let jobs: [(&str, Job); 3] = [
         ("capture-catalog", catalog::run),
@@ -52,6 +55,14 @@ pub(crate) fn spawn_all(ctx: &Ctx) -> Vec<JoinHandle<()>> {
             Ok(t) => threads.push(t),
             Err(e) => tracing::error!(target: LOG, "cannot start {name}: {e}"),
         }
+    }
+    let inspector = ctx.clone();
+    match std::thread::Builder::new()
+        .name("capture-inspector".into())
+        .spawn(move || inspect::run(inspector, inspections))
+    {
+        Ok(t) => threads.push(t),
+        Err(e) => tracing::error!(target: LOG, "cannot start capture-inspector: {e}"),
     }
     threads
 }

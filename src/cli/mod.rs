@@ -136,7 +136,19 @@ impl RemoteArgs {
 
     /// Connect once; a failure is printed and becomes exit code 2.
     pub async fn connect(&self) -> Result<Client, ExitCode> {
-        Client::connect(self.endpoint(), self.options())
+        self.connect_with(self.options()).await
+    }
+
+    /// [`RemoteArgs::connect`] for answers that take up to `longer` more
+    /// than `--timeout` (an inspection's, given when it ends).
+    pub async fn connect_for(&self, longer: Duration) -> Result<Client, ExitCode> {
+        let mut options = self.options();
+        options.request_timeout += longer;
+        self.connect_with(options).await
+    }
+
+    async fn connect_with(&self, options: ClientOptions) -> Result<Client, ExitCode> {
+        Client::connect(self.endpoint(), options)
             .await
             .map_err(|e| {
                 eprintln!("cannot connect to {}: {e}", self.url());

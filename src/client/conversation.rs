@@ -566,8 +566,8 @@ impl<'a> Conversation<'a> {
 /// The next text frame from the peer (or event of the embedded session).
 async fn next_frame(conn: &mut Conn) -> Result<String, Ended> {
     match conn {
-        Conn::Embedded(session) => match session.next_event().await {
-            Ok(frame) => Ok(frame.text.clone()),
+        Conn::Embedded(session) => match session.next_outgoing().await {
+            Ok(text) => Ok(text),
             Err(SessionError::Lagged(n)) => Err(Ended::Lost(format!("fell {n} events behind"))),
             Err(SessionError::EngineGone(_)) => Err(Ended::Stopped),
         },

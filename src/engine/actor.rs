@@ -2,8 +2,11 @@
 //! talks to it through a cloneable [`EngineHandle`]; changes fan out to
 //! sessions through a bounded broadcast of pre-serialised event frames.
 
-use super::room::{Deferred, OwnShare, Room, RoomConfig, ShareStats, Step};
-use crate::protocol::{CaptureStatus, EventEnvelope, Request, RpcResult, SourceInfo, unix_now};
+use super::room::{Deferred, InspectJob, OwnShare, Room, RoomConfig, ShareStats, Step};
+use crate::protocol::codes::{FAIL, REQUEST_TOO_FREQUENTLY};
+use crate::protocol::{
+    CaptureStatus, EventEnvelope, Request, RpcError, RpcResult, SourceInfo, unix_now,
+};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -31,8 +34,30 @@ pub struct RoomSnapshot {
     pub capture_retries: u64,
 }
 
+/// The engine's answer to a request: its result now, or (an inspection)
+/// where the result will come from when the work ends.
+#[derive(Debug)]
+pub enum Reply {
+    Now(RpcResult),
+    Later(oneshot::Receiver<RpcResult>),
+}
+
+/// An inspection for the capture layer to run: `reply` gets the request's
+/// result (the report, or why not) when it ends.
+#[derive(Debug)]
+pub struct InspectRequest {
+    pub job: InspectJob,
+    pub reply: oneshot::Sender<RpcResult>,
+}
+
+/// How many accepted inspections may wait for the capture layer to pick
+/// them up; beyond, a request is answered with error 10 at once.
+const INSPECT_QUEUE: usize = 8;
+
 enum Msg {
-    Request(Request, oneshot::Sender<RpcResult>),
+    Request(Request, oneshot::Sender<Reply>),
+    /// Where inspections go from now on (the capture layer, once started).
+    Inspector(mpsc::Sender<InspectRequest>),
     SetSources(Vec<SourceInfo>),
     SetCapture(CaptureStatus),
     ShareFailed {
@@ -52,6 +77,7 @@ struct Owner {
     events: broadcast::Sender<Arc<EventFrame>>,
     snapshot: watch::Sender<Arc<RoomSnapshot>>,
     weak: mpsc::WeakSender<Msg>,
+    inspector: Option<mpsc::Sender<InspectRequest>>,
 }
 
 impl Owner {
@@ -68,6 +94,10 @@ impl Owner {
                     (self.room.share_stats(&source_id, stats), None)
                 }
                 Msg::Deferred(d) => (self.room.complete(&d), None),
+                Msg::Inspector(jobs) => {
+                    self.inspector = Some(jobs);
+                    continue;
+                }
             };
             self.publish(step, reply);
         }
@@ -79,7 +109,7 @@ impl Owner {
     /// writes its response before these events (protocol.md §4): a session
     /// reads events only after it has written the answer to the request it
     /// was handling.
-    fn publish(&self, step: Step, reply: Option<oneshot::Sender<RpcResult>>) {
+    fn publish(&self, mut step: Step, reply: Option<oneshot::Sender<Reply>>) {
         let changed = !step.events.is_empty();
         for event in step.events {
             let text = event.to_frame();
@@ -90,8 +120,12 @@ impl Owner {
         if changed {
             self.snapshot.send_replace(snapshot_of(&self.room));
         }
-        if let (Some(reply), Some(result)) = (reply, step.result) {
-            let _ = reply.send(result);
+        let answer = match step.inspect.take() {
+            Some(job) => Some(self.hand_over(job)),
+            None => step.result.map(Reply::Now),
+        };
+        if let (Some(reply), Some(answer)) = (reply, answer) {
+            let _ = reply.send(answer);
         }
         for (delay, d) in step.deferred {
             let weak = self.weak.clone();
@@ -101,6 +135,37 @@ impl Owner {
                     let _ = tx.send(Msg::Deferred(d)).await;
                 }
             });
+        }
+    }
+}
+
+impl Owner {
+    /// Give an accepted inspection to the capture layer without waiting
+    /// for it: the request is answered when the inspection ends. Refused
+    /// at once when there is no capture layer or too many wait already.
+    fn hand_over(&self, job: InspectJob) -> Reply {
+        let refuse = |code, message: &str| {
+            Reply::Now(RpcResult::err(
+                Some("Inspect"),
+                RpcError::new(code, message),
+            ))
+        };
+        let Some(inspector) = &self.inspector else {
+            return refuse(
+                FAIL,
+                "this engine has no capture layer (started with --no-capture): nothing to inspect",
+            );
+        };
+        let (reply, later) = oneshot::channel();
+        match inspector.try_send(InspectRequest { job, reply }) {
+            Ok(()) => Reply::Later(later),
+            Err(mpsc::error::TrySendError::Full(_)) => refuse(
+                REQUEST_TOO_FREQUENTLY,
+                "too many inspections are waiting; try again when one has ended",
+            ),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                refuse(FAIL, "the engine's capture layer has stopped")
+            }
         }
     }
 }
@@ -148,19 +213,43 @@ impl EngineHandle {
             events,
             snapshot: snapshot_tx,
             weak: tx.downgrade(),
+            inspector: None,
         };
         tokio::spawn(owner.run(rx));
         handle
     }
 
-    /// Apply one request; `RpcResult` is the `result` to answer with.
+    /// Apply one request; `RpcResult` is the `result` to answer with. An
+    /// inspection is awaited to its end: see [`EngineHandle::submit`].
     pub async fn request(&self, req: Request) -> Result<RpcResult, EngineGone> {
+        match self.submit(req).await? {
+            Reply::Now(result) => Ok(result),
+            Reply::Later(later) => later.await.map_err(|_| EngineGone),
+        }
+    }
+
+    /// Apply one request; its result, or where it will come from (an
+    /// inspection), so the caller can go on serving meanwhile.
+    pub async fn submit(&self, req: Request) -> Result<Reply, EngineGone> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Msg::Request(req, reply))
             .await
             .map_err(|_| EngineGone)?;
         rx.await.map_err(|_| EngineGone)
+    }
+
+    /// The capture layer runs the inspections from now on; it returns the
+    /// queue to take them from. Called once, when capture starts (without
+    /// it an `Inspect` is refused: nothing could run it).
+    pub fn inspections(&self) -> mpsc::Receiver<InspectRequest> {
+        let (jobs, queue) = mpsc::channel(INSPECT_QUEUE);
+        // A full engine queue at start-up is not possible in practice;
+        // should it happen, `Inspect` says there is no capture layer.
+        if self.tx.try_send(Msg::Inspector(jobs)).is_err() {
+            tracing::warn!(target: "roomshare::engine", "the engine did not take the inspection queue");
+        }
+        queue
     }
 
     /// Publish a new source list (from the capture catalog).

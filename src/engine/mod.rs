@@ -11,7 +11,7 @@ mod demo;
 pub mod room;
 pub mod session;
 
-pub use actor::{EngineGone, EngineHandle, EventFrame, RoomSnapshot};
+pub use actor::{EngineGone, EngineHandle, EventFrame, InspectRequest, Reply, RoomSnapshot};
 pub use demo::demo_sources;
-pub use room::{OwnShare, Room, RoomConfig, SHARE_STOPPED_SOURCE_GONE, ShareStats};
+pub use room::{InspectJob, OwnShare, Room, RoomConfig, SHARE_STOPPED_SOURCE_GONE, ShareStats};
 pub use session::{Session, SessionError};

@@ -2,17 +2,26 @@
 //! subscriptions, answers in the device form. The WebSocket server wraps a
 //! session per connection; the console's embedded link uses one directly, so
 //! embedded and remote behave identically, frame for frame.
+//!
+//! Most requests are answered at once. An `Inspect` is answered when the
+//! inspection ends: its answer is kept as a pending future and goes out
+//! with the events ([`Session::next_outgoing`]), so the connection keeps
+//! serving other requests meanwhile.
 
-use super::actor::{EngineGone, EngineHandle, EventFrame};
+use super::actor::{EngineGone, EngineHandle, EventFrame, Reply};
 use crate::media::ThumbnailSource;
 use crate::protocol::answers::{Answer, ThumbnailAnswer};
-use crate::protocol::codes::{PARAMETER_ERROR, SUBSCRIBE_PATH_ERROR};
+use crate::protocol::codes::{FAIL, PARAMETER_ERROR, SUBSCRIBE_PATH_ERROR};
 use crate::protocol::message::result_frame;
-use crate::protocol::{Method, Request, RpcError, RpcResult, is_subscribable, parse_request};
+use crate::protocol::{Id, Method, Request, RpcError, RpcResult, is_subscribable, parse_request};
 use base64::Engine as _;
+use futures_util::StreamExt as _;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::oneshot;
 
 /// Why a session cannot deliver events any more.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +41,8 @@ pub struct Session {
     events: Option<broadcast::Receiver<Arc<EventFrame>>>,
     subscriptions: Vec<Vec<String>>,
     thumbnails: Option<Arc<dyn ThumbnailSource>>,
+    /// Answers still being worked on (inspections): each yields its frame.
+    later: FuturesUnordered<BoxFuture<'static, String>>,
 }
 
 impl Session {
@@ -41,6 +52,7 @@ impl Session {
             engine,
             subscriptions: Vec::new(),
             thumbnails,
+            later: FuturesUnordered::new(),
         }
     }
 
@@ -53,12 +65,27 @@ impl Session {
         }
     }
 
-    /// Handle a parsed request and render the answer frame.
+    /// Handle a parsed request and render the answer frame. `None` for a
+    /// notification, and for a request answered later (an inspection: its
+    /// frame comes from [`Session::next_outgoing`]).
     pub async fn handle_frame(&mut self, req: Request) -> Result<Option<String>, EngineGone> {
         let id = req.id.clone();
         let method = req.method_name.clone();
-        let result = self.handle(req).await?;
-        Ok(id.map(|id| result_frame(&method, &id, &result)))
+        let reply = match req.method {
+            Method::Subscribe | Method::Unsubscribe => Reply::Now(self.subscription(&req)),
+            Method::Query if is_thumbnail_query(&req) => Reply::Now(self.thumbnail(&req)),
+            _ => self.engine.submit(req).await?,
+        };
+        match (reply, id) {
+            (Reply::Now(result), id) => Ok(id.map(|id| result_frame(&method, &id, &result))),
+            (Reply::Later(later), Some(id)) => {
+                self.later.push(Box::pin(answer_later(later, method, id)));
+                Ok(None)
+            }
+            // A notification is not answered: nobody waits for its result
+            // (dropping the receiver lets the work stop early).
+            (Reply::Later(_), None) => Ok(None),
+        }
     }
 
     /// The answer frame for a request refused before it was handled.
@@ -158,19 +185,51 @@ impl Session {
     /// The next event this session is subscribed to. Without subscriptions
     /// this never resolves.
     pub async fn next_event(&mut self) -> Result<Arc<EventFrame>, SessionError> {
-        let Some(events) = self.events.as_mut() else {
-            return std::future::pending().await;
-        };
-        loop {
-            match events.recv().await {
-                Ok(frame) => {
-                    if self.subscriptions.iter().any(|p| frame.event.matches(p)) {
-                        return Ok(frame);
-                    }
+        next_event_of(self.events.as_mut(), &self.subscriptions).await
+    }
+
+    /// The next frame to send unasked: an answer that was worked on (an
+    /// inspection's), or an event this session is subscribed to. Never
+    /// resolves while there is neither. Cancel-safe.
+    pub async fn next_outgoing(&mut self) -> Result<String, SessionError> {
+        let event = next_event_of(self.events.as_mut(), &self.subscriptions);
+        if self.later.is_empty() {
+            return event.await.map(|frame| frame.text.clone());
+        }
+        tokio::select! {
+            Some(answer) = self.later.next() => Ok(answer),
+            frame = event => frame.map(|frame| frame.text.clone()),
+        }
+    }
+}
+
+/// The answer frame of a request worked on elsewhere, when the work ends.
+async fn answer_later(later: oneshot::Receiver<RpcResult>, method: String, id: Id) -> String {
+    let result = later.await.unwrap_or_else(|_| {
+        RpcResult::err(
+            Some("Inspect"),
+            RpcError::new(FAIL, "the work was abandoned: the engine's capture stopped"),
+        )
+    });
+    result_frame(&method, &id, &result)
+}
+
+async fn next_event_of(
+    events: Option<&mut broadcast::Receiver<Arc<EventFrame>>>,
+    subscriptions: &[Vec<String>],
+) -> Result<Arc<EventFrame>, SessionError> {
+    let Some(events) = events else {
+        return std::future::pending().await;
+    };
+    loop {
+        match events.recv().await {
+            Ok(frame) => {
+                if subscriptions.iter().any(|p| frame.event.matches(p)) {
+                    return Ok(frame);
                 }
-                Err(RecvError::Lagged(n)) => return Err(SessionError::Lagged(n)),
-                Err(RecvError::Closed) => return Err(SessionError::EngineGone(EngineGone)),
             }
+            Err(RecvError::Lagged(n)) => return Err(SessionError::Lagged(n)),
+            Err(RecvError::Closed) => return Err(SessionError::EngineGone(EngineGone)),
         }
     }
 }

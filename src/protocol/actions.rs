@@ -5,6 +5,7 @@
 //! EndQuickShare example puts `meeting_type` there).
 
 use super::codes::{PARAMETER_ERROR, UNSUPPORTED_ACTION};
+use super::inspect::{InspectParams, MAX_FPS, MAX_REMOTE_SECONDS};
 use super::message::{RpcError, json_type};
 use serde_json::{Map, Value, json};
 
@@ -93,6 +94,27 @@ impl<'a> Params<'a> {
             Some(Value::Number(n)) => convert(n).map(Some).ok_or_else(|| {
                 RpcError::new(PARAMETER_ERROR, format!("`{name}` must be {what}, got {n}"))
             }),
+            Some(other) => Err(wrong_type(name, what, other)),
+        }
+    }
+
+    /// An optional finite number in `range` (described as `what` in the
+    /// error 8 for anything else).
+    pub fn opt_number(
+        &self,
+        name: &str,
+        range: std::ops::RangeInclusive<f64>,
+        what: &str,
+    ) -> Result<Option<f64>, RpcError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(x) if range.contains(&x) => Ok(Some(x)),
+                _ => Err(RpcError::new(
+                    PARAMETER_ERROR,
+                    format!("`{name}` must be {what}, got {n}"),
+                )),
+            },
             Some(other) => Err(wrong_type(name, what, other)),
         }
     }
@@ -414,7 +436,7 @@ impl MeetingAction {
 /// every state is reachable in a demo and in end-to-end tests over the wire,
 /// and asking the engine's capture again. Real devices answer 9 for this
 /// module.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RoomShareAction {
     /// A remote participant starts sharing (`nickname` may be Chinese).
     RemoteShare {
@@ -441,15 +463,19 @@ pub enum RoomShareAction {
     /// on the engine's machine). Answered at once; the outcome arrives as
     /// `capture` in `SourcesChanged`.
     RetryCapture,
+    /// Inspect one of the engine's sources for a while: answered with an
+    /// `InspectReport` when the inspection ends, not at once.
+    Inspect(InspectParams),
 }
 
 /// The `Call/RoomShare` action names, as an error 9 lists them.
-pub const ROOM_SHARE_ACTIONS: [&str; 5] = [
+pub const ROOM_SHARE_ACTIONS: [&str; 6] = [
     "SimulateRemoteShare",
     "SimulateRemoteStop",
     "SimulateQuickCast",
     "SetCastCode",
     "RetryCapture",
+    "Inspect",
 ];
 
 impl RoomShareAction {
@@ -482,6 +508,7 @@ impl RoomShareAction {
                 RoomShareAction::SetCastCode(code)
             }
             "RetryCapture" => RoomShareAction::RetryCapture,
+            "Inspect" => RoomShareAction::Inspect(InspectParams::read(p)?),
             other => return Err(unsupported("RoomShare", other, &ROOM_SHARE_ACTIONS)),
         })
     }
@@ -494,6 +521,7 @@ impl RoomShareAction {
             RoomShareAction::QuickCast { .. } => "SimulateQuickCast",
             RoomShareAction::SetCastCode(_) => "SetCastCode",
             RoomShareAction::RetryCapture => "RetryCapture",
+            RoomShareAction::Inspect(_) => "Inspect",
         }
     }
 
@@ -515,8 +543,69 @@ impl RoomShareAction {
             RoomShareAction::SetCastCode(code) => {
                 json!({"action": "SetCastCode", "action_params": {"cast_code": code}})
             }
+            RoomShareAction::Inspect(params) => {
+                json!({"action": "Inspect", "action_params": params.to_json()})
+            }
             other => json!({"action": other.name()}),
         }
+    }
+}
+
+impl InspectParams {
+    /// `source_id` (required), `seconds` (more than 0, at most 60), `fps`
+    /// (1 to 120) and the optional thresholds; error 8 naming the range.
+    pub fn read(p: &Params) -> Result<InspectParams, RpcError> {
+        let source_id = p.req_string("source_id")?;
+        let seconds = p
+            .opt_number(
+                "seconds",
+                0.0..=MAX_REMOTE_SECONDS,
+                "a number of seconds, more than 0 and at most 60",
+            )?
+            .ok_or_else(|| missing("seconds", "number"))?;
+        if seconds <= 0.0 {
+            return Err(RpcError::new(
+                PARAMETER_ERROR,
+                "`seconds` must be a number of seconds, more than 0 and at most 60, got 0",
+            ));
+        }
+        let fps = p
+            .opt_number(
+                "fps",
+                1.0..=MAX_FPS,
+                "a rate from 1 to 120 frames per second",
+            )?
+            .ok_or_else(|| missing("fps", "number"))?;
+        let fraction = |name| p.opt_number(name, 0.0..=1.0, "a fraction from 0 to 1");
+        Ok(InspectParams {
+            source_id,
+            seconds,
+            fps,
+            black_pixel: fraction("black_pixel")?,
+            black_ratio: fraction("black_ratio")?,
+            static_difference: fraction("static_difference")?,
+            min_duration: p.opt_number("min_duration", 0.0..=3600.0, "seconds from 0 to 3600")?,
+        })
+    }
+
+    /// The `action_params` object (thresholds only when given).
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        out.insert("source_id".into(), json!(self.source_id));
+        out.insert("seconds".into(), json!(self.seconds));
+        out.insert("fps".into(), json!(self.fps));
+        let optional = [
+            ("black_pixel", self.black_pixel),
+            ("black_ratio", self.black_ratio),
+            ("static_difference", self.static_difference),
+            ("min_duration", self.min_duration),
+        ];
+        for (name, value) in optional {
+            if let Some(x) = value {
+                out.insert(name.into(), json!(x));
+            }
+        }
+        Value::Object(out)
     }
 }
 

@@ -52,6 +52,7 @@ pub mod wire;
 pub use actions::{MeetingAction, Params, RoomShareAction, ShareAction, ShareTarget, StartShare};
 pub use answers::Answer;
 pub use events::{Event, EventEnvelope};
+pub use inspect::{InspectParams, InspectReport, Verdict};
 pub use message::{Id, Incoming, Method, Rejection, Request, RpcError, RpcResult, parse_request};
 pub use model::{
     CaptureState, CaptureStatus, MeetingInfo, ShareInfo, ShareUserInfo, SourceHealth,

@@ -3,13 +3,12 @@
 
 use super::handshake::Rewound;
 use super::{MAX_MESSAGE, ServerConfig};
-use crate::engine::{EventFrame, Session, SessionError};
+use crate::engine::{Session, SessionError};
 use crate::protocol::codes::REQUEST_TOO_FREQUENTLY;
 use crate::protocol::message::auth_failure_frame;
 use crate::protocol::{Rejection, RpcError, parse_request};
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
@@ -93,7 +92,7 @@ pub(super) async fn serve(
     loop {
         let step = tokio::select! {
             _ = shutdown.changed() => Step::Close(CloseCode::Away, "server shutting down"),
-            event = session.next_event() => push(event, peer),
+            out = session.next_outgoing() => push(out, peer),
             msg = ws.next() => reply_to(msg, &mut session, &mut limiter, config, peer).await,
         };
         match step {
@@ -120,10 +119,10 @@ pub(super) async fn serve(
     }
 }
 
-/// An event for this connection, or why there are no more.
-fn push(event: Result<Arc<EventFrame>, SessionError>, peer: SocketAddr) -> Step {
-    match event {
-        Ok(frame) => Step::Send(frame.text.clone()),
+/// An event or a late answer for this connection, or why there are no more.
+fn push(out: Result<String, SessionError>, peer: SocketAddr) -> Step {
+    match out {
+        Ok(text) => Step::Send(text),
         Err(SessionError::Lagged(n)) => {
             tracing::warn!("dropping {peer}: it stopped reading and fell {n} events behind");
             Step::Close(CloseCode::Policy, "too slow: events were not read")

@@ -14,8 +14,8 @@
 use roomshare::capture::devices::node::caps;
 use roomshare::capture::devices::{
     CaptureDevices, DeviceError, DeviceFrame, DeviceInfo, DevicePolicy, DeviceStream, DeviceSystem,
-    FormatInfo, FourCc, FrameSizes, StreamFormat, choose_format, dedupe_ids, is_video_capture_node,
-    stable_device_id,
+    DvTimings, FormatInfo, FourCc, FrameSizes, InputStatus, SignalStatus, StreamFormat,
+    choose_format, dedupe_ids, is_video_capture_node, stable_device_id,
 };
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -113,6 +113,22 @@ pub struct Node {
     /// Left out of listings (and refused by `open`) while an open stream
     /// still delivers: how an unplug looks when the listing notices first.
     pub hidden: bool,
+    /// What `VIDIOC_ENUMINPUT` would report for the current input (None:
+    /// the driver does not say).
+    pub signal: Option<SignalStatus>,
+    /// What `VIDIOC_QUERY_DV_TIMINGS` would detect; a stream opens at
+    /// this size when set (as an HDMI receiver does).
+    pub timings: Option<DvTimings>,
+    /// Bumped by each source change; open streams see it as
+    /// `V4L2_EVENT_SOURCE_CHANGE`.
+    pub source_changes: u32,
+    /// The device stops delivering: reads time out until resumed.
+    pub paused: bool,
+    /// The script goes on across streams (a live picture), instead of
+    /// starting again with each open.
+    pub continuous: bool,
+    /// Where a continuous script is.
+    pub position: usize,
 }
 
 impl Node {
@@ -149,6 +165,12 @@ pub fn node(
         busy_elsewhere: false,
         broken: None,
         hidden: false,
+        signal: None,
+        timings: None,
+        source_changes: 0,
+        paused: false,
+        continuous: false,
+        position: 0,
     }
 }
 
@@ -282,6 +304,46 @@ impl FakeMachine {
     }
 
     /// Successful opens of any node so far.
+    fn edit(&self, path: &str, change: impl Fn(&mut Node)) {
+        for n in self.world().nodes.iter_mut().filter(|n| n.path == path) {
+            change(n);
+        }
+    }
+
+    /// The input's status as `VIDIOC_ENUMINPUT` would report it.
+    pub fn set_signal(&self, path: &str, signal: Option<SignalStatus>) {
+        self.edit(path, |n| n.signal = signal);
+    }
+
+    /// The source on the input changes to `timings`, delivering `script`
+    /// from now on: open streams get a source-change event.
+    pub fn change_source(&self, path: &str, timings: DvTimings, script: Vec<Step>) {
+        self.edit(path, |n| {
+            n.timings = Some(timings);
+            n.script = script.clone();
+            n.position = 0;
+            n.source_changes += 1;
+        });
+    }
+
+    /// The device stops delivering frames (reads time out) until resumed.
+    pub fn pause(&self, path: &str) {
+        self.edit(path, |n| n.paused = true);
+    }
+
+    pub fn resume(&self, path: &str) {
+        self.edit(path, |n| n.paused = false);
+    }
+
+    fn next_position(&self, path: &str) -> usize {
+        let mut world = self.world();
+        let node = world.nodes.iter_mut().find(|n| n.path == path);
+        node.map_or(0, |n| {
+            n.position += 1;
+            n.position - 1
+        })
+    }
+
     pub fn opens(&self) -> usize {
         self.world().opens.len()
     }
@@ -355,7 +417,10 @@ impl DeviceSystem for FakeSystem {
             world.busy_refusals += 1;
             return Err(DeviceError::Busy);
         }
-        let choice = choose_format(&info.formats)?;
+        let mut choice = choose_format(&info.formats)?;
+        if let Some(t) = node.timings {
+            (choice.width, choice.height) = (t.width, t.height);
+        }
         world.streaming.push(node.path.clone());
         world.opens.push(node.path.clone());
         let interval = Duration::from_secs_f64(1.0 / node.fps.max(1.0));
@@ -372,9 +437,25 @@ impl DeviceSystem for FakeSystem {
             at: 0,
             interval,
             next_due: Instant::now() + interval,
+            source_changes: node.source_changes,
         }))
     }
+
+    fn input(&mut self, device_id: &str) -> Result<InputStatus, DeviceError> {
+        let world = self.0.world();
+        let (_, node) = list_world(&world)
+            .into_iter()
+            .find(|(i, _)| i.device_id == device_id)
+            .ok_or(DeviceError::Gone)?;
+        Ok(InputStatus {
+            signal: node.signal,
+            timings: node.timings,
+        })
+    }
 }
+
+/// How long a read of a paused device waits before it times out.
+pub const PAUSED_TIMEOUT: Duration = Duration::from_millis(300);
 
 struct FakeStream {
     machine: FakeMachine,
@@ -384,6 +465,8 @@ struct FakeStream {
     at: usize,
     interval: Duration,
     next_due: Instant,
+    /// The node's source changes when this stream saw the last one.
+    source_changes: u32,
 }
 
 impl FakeStream {
@@ -410,10 +493,23 @@ impl DeviceStream for FakeStream {
         if let Some(e) = node.broken {
             return Err(e);
         }
+        if node.source_changes != self.source_changes {
+            self.source_changes = node.source_changes;
+            return Err(DeviceError::SourceChanged);
+        }
+        if node.paused {
+            std::thread::sleep(PAUSED_TIMEOUT);
+            return Err(DeviceError::Timeout);
+        }
         if self.script.is_empty() {
             return Err(DeviceError::Timeout);
         }
-        let step = self.script[self.at % self.script.len()].clone();
+        let at = if node.continuous {
+            self.machine.next_position(&self.path)
+        } else {
+            self.at
+        };
+        let step = self.script[at % self.script.len()].clone();
         self.at += 1;
         match step {
             Step::Frame(data) => Ok(DeviceFrame {

@@ -155,3 +155,53 @@ pub fn report_of(out: &Output) -> InspectReport {
     );
     serde_json::from_value(value).expect("the report decodes")
 }
+
+/// `roomshare serve --sources real` on a free loopback port and `display`,
+/// with `password`; killed (this child only) when dropped.
+pub struct Serve {
+    pub child: Child,
+    pub addr: std::net::SocketAddr,
+}
+
+impl Serve {
+    pub fn start(display: &str, password: &str) -> Serve {
+        let args = [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--sources",
+            "real",
+            "--password",
+            password,
+        ];
+        let mut cmd = command(display, &args);
+        cmd.stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("spawn roomshare serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx.recv_timeout(DEADLINE).expect("serve prints its address");
+        // "roomshare serving on ws://127.0.0.1:PORT/ (Ctrl+C to stop)"
+        let addr = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("ws://"))
+            .and_then(|a| a.trim_end_matches('/').parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Serve { child, addr }
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://{}/", self.addr)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -240,6 +240,28 @@ impl PipeWire {
         })
     }
 
+    /// Stop (SIGSTOP) or continue (SIGCONT) a helper by its pid: a
+    /// producer that stops delivering frames without going away.
+    // kill(2) is a libc call; the pid is our own child's.
+    #[allow(unsafe_code)]
+    pub fn pause(&self, name: &str, paused: bool) {
+        let signal = if paused { libc::SIGSTOP } else { libc::SIGCONT };
+        let (_, child, _) = self
+            .children
+            .iter()
+            .find(|(n, ..)| n == name)
+            .unwrap_or_else(|| panic!("no helper {name}"));
+        let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+        // SAFETY: a signal to our own child, by its pid.
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(
+            sent,
+            0,
+            "cannot signal {name}: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+
     /// End a helper by its pid, the way a closed window's producer ends.
     pub fn kill(&mut self, name: &str) {
         if let Some(i) = self.children.iter().position(|(n, ..)| n == name) {

@@ -19,7 +19,10 @@
 //! that starts while the thumbnailer grabs that device waits for the grab
 //! instead of failing as "in use by another program".
 
-use super::{DeviceError, DeviceInfo, DeviceStream, DeviceSystem, choose_format, decode_frame};
+use super::{
+    DeviceError, DeviceInfo, DeviceStream, DeviceSystem, DvTimings, InputStatus, SignalStatus,
+    choose_format, decode_frame,
+};
 use crate::protocol::{SourceInfo, SourceKind};
 use image::RgbaImage;
 use parking_lot::Mutex;
@@ -29,6 +32,20 @@ use std::time::{Duration, Instant};
 
 /// Source ids of capture devices are this prefix and the device id.
 pub const DEVICE_ID_PREFIX: &str = "device:";
+
+/// A device's input is asked about at most this often.
+const INPUT_POLL: Duration = Duration::from_secs(1);
+
+/// What a capture device says about its input, and what its frames did.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DeviceInput {
+    /// The current input's status (`VIDIOC_ENUMINPUT`), when it says.
+    pub signal: Option<SignalStatus>,
+    /// The detected timings (`VIDIOC_QUERY_DV_TIMINGS`), where supported.
+    pub timings: Option<DvTimings>,
+    /// Frames that did not decode (skipped: the stream goes on), so far.
+    pub corrupt_frames: u64,
+}
 
 /// Tuning of [`CaptureDevices`].
 #[derive(Debug, Clone)]
@@ -59,6 +76,9 @@ impl Default for DevicePolicy {
 struct Held {
     stream: Option<Box<dyn DeviceStream>>,
     latest: Option<(Instant, RgbaImage)>,
+    /// Who holds it (the share, an inspection): closed when the last
+    /// one releases it.
+    holders: u32,
 }
 
 type HeldSlot = Arc<Mutex<Held>>;
@@ -72,6 +92,13 @@ struct State {
     /// Per device, held by whoever is opening a stream of it (and, for a
     /// one-shot grab, until that stream is closed again).
     openers: HashMap<String, Arc<Mutex<()>>>,
+    /// The input's status as last asked, and when.
+    inputs: HashMap<String, (Instant, InputStatus)>,
+    /// Frames that did not decode, per device.
+    corrupt: HashMap<String, u64>,
+    /// The size the last opened stream runs at (after a source change, the
+    /// new one): listed instead of the format choice's.
+    sizes: HashMap<String, (u32, u32)>,
 }
 
 struct Inner {
@@ -128,13 +155,19 @@ impl CaptureDevices {
     /// [`CaptureDevices::status`] says why its tile has no picture.
     pub fn list(&self) -> Result<Vec<SourceInfo>, DeviceError> {
         let devices = self.inner.system.lock().list()?;
-        let sources = devices.iter().map(source_info).collect();
         let present = |id: &String| devices.iter().any(|d| &d.device_id == id);
         let mut state = self.inner.state.lock();
+        let sources = devices
+            .iter()
+            .map(|d| source_info(d, state.sizes.get(&d.device_id).copied()))
+            .collect();
         // Vanished devices: forget their failures and their held streams
         // (closed after the lock is released: stopping a stream is ioctls).
         state.failures.retain(|id, _| present(id));
         state.openers.retain(|id, _| present(id));
+        state.inputs.retain(|id, _| present(id));
+        state.corrupt.retain(|id, _| present(id));
+        state.sizes.retain(|id, _| present(id));
         let gone: Vec<String> = state
             .held
             .keys()
@@ -163,6 +196,40 @@ impl CaptureDevices {
             return Some(e.to_string());
         }
         state.failures.get(device_id).map(|e| e.to_string())
+    }
+
+    /// What `device_id`'s input reports (the system is asked at most once
+    /// a second per device; in between the last answer is kept) and how
+    /// many of its frames did not decode so far.
+    pub fn input(&self, device_id: &str) -> DeviceInput {
+        let cached = self.inner.state.lock().inputs.get(device_id).copied();
+        let status = match cached {
+            Some((at, status)) if at.elapsed() < INPUT_POLL => status,
+            _ => {
+                let status = self
+                    .inner
+                    .system
+                    .lock()
+                    .input(device_id)
+                    .unwrap_or_default();
+                let mut state = self.inner.state.lock();
+                state
+                    .inputs
+                    .insert(device_id.to_string(), (Instant::now(), status));
+                status
+            }
+        };
+        DeviceInput {
+            signal: status.signal,
+            timings: status.timings,
+            corrupt_frames: self.corrupt_frames(device_id),
+        }
+    }
+
+    /// Frames of `device_id` that did not decode so far.
+    pub fn corrupt_frames(&self, device_id: &str) -> u64 {
+        let state = self.inner.state.lock();
+        state.corrupt.get(device_id).copied().unwrap_or(0)
     }
 
     /// One decoded picture of source `source_id` (`device:<device_id>`):
@@ -206,38 +273,52 @@ impl CaptureDevices {
             .clone();
         let mut held = slot.lock();
         if held.stream.is_some() {
+            held.holders += 1;
             return Ok(());
         }
         // Waits for a one-shot grab of this device to finish and close.
         let opener = self.opener(device_id);
         let opened = {
             let _opening = opener.lock();
-            self.inner.system.lock().open(device_id)
+            self.open_stream(device_id)
         };
         self.record(device_id, &opened);
         match opened {
             Ok(stream) => {
                 held.stream = Some(stream);
+                held.holders += 1;
                 Ok(())
             }
             Err(e) => {
-                // Not held after all: captures go back to open-grab-close.
-                drop(held);
-                self.inner.state.lock().held.remove(device_id);
+                // Not held after all (unless by another holder): captures
+                // go back to open-grab-close.
+                if held.holders == 0 {
+                    self.inner.state.lock().held.remove(device_id);
+                }
                 Err(e)
             }
         }
     }
 
-    /// Close a held stream (the share stopped). A no-op when not held.
+    /// One holder is done (the share stopped, an inspection ended): the
+    /// stream closes when it was the last. A no-op when not held.
     pub fn release(&self, device_id: &str) {
-        // Dropped outside the state lock: stopping a stream makes ioctls.
-        let slot = self.inner.state.lock().held.remove(device_id);
-        drop(slot);
+        let Some(slot) = self.inner.state.lock().held.get(device_id).cloned() else {
+            return;
+        };
+        let mut held = slot.lock();
+        held.holders = held.holders.saturating_sub(1);
+        if held.holders > 0 {
+            return;
+        }
+        self.inner.state.lock().held.remove(device_id);
+        // Closed outside the locks: stopping a stream makes ioctls.
+        let stream = held.stream.take();
+        drop(held);
+        drop(stream);
     }
 
-    /// True while `device_id` is held. Only the tests use it
-    /// (tests/capture_devices.rs).
+    /// True while `device_id` is held (by the share, or an inspection).
     pub fn is_held(&self, device_id: &str) -> bool {
         self.inner.state.lock().held.contains_key(device_id)
     }
@@ -269,12 +350,75 @@ impl CaptureDevices {
     }
 
     fn capture_once(&self, device_id: &str) -> Result<RgbaImage, DeviceError> {
-        let mut stream = self.inner.system.lock().open(device_id)?;
+        let mut stream = self.open_stream(device_id)?;
         let policy = &self.inner.policy;
         for _ in 0..policy.warmup_frames {
-            stream.next_frame()?;
+            match stream.next_frame() {
+                // Opened just before the change: open again at the new size.
+                Err(DeviceError::SourceChanged) => {
+                    drop(stream);
+                    stream = self.open_stream(device_id)?;
+                }
+                other => {
+                    other?;
+                }
+            }
         }
-        grab(stream.as_mut(), policy.corrupt_retries)
+        self.grab(device_id, &mut stream)
+    }
+
+    /// Open a stream of `device_id` (the caller holds its opener) and note
+    /// the size it runs at.
+    fn open_stream(&self, device_id: &str) -> Result<Box<dyn DeviceStream>, DeviceError> {
+        let stream = self.inner.system.lock().open(device_id)?;
+        let format = stream.format();
+        let size = (format.width, format.height);
+        let mut state = self.inner.state.lock();
+        if state.sizes.insert(device_id.to_string(), size) != Some(size) {
+            tracing::info!(target: "roomshare::capture", "device {device_id} streams at {}x{}", size.0, size.1);
+        }
+        Ok(stream)
+    }
+
+    /// The next decodable frame, skipping up to the policy's retries of
+    /// corrupt ones (each counted); a source change reopens the stream at
+    /// the new size (renegotiation) and goes on.
+    fn grab(
+        &self,
+        device_id: &str,
+        stream: &mut Box<dyn DeviceStream>,
+    ) -> Result<RgbaImage, DeviceError> {
+        let mut last = DeviceError::Timeout;
+        let mut renegotiated = false;
+        let mut tries = 0;
+        while tries <= self.inner.policy.corrupt_retries {
+            let raw = match stream.next_frame() {
+                Err(DeviceError::SourceChanged) if !renegotiated => {
+                    tracing::info!(target: "roomshare::capture", "device {device_id}: the input changed, renegotiating");
+                    renegotiated = true;
+                    // The old stream must be closed before the device opens again.
+                    *stream = Box::new(Closed);
+                    *stream = self.open_stream(device_id)?;
+                    continue;
+                }
+                other => other?,
+            };
+            tries += 1;
+            match decode_frame(stream.format(), &raw.data) {
+                Err(e @ DeviceError::Corrupt(_)) => {
+                    *self
+                        .inner
+                        .state
+                        .lock()
+                        .corrupt
+                        .entry(device_id.to_string())
+                        .or_default() += 1;
+                    last = e;
+                }
+                other => return other,
+            }
+        }
+        Err(last)
     }
 
     fn capture_held(
@@ -296,10 +440,10 @@ impl CaptureDevices {
             None => {
                 let opener = self.opener(device_id);
                 let _opening = opener.lock();
-                self.inner.system.lock().open(device_id)?
+                self.open_stream(device_id)?
             }
         };
-        let result = grab(stream.as_mut(), self.inner.policy.corrupt_retries);
+        let result = self.grab(device_id, &mut stream);
         match &result {
             Ok(img) => held.latest = Some((Instant::now(), img.clone())),
             // A bad frame leaves the stream usable; anything else reopens.
@@ -322,25 +466,34 @@ impl CaptureDevices {
     }
 }
 
-/// The next decodable frame, skipping up to `retries` corrupt ones.
-fn grab(stream: &mut dyn DeviceStream, retries: u32) -> Result<RgbaImage, DeviceError> {
-    let mut last = DeviceError::Timeout;
-    for _ in 0..=retries {
-        let raw = stream.next_frame()?;
-        match decode_frame(stream.format(), &raw.data) {
-            Err(e @ DeviceError::Corrupt(_)) => last = e,
-            other => return other,
-        }
+/// A stream already closed, in the place of one being reopened.
+struct Closed;
+
+impl DeviceStream for Closed {
+    fn format(&self) -> &super::StreamFormat {
+        &CLOSED_FORMAT
     }
-    Err(last)
+
+    fn next_frame(&mut self) -> Result<super::DeviceFrame, DeviceError> {
+        Err(DeviceError::Gone)
+    }
 }
 
-/// A listed device as the engine publishes it.
-fn source_info(device: &DeviceInfo) -> SourceInfo {
-    let (width, height) = match choose_format(&device.formats) {
-        Ok(choice) => (choice.width, choice.height),
-        Err(_) => (0, 0),
+const CLOSED_FORMAT: super::StreamFormat = super::StreamFormat {
+    fourcc: super::FourCc([0; 4]),
+    width: 0,
+    height: 0,
+    stride: 0,
+};
+
+/// A listed device as the engine publishes it: at the size its stream
+/// runs at when one was opened, else at the format choice's.
+fn source_info(device: &DeviceInfo, streamed: Option<(u32, u32)>) -> SourceInfo {
+    let chosen = match choose_format(&device.formats) {
+        Ok(choice) => Some((choice.width, choice.height)),
+        Err(_) => None,
     };
+    let (width, height) = chosen.and(streamed).or(chosen).unwrap_or((0, 0));
     SourceInfo {
         id: format!("{DEVICE_ID_PREFIX}{}", device.device_id),
         kind: SourceKind::CaptureDevice,

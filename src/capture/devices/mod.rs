@@ -19,7 +19,8 @@ pub mod node;
 #[cfg(target_os = "linux")]
 pub mod v4l2;
 
-pub use catalog::{CaptureDevices, DEVICE_ID_PREFIX, DevicePolicy};
+pub use crate::protocol::inspect::SignalStatus;
+pub use catalog::{CaptureDevices, DEVICE_ID_PREFIX, DeviceInput, DevicePolicy};
 pub use decode::decode_frame;
 pub use format::{FormatChoice, FormatInfo, FourCc, FrameSizes, StreamFormat, choose_format};
 pub use mjpeg::with_default_huffman_tables;
@@ -75,6 +76,10 @@ pub enum DeviceError {
     /// signal often just stops sending).
     #[error("no picture (no input signal?)")]
     Timeout,
+    /// The input changed (`V4L2_EVENT_SOURCE_CHANGE`: a new resolution on
+    /// an HDMI grabber): the stream must be opened again at the new size.
+    #[error("the input changed; renegotiating")]
+    SourceChanged,
 }
 
 fn offered_list(offered: &[String]) -> String {
@@ -96,6 +101,34 @@ impl DeviceError {
     }
 }
 
+/// What a device's current input says about itself (`VIDIOC_G_INPUT`,
+/// `VIDIOC_ENUMINPUT`, `VIDIOC_QUERY_DV_TIMINGS`); `None` where the
+/// driver does not say.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct InputStatus {
+    pub signal: Option<SignalStatus>,
+    pub timings: Option<DvTimings>,
+}
+
+/// Detected digital-video timings: what an HDMI source sends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DvTimings {
+    pub width: u32,
+    pub height: u32,
+    pub interlaced: bool,
+    /// Frames (fields, when interlaced) per second.
+    pub rate: f64,
+}
+
+impl std::fmt::Display for DvTimings {
+    /// `1920×1080p60`, `1920×1080i50`, `1280×720p59.94`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scan = if self.interlaced { 'i' } else { 'p' };
+        let rate = (self.rate * 100.0).round() / 100.0;
+        write!(f, "{}×{}{scan}{rate}", self.width, self.height)
+    }
+}
+
 /// The platform's capture devices: enumerate, open.
 pub trait DeviceSystem: Send {
     /// Every video-capture device present now (metadata and output nodes
@@ -104,6 +137,12 @@ pub trait DeviceSystem: Send {
     /// Open `device_id` with the format [`choose_format`] picks and start
     /// streaming.
     fn open(&mut self, device_id: &str) -> Result<Box<dyn DeviceStream>, DeviceError>;
+    /// What `device_id`'s current input reports now, streaming or not
+    /// (queries need no stream, so a busy device answers too). Called at
+    /// most once a second per device.
+    fn input(&mut self, _device_id: &str) -> Result<InputStatus, DeviceError> {
+        Ok(InputStatus::default())
+    }
 }
 
 /// A streaming device. Dropping it stops the stream and frees the device.
@@ -111,6 +150,7 @@ pub trait DeviceStream: Send {
     /// The format the driver actually set (it may adjust the request).
     fn format(&self) -> &StreamFormat;
     /// The next frame; blocks up to the stream's timeout
-    /// ([`DeviceError::Timeout`] then).
+    /// ([`DeviceError::Timeout`] then). [`DeviceError::SourceChanged`]
+    /// when the input changed: the stream is then to be opened again.
     fn next_frame(&mut self) -> Result<DeviceFrame, DeviceError>;
 }

@@ -16,7 +16,10 @@
 
 use super::format::{FormatChoice, FormatInfo, FourCc, FrameSizes, StreamFormat, choose_format};
 use super::node::{dedupe_ids, is_video_capture_node, stable_device_id};
-use super::{DeviceError, DeviceFrame, DeviceInfo, DeviceStream, DeviceSystem};
+use super::{
+    DeviceError, DeviceFrame, DeviceInfo, DeviceStream, DeviceSystem, DvTimings, InputStatus,
+    SignalStatus,
+};
 use std::collections::{HashMap, HashSet};
 use std::ffi::c_void;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -164,8 +167,33 @@ zeroable!(
     sys::v4l2_frmsizeenum,
     sys::v4l2_format,
     sys::v4l2_requestbuffers,
-    sys::v4l2_buffer
+    sys::v4l2_buffer,
+    sys::v4l2_input,
+    sys::v4l2_dv_timings,
+    sys::v4l2_event,
+    sys::v4l2_event_subscription
 );
+
+/// An ioctl number as videodev2.h's `_IOR` / `_IOW` / `_IOWR('V', nr,
+/// T)` make it (the `v4l` crate lacks the DV-timings and event ones).
+const fn ioc(dir: u64, nr: u64, size: usize) -> vidioc::_IOC_TYPE {
+    ((dir << 30) | ((size as u64) << 16) | ((b'V' as u64) << 8) | nr) as vidioc::_IOC_TYPE
+}
+const IOC_WRITE: u64 = 1;
+const IOC_READ: u64 = 2;
+const VIDIOC_S_DV_TIMINGS: vidioc::_IOC_TYPE = ioc(
+    IOC_READ | IOC_WRITE,
+    87,
+    mem::size_of::<sys::v4l2_dv_timings>(),
+);
+const VIDIOC_DQEVENT: vidioc::_IOC_TYPE = ioc(IOC_READ, 89, mem::size_of::<sys::v4l2_event>());
+const VIDIOC_SUBSCRIBE_EVENT: vidioc::_IOC_TYPE = ioc(
+    IOC_WRITE,
+    90,
+    mem::size_of::<sys::v4l2_event_subscription>(),
+);
+const VIDIOC_QUERY_DV_TIMINGS: vidioc::_IOC_TYPE =
+    ioc(IOC_READ, 99, mem::size_of::<sys::v4l2_dv_timings>());
 
 /// One ioctl, retried when a signal interrupts it.
 ///
@@ -345,11 +373,101 @@ fn stream_on_off(fd: BorrowedFd<'_>, on: bool) -> io::Result<()> {
     unsafe { xioctl(fd, request, &mut typ) }
 }
 
-/// Wait until `fd` is readable or in error, at most `left`; the revents.
+/// The current input's status word (`VIDIOC_G_INPUT`, then
+/// `VIDIOC_ENUMINPUT` of that input); None when the driver has no inputs
+/// to tell about.
+fn input_signal(fd: BorrowedFd<'_>) -> Option<SignalStatus> {
+    let mut index: libc::c_int = 0;
+    // SAFETY: VIDIOC_G_INPUT takes an int.
+    unsafe { xioctl(fd, vidioc::VIDIOC_G_INPUT, &mut index) }.ok()?;
+    let mut input = sys::v4l2_input::zeroed();
+    input.index = u32::try_from(index).ok()?;
+    // SAFETY: VIDIOC_ENUMINPUT takes a v4l2_input.
+    unsafe { xioctl(fd, vidioc::VIDIOC_ENUMINPUT, &mut input) }.ok()?;
+    Some(signal_of(input.status))
+}
+
+/// `V4L2_IN_ST_*` bits as a signal status (no power says more than no
+/// signal).
+pub fn signal_of(status: u32) -> SignalStatus {
+    if status & sys::V4L2_IN_ST_NO_POWER != 0 {
+        SignalStatus::NoPower
+    } else if status & sys::V4L2_IN_ST_NO_SIGNAL != 0 {
+        SignalStatus::NoSignal
+    } else {
+        SignalStatus::Ok
+    }
+}
+
+/// The timings the receiver detects (`VIDIOC_QUERY_DV_TIMINGS`): HDMI
+/// grabbers have them, cameras answer ENOTTY, a receiver without a
+/// source ENOLINK.
+fn query_timings(fd: BorrowedFd<'_>) -> Option<sys::v4l2_dv_timings> {
+    let mut t = sys::v4l2_dv_timings::zeroed();
+    // SAFETY: VIDIOC_QUERY_DV_TIMINGS takes a v4l2_dv_timings.
+    unsafe { xioctl(fd, VIDIOC_QUERY_DV_TIMINGS, &mut t) }.ok()?;
+    (t.type_ == sys::V4L2_DV_BT_656_1120).then_some(t)
+}
+
+/// Width, height, scan and rate of BT.656/1120 timings.
+fn dv_timings(t: &sys::v4l2_dv_timings) -> DvTimings {
+    // SAFETY: `type_` is V4L2_DV_BT_656_1120 (checked by query_timings),
+    // for which the kernel fills `bt`.
+    let bt = unsafe { t.__bindgen_anon_1.bt };
+    let interlaced = bt.interlaced == sys::V4L2_DV_INTERLACED;
+    let htotal = u64::from(bt.width + bt.hfrontporch + bt.hsync + bt.hbackporch);
+    let mut vtotal = u64::from(bt.height + bt.vfrontporch + bt.vsync + bt.vbackporch);
+    if interlaced {
+        vtotal += u64::from(bt.il_vfrontporch + bt.il_vsync + bt.il_vbackporch);
+    }
+    let frames = match htotal * vtotal {
+        0 => 0.0,
+        pixels => bt.pixelclock as f64 / pixels as f64,
+    };
+    DvTimings {
+        width: bt.width,
+        height: bt.height,
+        interlaced,
+        // Fields per second for an interlaced signal ("1080i50").
+        rate: if interlaced { frames * 2.0 } else { frames },
+    }
+}
+
+/// Ask for `V4L2_EVENT_SOURCE_CHANGE`; false where the driver has none.
+fn subscribe_source_change(fd: BorrowedFd<'_>) -> bool {
+    let mut sub = sys::v4l2_event_subscription::zeroed();
+    sub.type_ = sys::V4L2_EVENT_SOURCE_CHANGE;
+    // SAFETY: VIDIOC_SUBSCRIBE_EVENT takes a v4l2_event_subscription.
+    unsafe { xioctl(fd, VIDIOC_SUBSCRIBE_EVENT, &mut sub) }.is_ok()
+}
+
+/// Take the pending events; true if one says the resolution changed.
+fn resolution_changed(fd: BorrowedFd<'_>) -> bool {
+    let mut changed = false;
+    for _ in 0..MAX_ENUM {
+        let mut ev = sys::v4l2_event::zeroed();
+        // SAFETY: VIDIOC_DQEVENT takes a v4l2_event.
+        if unsafe { xioctl(fd, VIDIOC_DQEVENT, &mut ev) }.is_err() {
+            break;
+        }
+        if ev.type_ == sys::V4L2_EVENT_SOURCE_CHANGE {
+            // SAFETY: a SOURCE_CHANGE event fills `src_change`.
+            let changes = unsafe { ev.u.src_change.changes };
+            changed |= changes & sys::V4L2_EVENT_SRC_CH_RESOLUTION != 0;
+        }
+        if ev.pending == 0 {
+            break;
+        }
+    }
+    changed
+}
+
+/// Wait until `fd` is readable, has an event or is in error, at most
+/// `left`; the revents.
 fn poll_in(fd: BorrowedFd<'_>, left: Duration) -> io::Result<libc::c_short> {
     let mut p = libc::pollfd {
         fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
+        events: libc::POLLIN | libc::POLLPRI,
         revents: 0,
     };
     let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
@@ -392,7 +510,17 @@ impl V4l2Stream {
         if c_string(&cap.bus_info) != info.bus_info {
             return Err(DeviceError::Gone);
         }
-        let format = set_format(fd.as_fd(), choice)?;
+        // An HDMI receiver streams at the timings it detects: set them,
+        // and the size follows (renegotiation after a source change).
+        let mut choice = *choice;
+        if let Some(mut t) = query_timings(fd.as_fd()) {
+            // SAFETY: VIDIOC_S_DV_TIMINGS takes a v4l2_dv_timings.
+            let _ = unsafe { xioctl(fd.as_fd(), VIDIOC_S_DV_TIMINGS, &mut t) };
+            let detected = dv_timings(&t);
+            (choice.width, choice.height) = (detected.width, detected.height);
+        }
+        let format = set_format(fd.as_fd(), &choice)?;
+        subscribe_source_change(fd.as_fd());
         let maps = request_buffers(fd.as_fd())?;
         let stream = V4l2Stream {
             maps,
@@ -440,6 +568,9 @@ impl V4l2Stream {
                 return Err(DeviceError::Timeout);
             }
             let revents = poll_in(self.fd.as_fd(), left).map_err(|e| self.classify(&e))?;
+            if revents & libc::POLLPRI != 0 && resolution_changed(self.fd.as_fd()) {
+                return Err(DeviceError::SourceChanged);
+            }
             if revents & libc::POLLERR != 0 {
                 // The queue is in error (stream stopped, device going away):
                 // one more DQBUF says why, or it is a plain stop.
@@ -660,5 +791,66 @@ impl DeviceSystem for V4l2System {
         let choice = choose_format(&info.formats)?;
         let stream = V4l2Stream::start(&info, &choice, self.timeout)?;
         Ok(Box::new(stream))
+    }
+
+    fn input(&mut self, device_id: &str) -> Result<InputStatus, DeviceError> {
+        let info = self.find(device_id)?;
+        // Queries need no stream: a node another program streams from
+        // answers too.
+        let fd = open_node(Path::new(&info.path)).map_err(|e| map_errno(&e))?;
+        Ok(InputStatus {
+            signal: input_signal(fd.as_fd()),
+            timings: query_timings(fd.as_fd()).map(|t| dv_timings(&t)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The numbers videodev2.h gives on 64-bit Linux (the struct sizes
+    /// come from the kernel bindings, so a wrong one would show here).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn ioctl_numbers_match_videodev2() {
+        assert_eq!(
+            VIDIOC_QUERY_DV_TIMINGS,
+            0x8084_5663_u32 as vidioc::_IOC_TYPE
+        );
+        assert_eq!(VIDIOC_S_DV_TIMINGS, 0xc084_5657_u32 as vidioc::_IOC_TYPE);
+        assert_eq!(VIDIOC_DQEVENT, 0x8088_5659_u32 as vidioc::_IOC_TYPE);
+        assert_eq!(VIDIOC_SUBSCRIBE_EVENT, 0x4020_565a_u32 as vidioc::_IOC_TYPE);
+    }
+
+    #[test]
+    fn input_status_bits() {
+        assert_eq!(signal_of(0), SignalStatus::Ok);
+        assert_eq!(signal_of(sys::V4L2_IN_ST_NO_SIGNAL), SignalStatus::NoSignal);
+        let both = sys::V4L2_IN_ST_NO_SIGNAL | sys::V4L2_IN_ST_NO_POWER;
+        assert_eq!(signal_of(both), SignalStatus::NoPower);
+    }
+
+    /// CEA-861 1080p60: 148.5 MHz over 2200 × 1125.
+    #[test]
+    fn timings_of_1080p60() {
+        let mut t = sys::v4l2_dv_timings::zeroed();
+        t.type_ = sys::V4L2_DV_BT_656_1120;
+        let bt = sys::v4l2_bt_timings {
+            width: 1920,
+            height: 1080,
+            pixelclock: 148_500_000,
+            hfrontporch: 88,
+            hsync: 44,
+            hbackporch: 148,
+            vfrontporch: 4,
+            vsync: 5,
+            vbackporch: 36,
+            // SAFETY: all-zero is a valid v4l2_bt_timings (integers only).
+            ..unsafe { mem::zeroed() }
+        };
+        t.__bindgen_anon_1.bt = bt;
+        let d = dv_timings(&t);
+        assert_eq!(d.to_string(), "1920×1080p60");
     }
 }

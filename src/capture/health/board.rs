@@ -4,7 +4,7 @@
 //! change reaches every console in the next `SourcesChanged` (at most once
 //! per catalog cycle, a second).
 
-use super::{HealthOptions, HealthState, HealthTracker, measure};
+use super::{Health, HealthOptions, HealthState, HealthTracker, SignalStatus, measure};
 use crate::protocol::{SourceHealth, unix_now};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -20,6 +20,9 @@ struct Followed {
     /// The state and start last turned into a wire value: the Unix `since`
     /// is computed once per state, so it does not jitter between cycles.
     shown: Option<(HealthState, Option<Instant>)>,
+    /// A capture input reporting no signal or no power, since when: it
+    /// says more than what its frames do.
+    input_down: Option<(HealthState, Instant)>,
 }
 
 /// Per-source health trackers fed by the thumbnailer.
@@ -48,6 +51,7 @@ impl HealthBoard {
             .or_insert_with(|| Followed {
                 tracker: HealthTracker::new(options, interval, at),
                 shown: None,
+                input_down: None,
             })
     }
 
@@ -63,6 +67,25 @@ impl HealthBoard {
         self.publish(id, at);
     }
 
+    /// A grab of `id` that gave the frame its stream delivered at
+    /// `delivered` (the portal's): only a new frame counts, so a stream
+    /// that stopped stalls. Not measured again when not new.
+    pub fn delivered(&mut self, id: &str, delivered: Instant, picture: &image::RgbaImage) {
+        let black_pixel = self.options.black_pixel;
+        let now = Instant::now();
+        let followed = self.followed(id, delivered.min(now));
+        if followed.tracker.is_new(delivered) {
+            let (w, h) = picture.dimensions();
+            match measure(w, h, picture.as_raw(), black_pixel) {
+                Ok(sample) => {
+                    followed.tracker.delivered_frame(delivered, sample);
+                }
+                Err(_) => followed.tracker.failed(now),
+            }
+        }
+        self.publish(id, now);
+    }
+
     /// Nothing was drawn into `id` since its last grab: the same picture
     /// again, without grabbing it.
     pub fn unchanged(&mut self, id: &str, at: Instant) {
@@ -73,6 +96,22 @@ impl HealthBoard {
     /// A grab of `id` failed (it delivers nothing: a stall once long enough).
     pub fn failed(&mut self, id: &str, at: Instant) {
         self.followed(id, at).tracker.failed(at);
+        self.publish(id, at);
+    }
+
+    /// What `id`'s capture input reports (`VIDIOC_ENUMINPUT`), read at `at`.
+    pub fn signal(&mut self, id: &str, signal: Option<SignalStatus>, at: Instant) {
+        let down = match signal {
+            Some(SignalStatus::NoSignal) => Some(HealthState::NoSignal),
+            Some(SignalStatus::NoPower) => Some(HealthState::NoPower),
+            Some(SignalStatus::Ok) | None => None,
+        };
+        let followed = self.followed(id, at);
+        followed.input_down = match (down, followed.input_down) {
+            (Some(state), Some((was, since))) if state == was => Some((was, since)),
+            (Some(state), _) => Some((state, at)),
+            (None, _) => None,
+        };
         self.publish(id, at);
     }
 
@@ -95,7 +134,13 @@ impl HealthBoard {
         let Some(followed) = self.sources.get_mut(id) else {
             return;
         };
-        let health = followed.tracker.health(now);
+        let health = match followed.input_down {
+            Some((state, since)) => Health {
+                state,
+                since: Some(since),
+            },
+            None => followed.tracker.health(now),
+        };
         let shown = Some((health.state, health.since));
         if followed.shown == shown {
             return;

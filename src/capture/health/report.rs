@@ -1,12 +1,13 @@
-//! [`Inspection`]: gathers what an inspection of one source found, grab by
-//! grab, into the [`InspectReport`] (a `protocol` type: `roomshare inspect
-//! --json` prints it, and the console's inspector shows it live).
+//! [`Inspection`]: an inspection under way, which gathers its
+//! [`InspectReport`] (a `protocol` type: `roomshare inspect --json` prints
+//! it, the remote `Inspect` answers with it and the console's inspector
+//! shows it live) grab by grab.
 
 use super::sample::{SampleError, measure};
 use super::tracker::{HealthTracker, Stretch};
 use super::{HealthOptions, LumaSample};
 use crate::protocol::SourceInfo;
-use crate::protocol::inspect::{
+pub use crate::protocol::inspect::{
     InspectReport, InspectedSource, IntervalMs, SignalStatus, SizeAt, Span, Verdict,
 };
 use std::time::{Duration, Instant};
@@ -19,6 +20,8 @@ pub struct Inspection {
     /// Between successive frames, in milliseconds.
     intervals: Vec<f32>,
     signal: Option<SignalStatus>,
+    corrupt: Option<u64>,
+    timings: Option<String>,
 }
 
 impl Inspection {
@@ -41,6 +44,8 @@ impl Inspection {
             last_frame: None,
             intervals: Vec::new(),
             signal: None,
+            corrupt: None,
+            timings: None,
         }
     }
 
@@ -58,6 +63,23 @@ impl Inspection {
     ) -> Result<(), SampleError> {
         let sample = measure(width, height, rgba, self.tracker.options().black_pixel)?;
         self.sample(at, sample);
+        Ok(())
+    }
+
+    /// A grabbed RGBA frame its stream delivered at `delivered` (the
+    /// portal's): the same frame again is not a new one.
+    pub fn delivered_frame(
+        &mut self,
+        delivered: Instant,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+    ) -> Result<(), SampleError> {
+        if self.tracker.gone_at().is_some() || !self.tracker.is_new(delivered) {
+            return Ok(());
+        }
+        let sample = measure(width, height, rgba, self.tracker.options().black_pixel)?;
+        self.sample(delivered, sample);
         Ok(())
     }
 
@@ -82,9 +104,26 @@ impl Inspection {
         self.tracker.gone(at);
     }
 
-    /// A V4L2 input's status, as last read.
+    /// A V4L2 input's status as read now: the report keeps the worst
+    /// read (no power, then no signal, then ok), so a signal lost for a
+    /// moment is still told.
     pub fn signal(&mut self, status: SignalStatus) {
-        self.signal = Some(status);
+        let rank = |s: SignalStatus| match s {
+            SignalStatus::Ok => 0,
+            SignalStatus::NoSignal => 1,
+            SignalStatus::NoPower => 2,
+        };
+        if self.signal.is_none_or(|was| rank(status) > rank(was)) {
+            self.signal = Some(status);
+        }
+    }
+
+    /// A capture device's figures: frames that did not decode, timings.
+    pub fn device(&mut self, corrupt: u64, timings: Option<String>) {
+        self.corrupt = Some(corrupt);
+        if timings.is_some() {
+            self.timings = timings;
+        }
     }
 
     /// The report of the inspection ended at `end`.
@@ -124,6 +163,8 @@ impl Inspection {
             sizes: sizes(tr, secs),
             signal: self.signal,
             verdict: Verdict::Ok,
+            corrupt: self.corrupt,
+            timings: self.timings.clone(),
         };
         report.judge(tr.gone_at().is_some());
         report

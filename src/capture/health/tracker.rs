@@ -163,6 +163,23 @@ impl HealthTracker {
         self.last_frame = Some(at);
     }
 
+    /// A frame a stream delivered at `delivered` (a stream that pushes
+    /// frames, where a grab takes the newest: the portal's). The same frame
+    /// again is no new frame, so a stream that stops delivering stalls
+    /// whatever the grabs return. False when it was not new.
+    pub fn delivered_frame(&mut self, delivered: Instant, sample: LumaSample) -> bool {
+        if !self.is_new(delivered) {
+            return false;
+        }
+        self.frame(delivered, sample);
+        true
+    }
+
+    /// Whether a frame delivered at `delivered` is newer than the last one.
+    pub fn is_new(&self, delivered: Instant) -> bool {
+        self.last_frame.is_none_or(|last| delivered > last)
+    }
+
     /// A frame known to be the same as the last one without grabbing it
     /// (an X11 window whose Damage stayed quiet). Ignored before the first.
     pub fn unchanged_frame(&mut self, at: Instant) {

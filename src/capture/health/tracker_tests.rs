@@ -257,3 +257,50 @@ fn frames_known_unchanged_keep_a_still_or_black_stretch_going() {
     assert_eq!(tr.frames(), 6);
     assert_eq!(tr.changed(), 0);
 }
+
+/// A portal (PipeWire) stream pushes frames and a grab takes the newest:
+/// grabs keep returning the last frame when the stream stops. By its
+/// delivery time that is no new frame, so 1 s without one is a stall (the
+/// frame's age), not a still picture; the stall ends with the next frame.
+#[test]
+fn a_stream_that_stops_delivering_stalls_by_its_frames_age() {
+    let (c, mut tr) = tracker();
+    for i in 0..30 {
+        let delivered = c.t(f64::from(i) / 30.0);
+        assert!(tr.delivered_frame(delivered, animated(i as usize)));
+    }
+    let last = c.t(29.0 / 30.0);
+    // Grabs at 30 fps for 1.5 s more: each returns the frame delivered last.
+    for k in 30..75 {
+        let grab = c.t(f64::from(k) / 30.0);
+        assert!(
+            !tr.delivered_frame(last, animated(29)),
+            "at {:?}",
+            c.secs(grab)
+        );
+    }
+    assert_eq!(tr.frames(), 30, "the same frame again is not a new one");
+    assert_eq!(tr.health(c.t(1.9)).state, HealthState::Live);
+    let h = tr.health(c.t(2.5));
+    assert_eq!(
+        (h.state, h.since.map(|s| c.secs(s))),
+        (HealthState::Stalled, Some(0.967)),
+        "stalled since the last frame came"
+    );
+    // The stream delivers again: live, and the stall is a closed stretch.
+    feed_delivered(&c, &mut tr, 2.5, 3.0);
+    assert_eq!(tr.health(c.t(3.0)).state, HealthState::Live);
+    assert_eq!(
+        c.spans(&tr.stretches(c.t(3.0)).stalls),
+        [(0.967, Some(2.5))]
+    );
+}
+
+/// Frames delivered every 1/30 s over `[from, to)`, each different.
+fn feed_delivered(clock: &Clock, tr: &mut HealthTracker, from: f64, to: f64) {
+    let mut i = 0;
+    while from + i as f64 / 30.0 < to - 1e-9 {
+        tr.delivered_frame(clock.t(from + i as f64 / 30.0), animated(i));
+        i += 1;
+    }
+}

@@ -186,6 +186,13 @@ impl Backend for PortalBackend {
         }
     }
 
+    fn frame_age(&mut self, source_id: &str) -> Option<Duration> {
+        match self.portal.status() {
+            PortalStatus::Ready(session) => session.frame_age(source_id),
+            _ => None,
+        }
+    }
+
     fn status(&mut self) -> CaptureStatus {
         match self.portal.status() {
             PortalStatus::Ready(_) => CaptureStatus::ok(),

@@ -116,15 +116,24 @@ impl PortalSession {
     pub fn capture(&self, source_id: &str) -> Result<RgbaImage, CaptureError> {
         self.check_closed();
         let slot = self
-            .streams
+            .slot(source_id)
+            .ok_or_else(|| CaptureError::Gone(source_id.to_string()))?;
+        let raw = slot.latest(source_id, self.first_frame_timeout)?;
+        frame::to_rgba(&raw).map_err(|e| CaptureError::Failed(e.to_string()))
+    }
+
+    /// How long ago `source_id`'s stream delivered its newest frame.
+    pub fn frame_age(&self, source_id: &str) -> Option<std::time::Duration> {
+        self.slot(source_id)?.frame_age()
+    }
+
+    fn slot(&self, source_id: &str) -> Option<&Arc<Slot>> {
+        self.streams
             .iter()
             .find(|(info, _)| {
                 info.source_id == source_id || (source_id == DESKTOP_ID && info.primary)
             })
             .map(|(_, slot)| slot)
-            .ok_or_else(|| CaptureError::Gone(source_id.to_string()))?;
-        let raw = slot.latest(source_id, self.first_frame_timeout)?;
-        frame::to_rgba(&raw).map_err(|e| CaptureError::Failed(e.to_string()))
     }
 
     /// The portal closing the session (the user revoked it in the

@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Why a stream stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +52,9 @@ struct SlotInner {
     /// The negotiated size, before the first frame arrives.
     size: Option<(u32, u32)>,
     end: Option<End>,
+    /// When the stream last delivered a frame (it pushes frames; a grab
+    /// takes the newest, which may be old when the stream stopped).
+    delivered: Option<Instant>,
 }
 
 impl Slot {
@@ -60,6 +63,7 @@ impl Slot {
     fn publish(&self, frame: &mut PipewireFrame) {
         let mut inner = self.inner.lock();
         inner.size = Some((frame.width, frame.height));
+        inner.delivered = Some(Instant::now());
         match &mut inner.frame {
             Some(old) => std::mem::swap(old, frame),
             None => {
@@ -87,6 +91,11 @@ impl Slot {
 
     pub(crate) fn is_live(&self) -> bool {
         self.inner.lock().end.is_none()
+    }
+
+    /// How long ago the stream delivered its newest frame.
+    pub(crate) fn frame_age(&self) -> Option<Duration> {
+        self.inner.lock().delivered.map(|at| at.elapsed())
     }
 
     /// The pixel size, once the stream knows it.

@@ -1,15 +1,17 @@
-//! `roomshare inspect SOURCE`: grab a local source at `--fps` for
-//! `--seconds`, apply the health rules (`capture::health`) and print what
-//! happened: black, static and stalled stretches, the measured rates and
-//! frame intervals, the sizes, and a verdict. Exit 4 when something in
-//! `--fail-on` happened.
+//! `roomshare inspect SOURCE`: grab a source at `--fps` for `--seconds`,
+//! apply the health rules (`capture::health`) and print what happened:
+//! black, static and stalled stretches, the measured rates and frame
+//! intervals, the sizes, and a verdict. Exit 4 when something in
+//! `--fail-on` happened. Here (`grab.rs`), or with `--url` by the remote
+//! engine on its own source (`remote.rs`, `Call/RoomShare` `Inspect`).
 
 mod grab;
+mod remote;
 mod text;
 
 use super::out::{print_json, print_line};
-use crate::capture::SourcesMode;
-use crate::capture::health::{HealthOptions, Verdict};
+use super::sources::LookArgs;
+use crate::capture::health::{HealthOptions, InspectReport, Verdict};
 use clap::{Args, ValueEnum};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use std::time::Duration;
 pub const FAILED_ON: u8 = 4;
 
 /// The highest `--fps`: a grab every 8 ms is already more than a share uses.
-pub const MAX_FPS: f64 = 120.0;
+pub const MAX_FPS: f64 = crate::protocol::inspect::MAX_FPS;
 /// The longest `--seconds` (an hour).
 pub const MAX_SECONDS: f64 = 3600.0;
 
@@ -28,7 +30,7 @@ pub const MAX_SECONDS: f64 = 3600.0;
 pub struct InspectArgs {
     /// The source: its id (`desktop`, `window:1234`, `monitor:screen`), select_index or device_id.
     pub source: String,
-    /// How long to inspect, in seconds (more than 0, at most 3600).
+    /// How long to inspect, in seconds (more than 0, at most 3600; with --url at most 60).
     #[arg(long, default_value_t = 10.0, value_parser = seconds, allow_negative_numbers = true)]
     pub seconds: f64,
     /// Grabs per second (1 to 120).
@@ -57,13 +59,9 @@ pub struct InspectArgs {
     /// Seconds a black or unchanged stretch must last to count (0 to 3600).
     #[arg(long, default_value_t = 2.0, value_parser = min_duration, allow_negative_numbers = true)]
     pub min_duration: f64,
-    /// Where sources come from.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub sources: SourcesMode,
-    /// How long to wait for permission to capture (on Wayland, the screen
-    /// sharing dialog), in seconds; then exit 2 with the reason.
-    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = crate::cli::sources::parse_wait)]
-    pub wait: std::time::Duration,
+    /// Here (`--sources`, `--wait`), or the remote engine's own source (`--url`).
+    #[command(flatten)]
+    pub look: LookArgs,
 }
 
 /// What `--fail-on` can name.
@@ -148,6 +146,34 @@ impl InspectArgs {
 }
 
 pub async fn run(args: InspectArgs) -> ExitCode {
+    let report = if args.look.remote.url.is_some() {
+        remote::inspect_remote(&args).await
+    } else {
+        inspect_here(&args).await
+    };
+    match report {
+        Ok(report) => print_report(&args, &report),
+        Err(code) => code,
+    }
+}
+
+/// Print the report (text or JSON); exit 4 when something in `--fail-on`
+/// happened.
+fn print_report(args: &InspectArgs, report: &InspectReport) -> ExitCode {
+    if args.json {
+        print_json(report);
+    } else {
+        print_line(text::format_report(report).trim_end_matches('\n'));
+    }
+    if args.fail_on.iter().any(|f| report.happened(f.verdict())) {
+        ExitCode::from(FAILED_ON)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Inspect a source of this machine; a failure is printed, its exit code.
+async fn inspect_here(args: &InspectArgs) -> Result<InspectReport, ExitCode> {
     // Listening for Ctrl+C before anything is grabbed.
     let ctrl_c = super::interrupted();
     let stop = Arc::new(AtomicBool::new(false));
@@ -164,23 +190,13 @@ pub async fn run(args: InspectArgs) -> ExitCode {
             job.await
         }
     };
-    let report = match done {
-        Ok(Ok(report)) => report,
-        Ok(Err(e)) => return e.report(),
+    match done {
+        Ok(Ok(report)) => Ok(report),
+        Ok(Err(e)) => Err(e.report()),
         Err(e) => {
             eprintln!("inspection failed: {e}");
-            return ExitCode::from(1);
+            Err(ExitCode::from(1))
         }
-    };
-    if args.json {
-        print_json(&report);
-    } else {
-        print_line(text::format_report(&report).trim_end_matches('\n'));
-    }
-    if args.fail_on.iter().any(|f| report.happened(f.verdict())) {
-        ExitCode::from(FAILED_ON)
-    } else {
-        ExitCode::SUCCESS
     }
 }
 

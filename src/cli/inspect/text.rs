@@ -90,6 +90,12 @@ pub fn format_report(r: &InspectReport) -> String {
         };
         let _ = writeln!(out, "signal:   {word}");
     }
+    if let Some(timings) = &r.timings {
+        let _ = writeln!(out, "timings:  {timings}");
+    }
+    if let Some(corrupt) = r.corrupt {
+        let _ = writeln!(out, "corrupt:  {corrupt} frames (skipped)");
+    }
     let verdict = match r.verdict {
         Verdict::Gone => format!("gone after {:.2} s", r.seconds),
         other => verdict_word(other).to_string(),
@@ -139,6 +145,8 @@ mod tests {
             }],
             signal: None,
             verdict: Verdict::Black,
+            corrupt: None,
+            timings: None,
         };
         let text = format_report(&r);
         assert_eq!(

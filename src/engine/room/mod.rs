@@ -26,8 +26,8 @@ use crate::protocol::model::{
     CaptureStatus, MeetingInfo, ShareInfo, ShareUserInfo, SourceInfo, number_sources,
 };
 use crate::protocol::{
-    Event, EventEnvelope, MeetingAction, Method, Request, RoomShareAction, RpcError, RpcResult,
-    ShareAction,
+    Event, EventEnvelope, InspectParams, MeetingAction, Method, Request, RoomShareAction, RpcError,
+    RpcResult, ShareAction,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -69,11 +69,24 @@ pub enum Deferred {
     QuickCastSharing { epoch: u64 },
 }
 
+/// An inspection the room accepted (`Call/RoomShare` `Inspect`): the
+/// capture layer runs it and answers the request when it ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InspectJob {
+    /// The source as listed when the request came.
+    pub source: SourceInfo,
+    pub params: InspectParams,
+}
+
 /// What one transition produced.
 #[derive(Debug, Default)]
 pub struct Step {
-    /// The `result` to answer with (None for internal transitions).
+    /// The `result` to answer with (None for internal transitions, and for
+    /// a request answered later: see `inspect`).
     pub result: Option<RpcResult>,
+    /// An inspection to hand to the capture layer, whose report is the
+    /// answer to the request.
+    pub inspect: Option<InspectJob>,
     /// The events to send to every subscriber, in order.
     pub events: Vec<EventEnvelope>,
     /// Follow-up transitions the actor runs after their delay.
@@ -183,7 +196,8 @@ impl Room {
                 ),
             ),
         };
-        step.result = Some(result);
+        // An accepted inspection is answered by the capture layer, later.
+        step.result = step.inspect.is_none().then_some(result);
         step
     }
 

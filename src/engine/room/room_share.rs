@@ -1,11 +1,12 @@
 //! `Call/RoomShare`: the simulator's actions, which play what the room's
 //! surroundings do (a remote participant shares, a phone casts, the cast
-//! code rotates), and asking the capture layer again.
+//! code rotates), asking the capture layer again, and inspecting a source
+//! (checked here, run by the capture layer).
 
-use super::{Command, Deferred, QuickCast, Room, Step};
+use super::{Command, Deferred, InspectJob, QuickCast, Room, Step};
 use crate::protocol::actions::Params;
 use crate::protocol::answers::CastCodeAnswer;
-use crate::protocol::codes::{self, NOT_IN_MEETING, REPEAT_OPERATION};
+use crate::protocol::codes::{self, NOT_IN_MEETING, PARAMETER_ERROR, REPEAT_OPERATION};
 use crate::protocol::model::{MeetingInfo, MeetingTime, ShareUserInfo};
 use crate::protocol::{Event, EventEnvelope, RoomShareAction, RpcError};
 
@@ -17,6 +18,14 @@ impl Command for RoomShareAction {
     fn apply(&self, room: &mut Room, now: i64, step: &mut Step) -> Result<(), RpcError> {
         if let RoomShareAction::RetryCapture = self {
             room.retry_capture(step);
+            return Ok(());
+        }
+        if let RoomShareAction::Inspect(params) = self {
+            let source = room.inspected_source(&params.source_id)?;
+            step.inspect = Some(InspectJob {
+                source,
+                params: params.clone(),
+            });
             return Ok(());
         }
         room.change_share(step, |room, step| match self {
@@ -33,12 +42,29 @@ impl Command for RoomShareAction {
                 room.set_cast_code(code, step);
                 Ok(())
             }
-            RoomShareAction::RetryCapture => Ok(()),
+            RoomShareAction::RetryCapture | RoomShareAction::Inspect(_) => Ok(()),
         })
     }
 }
 
 impl Room {
+    /// The listed source an `Inspect` names, or error 8 (a value that does
+    /// not match the current state, protocol.md §4).
+    fn inspected_source(&self, id: &str) -> Result<crate::protocol::SourceInfo, RpcError> {
+        self.sources
+            .iter()
+            .find(|s| s.id == id)
+            .cloned()
+            .ok_or_else(|| {
+                RpcError::new(
+                    PARAMETER_ERROR,
+                    format!(
+                        "unknown `source_id` {id:?}: not among this engine's sources (Query [\"RoomShare\",\"Sources\"])"
+                    ),
+                )
+            })
+    }
+
     fn set_cast_code(&mut self, code: &str, step: &mut Step) {
         if self.cast_code != code {
             self.cast_code = code.to_string();

@@ -61,6 +61,13 @@ pub fn ui(ui: &mut egui::Ui, live: Option<&LiveInspection>, lang: Lang) {
                 lang.tr("signal"),
                 signal_text(r.signal, lang).to_string(),
             );
+            // A capture device's extras (absent for screens and windows).
+            if let Some(timings) = &r.timings {
+                row(ui, lang.tr("timings"), timings.clone());
+            }
+            if let Some(corrupt) = r.corrupt {
+                row(ui, lang.tr("corrupt"), corrupt.to_string());
+            }
             row(ui, lang.tr("sizes"), sizes_text(r));
         });
     ui.add_space(8.0);
