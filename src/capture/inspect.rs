@@ -73,7 +73,7 @@ pub fn grab_for(
                 let measured = match backend.frame_age(&source.id) {
                     Some(age) => {
                         let delivered = at.checked_sub(age).unwrap_or(at);
-                        inspection.delivered_frame(delivered, w, h, img.as_raw())
+                        inspection.delivered_frame(delivered, at, w, h, img.as_raw())
                     }
                     None => inspection.frame(at, w, h, img.as_raw()),
                 };

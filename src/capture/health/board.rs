@@ -68,8 +68,8 @@ impl HealthBoard {
     }
 
     /// A grab of `id` that gave the frame its stream delivered at
-    /// `delivered` (the portal's): only a new frame counts, so a stream
-    /// that stopped stalls. Not measured again when not new.
+    /// `delivered` (the portal's): a new frame is measured; the same frame
+    /// again is a still picture (see `HealthTracker::same_frame_again`).
     pub fn delivered(&mut self, id: &str, delivered: Instant, picture: &image::RgbaImage) {
         let black_pixel = self.options.black_pixel;
         let now = Instant::now();
@@ -82,6 +82,8 @@ impl HealthBoard {
                 }
                 Err(_) => followed.tracker.failed(now),
             }
+        } else {
+            followed.tracker.same_frame_again(now);
         }
         self.publish(id, now);
     }

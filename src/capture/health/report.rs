@@ -66,16 +66,22 @@ impl Inspection {
         Ok(())
     }
 
-    /// A grabbed RGBA frame its stream delivered at `delivered` (the
-    /// portal's): the same frame again is not a new one.
+    /// A frame grabbed at `at` that its stream delivered at `delivered`
+    /// (the portal's): the same frame again is not a new one but a still
+    /// picture (see `HealthTracker::same_frame_again`).
     pub fn delivered_frame(
         &mut self,
         delivered: Instant,
+        at: Instant,
         width: u32,
         height: u32,
         rgba: &[u8],
     ) -> Result<(), SampleError> {
-        if self.tracker.gone_at().is_some() || !self.tracker.is_new(delivered) {
+        if self.tracker.gone_at().is_some() {
+            return Ok(());
+        }
+        if !self.tracker.is_new(delivered) {
+            self.tracker.same_frame_again(at);
             return Ok(());
         }
         let sample = measure(width, height, rgba, self.tracker.options().black_pixel)?;

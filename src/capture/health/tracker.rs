@@ -165,14 +165,23 @@ impl HealthTracker {
 
     /// A frame a stream delivered at `delivered` (a stream that pushes
     /// frames, where a grab takes the newest: the portal's). The same frame
-    /// again is no new frame, so a stream that stops delivering stalls
-    /// whatever the grabs return. False when it was not new.
+    /// again is not a new frame. False when it was not new.
     pub fn delivered_frame(&mut self, delivered: Instant, sample: LumaSample) -> bool {
         if !self.is_new(delivered) {
             return false;
         }
         self.frame(delivered, sample);
         true
+    }
+
+    /// A grab at `at` that returned the frame already seen (a portal
+    /// stream that delivered nothing new). The compositors behind the
+    /// portal (mutter, KWin, wlroots) send a frame only when the screen
+    /// changed, so this is a still picture, not a stall: calling it a
+    /// stall would put "Stalled" on every still Wayland screen. A stream
+    /// that ended fails its grab instead, and that stalls.
+    pub fn same_frame_again(&mut self, at: Instant) {
+        self.unchanged_frame(at);
     }
 
     /// Whether a frame delivered at `delivered` is newer than the last one.

@@ -259,41 +259,42 @@ fn frames_known_unchanged_keep_a_still_or_black_stretch_going() {
 }
 
 /// A portal (PipeWire) stream pushes frames and a grab takes the newest:
-/// grabs keep returning the last frame when the stream stops. By its
-/// delivery time that is no new frame, so 1 s without one is a stall (the
-/// frame's age), not a still picture; the stall ends with the next frame.
+/// grabs keep returning the last frame when the stream sends none. The
+/// compositors behind the portal send a frame only when the screen
+/// changed, so that is a still picture (from the last frame, once it has
+/// lasted `min_duration`), never a stall; the next frame ends it.
 #[test]
-fn a_stream_that_stops_delivering_stalls_by_its_frames_age() {
+fn a_stream_that_sends_no_new_frame_is_still_not_stalled() {
     let (c, mut tr) = tracker();
     for i in 0..30 {
         let delivered = c.t(f64::from(i) / 30.0);
         assert!(tr.delivered_frame(delivered, animated(i as usize)));
     }
     let last = c.t(29.0 / 30.0);
-    // Grabs at 30 fps for 1.5 s more: each returns the frame delivered last.
-    for k in 30..75 {
+    // Grabs at 30 fps until 3.2 s: each returns the frame delivered last.
+    for k in 30..96 {
         let grab = c.t(f64::from(k) / 30.0);
-        assert!(
-            !tr.delivered_frame(last, animated(29)),
-            "at {:?}",
-            c.secs(grab)
-        );
+        assert!(!tr.delivered_frame(last, animated(29)));
+        tr.same_frame_again(grab);
     }
     assert_eq!(tr.frames(), 30, "the same frame again is not a new one");
-    assert_eq!(tr.health(c.t(1.9)).state, HealthState::Live);
-    let h = tr.health(c.t(2.5));
+    assert_eq!(
+        tr.health(c.t(2.5)).state,
+        HealthState::Live,
+        "still, but not for 2 s yet"
+    );
+    let h = tr.health(c.t(3.2));
     assert_eq!(
         (h.state, h.since.map(|s| c.secs(s))),
-        (HealthState::Stalled, Some(0.967)),
-        "stalled since the last frame came"
+        (HealthState::Static, Some(0.967)),
+        "still since the last frame came, not stalled"
     );
-    // The stream delivers again: live, and the stall is a closed stretch.
-    feed_delivered(&c, &mut tr, 2.5, 3.0);
-    assert_eq!(tr.health(c.t(3.0)).state, HealthState::Live);
-    assert_eq!(
-        c.spans(&tr.stretches(c.t(3.0)).stalls),
-        [(0.967, Some(2.5))]
-    );
+    // The stream delivers again: live, no stall at any time.
+    feed_delivered(&c, &mut tr, 3.2, 3.6);
+    assert_eq!(tr.health(c.t(3.6)).state, HealthState::Live);
+    let s = tr.stretches(c.t(3.6));
+    assert!(s.stalls.is_empty());
+    assert_eq!(c.spans(&s.still), [(0.967, Some(3.2))]);
 }
 
 /// Frames delivered every 1/30 s over `[from, to)`, each different.
