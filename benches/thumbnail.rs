@@ -9,7 +9,7 @@
 //! the ratio is printed at the end from a direct measurement too).
 
 use criterion::{Criterion, criterion_group};
-use roomshare::capture::health::{HealthOptions, HealthTracker, measure};
+use roomshare::capture::health::{HealthBoard, HealthMap, HealthOptions, HealthTracker, measure};
 use roomshare::capture::scale::{Downscaler, frame_hash};
 use roomshare::capture::synthetic::render;
 use roomshare::engine::demo_sources;
@@ -177,6 +177,56 @@ fn health_ratio() {
     );
 }
 
+/// What the wall's health adds to the thumbnailer: one 1 Hz cycle over 20
+/// windows of 1280×720 (each grab's resize to its tile and change hash,
+/// as `capture/thumbnails.rs` does), without and with the health board
+/// fed the same grabs; medians of nine interleaved rounds. At 1 Hz the
+/// added time per cycle is the added share of a core.
+fn twenty_windows_ratio() {
+    let mut src = demo_sources()[2].clone();
+    (src.width, src.height) = (1280, 720);
+    let windows: Vec<image::RgbaImage> = (0..20).map(|i| render(&src, 1_000 * i)).collect();
+    let ids: Vec<String> = (0..20).map(|i| format!("window:{i}")).collect();
+    let mut scaler = Downscaler::new();
+    let mut board = HealthBoard::new(
+        HealthOptions::default(),
+        Duration::from_secs(1),
+        HealthMap::default(),
+    );
+    let thumbnails = |scaler: &mut Downscaler| {
+        for img in &windows {
+            black_box(
+                scaler
+                    .downscale(1280, 720, img.as_raw(), (320, 180))
+                    .unwrap(),
+            );
+            black_box(frame_hash(1280, 720, img.as_raw()));
+        }
+    };
+    let (mut without, mut with) = (vec![], vec![]);
+    for _ in 0..9 {
+        without.push(per_call(5, || thumbnails(&mut scaler)));
+        with.push(per_call(5, || {
+            thumbnails(&mut scaler);
+            let now = Instant::now();
+            for (id, img) in ids.iter().zip(&windows) {
+                board.frame(id, now, img);
+            }
+        }));
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (a, b) = (median(&mut without), median(&mut with));
+    let added = b.saturating_sub(a);
+    println!(
+        "1 Hz thumbnail cycle of 20 1280x720 windows: {a:?} without health, {b:?} with ({:.1} % more); the health adds {added:?} a second = {:.2} % of a core",
+        (b.as_secs_f64() / a.as_secs_f64() - 1.0) * 100.0,
+        added.as_secs_f64() * 100.0
+    );
+}
+
 criterion_group!(benches, bench);
 
 fn main() {
@@ -184,4 +234,5 @@ fn main() {
     Criterion::default().configure_from_args().final_summary();
     ratio();
     health_ratio();
+    twenty_windows_ratio();
 }

@@ -65,30 +65,8 @@ pub fn grab_for(
     let mut next = origin;
     let mut device = DeviceWatch::start(backend, &source.id);
     while !stop() && Instant::now() < deadline {
-        device.poll(backend, &source.id, &mut inspection);
-        match backend.capture(&source.id) {
-            Ok(img) => {
-                let at = Instant::now();
-                let (w, h) = img.dimensions();
-                let measured = match backend.frame_age(&source.id) {
-                    Some(age) => {
-                        let delivered = at.checked_sub(age).unwrap_or(at);
-                        inspection.delivered_frame(delivered, at, w, h, img.as_raw())
-                    }
-                    None => inspection.frame(at, w, h, img.as_raw()),
-                };
-                if measured.is_err() {
-                    inspection.failed(at);
-                }
-            }
-            Err(CaptureError::Gone(_)) => {
-                inspection.gone(Instant::now());
-                break;
-            }
-            Err(e) => {
-                tracing::debug!(target: LOG, "inspect: grab of {} failed: {e}", source.id);
-                inspection.failed(Instant::now());
-            }
+        if let Grab::Gone = grab_once(backend, source, &mut inspection, &mut device) {
+            break;
         }
         let now = Instant::now();
         next = (next + interval).max(now);
@@ -98,9 +76,57 @@ pub fn grab_for(
     inspection.report(Instant::now())
 }
 
+/// What one grab of an inspection gave.
+pub(super) enum Grab {
+    /// A picture (measured already).
+    Picture(image::RgbaImage),
+    /// The grab failed (a stall once it lasts).
+    Failed,
+    /// The source is gone: the inspection ends.
+    Gone,
+}
+
+/// Grab `source` once and measure it into `inspection`: a capture
+/// device's input status first (at most once a second), a portal's frame
+/// by when its stream delivered it.
+pub(super) fn grab_once(
+    backend: &mut dyn Backend,
+    source: &SourceInfo,
+    inspection: &mut Inspection,
+    device: &mut DeviceWatch,
+) -> Grab {
+    device.poll(backend, &source.id, inspection);
+    match backend.capture(&source.id) {
+        Ok(img) => {
+            let at = Instant::now();
+            let (w, h) = img.dimensions();
+            let measured = match backend.frame_age(&source.id) {
+                Some(age) => {
+                    let delivered = at.checked_sub(age).unwrap_or(at);
+                    inspection.delivered_frame(delivered, at, w, h, img.as_raw())
+                }
+                None => inspection.frame(at, w, h, img.as_raw()),
+            };
+            if measured.is_err() {
+                inspection.failed(at);
+            }
+            Grab::Picture(img)
+        }
+        Err(CaptureError::Gone(_)) => {
+            inspection.gone(Instant::now());
+            Grab::Gone
+        }
+        Err(e) => {
+            tracing::debug!(target: LOG, "inspect: grab of {} failed: {e}", source.id);
+            inspection.failed(Instant::now());
+            Grab::Failed
+        }
+    }
+}
+
 /// A capture device's input during an inspection: its signal once a
 /// second, its corrupt frames counted from the start.
-struct DeviceWatch {
+pub(super) struct DeviceWatch {
     /// The device's corrupt frames before the inspection; None: not a device.
     corrupt_before: Option<u64>,
     last_poll: Option<Instant>,
@@ -108,7 +134,7 @@ struct DeviceWatch {
 }
 
 impl DeviceWatch {
-    fn start(backend: &mut dyn Backend, id: &str) -> DeviceWatch {
+    pub(super) fn start(backend: &mut dyn Backend, id: &str) -> DeviceWatch {
         DeviceWatch {
             corrupt_before: backend.device_input(id).map(|i| i.corrupt_frames),
             last_poll: None,
@@ -132,7 +158,8 @@ impl DeviceWatch {
         }
     }
 
-    fn finish(&self, backend: &mut dyn Backend, id: &str, inspection: &mut Inspection) {
+    /// Put the device's corrupt frames and timings so far in the report.
+    pub(super) fn finish(&self, backend: &mut dyn Backend, id: &str, inspection: &mut Inspection) {
         let (Some(before), Some(input)) = (self.corrupt_before, backend.device_input(id)) else {
             return;
         };

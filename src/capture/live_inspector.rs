@@ -5,7 +5,8 @@
 //! with its own backend, so the wall's thumbnails and a share go on.
 
 use super::health::{HealthOptions, Inspection};
-use super::{Backend, BackendFactory, CaptureError};
+use super::inspect::{DeviceWatch, Grab, grab_once};
+use super::{Backend, BackendFactory};
 use crate::media::Frame;
 use crate::protocol::SourceInfo;
 use crate::protocol::inspect::LiveInspection;
@@ -145,29 +146,24 @@ impl Job {
         let mut recent = RecentIntervals::default();
         let mut publisher = Publisher::new(self);
         let mut next = origin;
+        let mut device = DeviceWatch::start(backend, &self.source.id);
         while !self.stop.load(Ordering::Relaxed) {
-            let picture = match backend.capture(&self.source.id) {
-                Ok(img) => {
-                    let at = Instant::now();
-                    let (w, h) = img.dimensions();
-                    if inspection.frame(at, w, h, img.as_raw()).is_err() {
-                        inspection.failed(at);
-                    }
-                    recent.frame_at(at, origin);
+            let picture = match grab_once(backend, &self.source, &mut inspection, &mut device) {
+                Grab::Picture(img) => {
+                    recent.frame_at(Instant::now(), origin);
                     Some(Arc::new(Frame::from_image(img)))
                 }
-                Err(CaptureError::Gone(_)) => {
-                    inspection.gone(Instant::now());
+                Grab::Failed => {
+                    publisher.failures += 1;
+                    None
+                }
+                Grab::Gone => {
                     publisher.publish(None, &inspection, &recent, true);
                     return;
                 }
-                Err(e) => {
-                    tracing::debug!(target: "roomshare::inspect", "grab of {} failed: {e}", self.source.id);
-                    publisher.failures += 1;
-                    inspection.failed(Instant::now());
-                    None
-                }
             };
+            // A capture device's timings and corrupt frames, for the figures.
+            device.finish(backend, &self.source.id, &mut inspection);
             publisher.publish(picture, &inspection, &recent, false);
             let now = Instant::now();
             next = (next + interval).max(now);
