@@ -421,7 +421,15 @@ fn a_capture_skips_a_few_corrupt_frames() {
     };
     let devices = FakeMachine::new(vec![cam]).devices_with(policy);
     devices.list().unwrap();
+    assert_eq!(devices.input(C920_ID).pixel_format, None, "no stream yet");
     assert_bars(&devices.capture(&format!("device:{C920_ID}")).unwrap(), 12);
+    let input = devices.input(C920_ID);
+    assert_eq!(input.corrupt_frames, 2, "both bad frames counted");
+    assert_eq!(
+        input.pixel_format.map(|f| f.to_string()).as_deref(),
+        Some("MJPG"),
+        "the pixel format the stream ran at (the inspector shows it)"
+    );
 }
 
 #[test]

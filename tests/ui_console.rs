@@ -882,6 +882,7 @@ fn inspected_hdmi() -> roomshare::link::InspectorLive {
             health: SourceHealthState::Static,
             health_since: Some(8.0),
             failures: 3,
+            pixel_format: Some("MJPG".into()),
         }),
     }
 }
@@ -929,6 +930,7 @@ fn inspector_opens_from_a_tile_measures_saves_and_closes_with_escape() {
     assert!(has_label(&h, "1920×1080 → 1280×720 @0:06"));
     assert!(has_label(&h, "Still since 0:08"));
     assert!(has_label(&h, "1280×720p60"), "a device's timings");
+    assert!(has_label(&h, "MJPG"), "and pixel format");
     assert!(has_label(&h, "Corrupt frames"), "and its corrupt frames");
     h.get_by_label("Colour bars check").click();
     h.run_ok();

@@ -162,8 +162,12 @@ impl Job {
                     return;
                 }
             };
-            // A capture device's timings and corrupt frames, for the figures.
+            // A capture device's timings, corrupt frames and pixel format.
             device.finish(backend, &self.source.id, &mut inspection);
+            publisher.pixel_format = backend
+                .device_input(&self.source.id)
+                .and_then(|input| input.pixel_format)
+                .map(|f| f.to_string());
             publisher.publish(picture, &inspection, &recent, false);
             let now = Instant::now();
             next = (next + interval).max(now);
@@ -201,6 +205,7 @@ struct Publisher<'a> {
     job: &'a Job,
     seq: u64,
     failures: u64,
+    pixel_format: Option<String>,
     figures_at: Option<Instant>,
 }
 
@@ -210,6 +215,7 @@ impl<'a> Publisher<'a> {
             job,
             seq: 0,
             failures: 0,
+            pixel_format: None,
             figures_at: None,
         }
     }
@@ -270,6 +276,7 @@ impl<'a> Publisher<'a> {
                 .since
                 .map(|t| t.saturating_duration_since(origin).as_secs_f64()),
             failures: self.failures,
+            pixel_format: self.pixel_format.clone(),
         }
     }
 }

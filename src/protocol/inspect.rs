@@ -211,6 +211,8 @@ pub struct LiveInspection {
     pub health_since: Option<f64>,
     /// Grabs that failed.
     pub failures: u64,
+    /// A capture device's pixel format (`MJPG`, `YUYV`); None for others.
+    pub pixel_format: Option<String>,
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@
 //! instead of failing as "in use by another program".
 
 use super::{
-    DeviceError, DeviceInfo, DeviceStream, DeviceSystem, DvTimings, InputStatus, SignalStatus,
-    choose_format, decode_frame,
+    DeviceError, DeviceInfo, DeviceStream, DeviceSystem, DvTimings, FourCc, InputStatus,
+    SignalStatus, choose_format, decode_frame,
 };
 use crate::protocol::{SourceInfo, SourceKind};
 use image::RgbaImage;
@@ -45,6 +45,8 @@ pub struct DeviceInput {
     pub timings: Option<DvTimings>,
     /// Frames that did not decode (skipped: the stream goes on), so far.
     pub corrupt_frames: u64,
+    /// The pixel format its last opened stream runs at (`MJPG`, `YUYV`).
+    pub pixel_format: Option<FourCc>,
 }
 
 /// Tuning of [`CaptureDevices`].
@@ -99,6 +101,8 @@ struct State {
     /// The size the last opened stream runs at (after a source change, the
     /// new one): listed instead of the format choice's.
     sizes: HashMap<String, (u32, u32)>,
+    /// The pixel format the last opened stream runs at.
+    pixel_formats: HashMap<String, FourCc>,
 }
 
 struct Inner {
@@ -223,6 +227,13 @@ impl CaptureDevices {
             signal: status.signal,
             timings: status.timings,
             corrupt_frames: self.corrupt_frames(device_id),
+            pixel_format: self
+                .inner
+                .state
+                .lock()
+                .pixel_formats
+                .get(device_id)
+                .copied(),
         }
     }
 
@@ -374,6 +385,9 @@ impl CaptureDevices {
         let format = stream.format();
         let size = (format.width, format.height);
         let mut state = self.inner.state.lock();
+        state
+            .pixel_formats
+            .insert(device_id.to_string(), format.fourcc);
         if state.sizes.insert(device_id.to_string(), size) != Some(size) {
             tracing::info!(target: "roomshare::capture", "device {device_id} streams at {}x{}", size.0, size.1);
         }

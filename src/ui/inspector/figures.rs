@@ -62,6 +62,9 @@ pub fn ui(ui: &mut egui::Ui, live: Option<&LiveInspection>, lang: Lang) {
                 signal_text(r.signal, lang).to_string(),
             );
             // A capture device's extras (absent for screens and windows).
+            if let Some(format) = &live.pixel_format {
+                row(ui, lang.tr("pixel_format"), format.clone());
+            }
             if let Some(timings) = &r.timings {
                 row(ui, lang.tr("timings"), timings.clone());
             }
