@@ -257,9 +257,15 @@ console() {
   done
   grep -q 'ready: 5 tiles' "$work/console.log" || { cat "$work/console.log" >&2; fail "the console did not get ready within 30 s"; }
   xdotool search --name '^roomshare$' >/dev/null || fail "no window named roomshare on $DISPLAY"
-  import -window root "$work/console.png"
-  spread="$(convert "$work/console.png" -colorspace Gray -format '%[fx:standard_deviation > 0.1]' info:)"
-  [ "$spread" = 1 ] || fail "the screen is (nearly) one colour: the console did not draw"
+  # "ready" is logged while the first frame is built; Wine presents it a
+  # moment later: look again until it is on the screen (30 s at most).
+  for i in $(seq 1 60); do
+    import -window root "$work/console.png"
+    spread="$(convert "$work/console.png" -colorspace Gray -format '%[fx:standard_deviation > 0.1]' info:)"
+    [ "$spread" = 1 ] && break
+    sleep 0.5
+  done
+  [ "$spread" = 1 ] || fail "the screen stayed (nearly) one colour for 30 s: the console did not draw"
   echo "the console's window is up and drawn (WINE_CHECK_KEEP=FILE keeps the screenshot)"
   [ -z "${WINE_CHECK_KEEP:-}" ] || cp "$work/console.png" "${WINE_CHECK_KEEP}"
 }
