@@ -9,9 +9,10 @@
 #      generator's mixed and fan-out runs
 #   5. the Windows CLI (query, call, rooms status --json) against a Linux
 #      `roomshare serve`: it must print what the Linux CLI prints
-#   6. with a display (a private Xvfb): capture through xcap's GDI path
+#   6. the rooms file's secret rule through Wine's access lists
+#   7. with a display (a private Xvfb): capture through xcap's GDI path
 #      (`sources`, `snap`), and the console's window opens and draws
-#   7. the zip `make dist` builds, from this same dev exe: its contents
+#   8. the zip `make dist` builds, from this same dev exe: its contents
 #
 #     scripts/wine-check.sh         # CI runs it after scripts/test.sh
 #
@@ -196,6 +197,28 @@ EOF
   unset ROOMSHARE_PASSWORD
 }
 
+# The rooms file's secret rule on Windows, through the real access-list
+# reading (src/link/fleet/acl.rs: GetNamedSecurityInfoW and the DACL's
+# entries), which Wine answers for a Unix file from its mode: an inline
+# password in a file others can read is refused (status 2, naming who can
+# read it and the fixes); the same file made private is accepted (the room
+# is then just unreachable: status 3).
+secret_rule() {
+  local rooms="$work/inline.toml" st
+  printf '[[room]]\nname = "Inline"\nurl = "ws://127.0.0.1:9"\npassword = "hunter2"\n' >"$rooms"
+  chmod 644 "$rooms"
+  wine "$exe" rooms status --json --timeout 2 --rooms "$rooms" >"$work/out.exe" 2>"$work/err.exe" && st=0 || st=$?
+  [ "$st" = 2 ] || fail "an inline password in a file Everyone can read: exit $st, expected 2: $(cat "$work/err.exe")"
+  grep -q 'others can read (Everyone (S-1-1-0))' "$work/err.exe" || fail "the refusal does not say who can read the file: $(cat "$work/err.exe")"
+  grep -q 'roomshare rooms set-password "Inline"' "$work/err.exe" || fail "the refusal does not offer the keychain: $(cat "$work/err.exe")"
+  echo "roomshare.exe refuses an inline password in a file Everyone can read: $(tr -d '\r' <"$work/err.exe" | head -n 1)"
+  chmod 600 "$rooms"
+  wine "$exe" rooms status --json --timeout 2 --rooms "$rooms" >"$work/out.exe" 2>"$work/err.exe" && st=0 || st=$?
+  [ "$st" = 3 ] || fail "the same file made private: exit $st, expected 3 (accepted, unreachable): $(cat "$work/err.exe")"
+  grep -q '"state":"unreachable"' "$work/out.exe" || fail "the private file's room was not tried: $(cat "$work/out.exe")"
+  echo "roomshare.exe accepts it once only its owner can read the file"
+}
+
 # Run `roomshare ARGS` as the Linux binary and as roomshare.exe under Wine:
 # the expected exit status from both, and the same stdout (unless
 # ROOMS_UNORDERED is set: then the caller compares). A Unix path argument
@@ -282,6 +305,7 @@ step "roomshare.exe --version" check_version
 step "conformance + hostile tests against roomshare.exe serve" served_tests
 step "load generator against roomshare.exe serve" served_load
 step "Windows CLI against a Linux serve" cli_against_linux
+step "the rooms file's secret rule through Windows access lists" secret_rule
 with_display
 step "capture under Wine + Xvfb" capture
 step "the console's window under Wine + Xvfb" console
