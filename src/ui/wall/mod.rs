@@ -290,8 +290,11 @@ impl Wall {
             }
         });
         // The button shows while the pointer is anywhere over the tile (the
-        // tile itself is not "hovered" while the pointer is on the button).
-        if tile.live && (focused || ui.rect_contains_pointer(rect)) {
+        // tile itself is not "hovered" while the pointer is on the button),
+        // on this computer's own sources only: a remote room's are
+        // inspected by that room (`roomshare inspect --url`).
+        let own = inputs.view.embedded;
+        if own && tile.live && (focused || ui.rect_contains_pointer(rect)) {
             inspect |= tile::inspect_button(ui, rect, grid.img_h, lang);
         }
         match (inspect, response.clicked()) {
