@@ -162,12 +162,15 @@ impl Job {
                     return;
                 }
             };
-            // A capture device's timings, corrupt frames and pixel format.
-            device.finish(backend, &self.source.id, &mut inspection);
-            publisher.pixel_format = backend
-                .device_input(&self.source.id)
-                .and_then(|input| input.pixel_format)
-                .map(|f| f.to_string());
+            // A capture device's timings, corrupt frames and pixel format:
+            // read only for the figures about to be published, not per grab.
+            if publisher.figures_due(Instant::now()) {
+                device.finish(backend, &self.source.id, &mut inspection);
+                publisher.pixel_format = backend
+                    .device_input(&self.source.id)
+                    .and_then(|input| input.pixel_format)
+                    .map(|f| f.to_string());
+            }
             publisher.publish(picture, &inspection, &recent, false);
             let now = Instant::now();
             next = (next + interval).max(now);
@@ -220,6 +223,11 @@ impl<'a> Publisher<'a> {
         }
     }
 
+    /// Whether the next publish recomputes the figures.
+    fn figures_due(&self, now: Instant) -> bool {
+        self.figures_at.is_none_or(|t| now - t >= FIGURES_EVERY)
+    }
+
     fn publish(
         &mut self,
         picture: Option<Arc<Frame>>,
@@ -228,7 +236,7 @@ impl<'a> Publisher<'a> {
         last: bool,
     ) {
         let now = Instant::now();
-        let figures_due = last || self.figures_at.is_none_or(|t| now - t >= FIGURES_EVERY);
+        let figures_due = last || self.figures_due(now);
         if picture.is_none() && !figures_due {
             return;
         }

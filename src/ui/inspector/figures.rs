@@ -6,6 +6,7 @@ use crate::protocol::SourceHealthState;
 use crate::protocol::inspect::{InspectReport, LiveInspection, SignalStatus, Span};
 use crate::ui::i18n::Lang;
 use crate::ui::style;
+use crate::ui::wall;
 use egui::{Color32, Rect, RichText, Sense, vec2};
 use egui_plot::{Line, Plot};
 
@@ -92,7 +93,7 @@ fn health_line(ui: &mut egui::Ui, live: &LiveInspection, lang: Lang) {
     let (word, colour) = state_look(live.health, lang);
     let since = live
         .health_since
-        .map(|s| format!(" {} {}", lang.tr("since"), clock(s)))
+        .map(|s| format!(" {} {}", lang.tr("since"), seconds(s)))
         .unwrap_or_default();
     ui.label(
         RichText::new(format!("{word}{since}"))
@@ -130,7 +131,7 @@ fn sizes_text(r: &InspectReport) -> String {
         if i == 0 {
             parts.push(format!("{}×{}", s.width, s.height));
         } else {
-            parts.push(format!("→ {}×{} @{}", s.width, s.height, clock(s.at)));
+            parts.push(format!("→ {}×{} @{}", s.width, s.height, seconds(s.at)));
         }
     }
     if parts.is_empty() {
@@ -140,10 +141,9 @@ fn sizes_text(r: &InspectReport) -> String {
     }
 }
 
-/// `m:ss` of seconds.
-fn clock(seconds: f64) -> String {
-    let s = seconds.max(0.0) as u64;
-    format!("{}:{:02}", s / 60, s % 60)
+/// Seconds from the start as the wall's clock (`m:ss`, `h:mm:ss`).
+fn seconds(s: f64) -> String {
+    wall::clock(s as i64)
 }
 
 /// Milliseconds between grabs over the last 10 s.
@@ -197,7 +197,7 @@ fn timeline(ui: &mut egui::Ui, r: &InspectReport, lang: Lang) {
             ui.label(RichText::new(format!("■ {word}")).color(colour).small());
         }
         ui.label(
-            RichText::new(format!("0:00 – {}", clock(r.seconds)))
+            RichText::new(format!("0:00 – {}", seconds(r.seconds)))
                 .small()
                 .color(style::MUTED),
         );

@@ -13,7 +13,7 @@ use std::time::Duration;
 const STILL_WORTH_SAYING: i64 = 60;
 
 /// `m:ss`, or `h:mm:ss` from an hour.
-fn clock(seconds: i64) -> String {
+pub fn clock(seconds: i64) -> String {
     let s = seconds.max(0);
     if s >= 3600 {
         format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)

@@ -9,6 +9,7 @@ mod keys;
 mod tile;
 mod tiles;
 
+pub use health::clock;
 pub use tile::one_line;
 pub use tiles::{Tile, tiles_of};
 
